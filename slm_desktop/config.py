@@ -1,0 +1,153 @@
+"""Settings: TOML in the platformdirs config dir, validated against typed defaults.
+
+A corrupt file is moved aside (kept, never deleted) and defaults are used; a value of the
+wrong type falls back to its default. Each problem is reported as one line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CompletionSettings:
+    enabled: bool = True
+    model: str = ""  # empty: the default GGUF found on the search path
+    debounce_ms: int = 150
+    max_tokens: int = 12
+    threads: int = 0  # 0: chosen from the core count
+    context_tokens: int = 512
+
+
+@dataclass(frozen=True)
+class SpeechSettings:
+    engine: str = "auto"  # auto | vosk | pocketsphinx
+    vosk_model: str = ""
+    language: str = "en"
+    input_device: str = ""
+    push_to_talk_key: str = "F9"
+    mode: str = "dictation"  # dictation | command
+
+
+@dataclass(frozen=True)
+class TranslationSettings:
+    engine: str = "auto"  # auto | ct2 | apertium | llm
+    source: str = "en"
+    target: str = "es"
+    live: bool = True
+    beam_size: int = 1
+    threads: int = 0
+
+
+@dataclass(frozen=True)
+class UiSettings:
+    font_size: int = 12
+    show_translation: bool = True
+    show_voice_bar: bool = True
+    low_power: str = "auto"  # auto | on | off
+    last_directory: str = ""
+    autosave_seconds: int = 5
+
+
+@dataclass(frozen=True)
+class Settings:
+    completion: CompletionSettings = field(default_factory=CompletionSettings)
+    speech: SpeechSettings = field(default_factory=SpeechSettings)
+    translation: TranslationSettings = field(default_factory=TranslationSettings)
+    ui: UiSettings = field(default_factory=UiSettings)
+
+    def with_value(self, section: str, key: str, value: Any) -> Settings:
+        updated = dataclasses.replace(getattr(self, section), **{key: value})
+        return dataclasses.replace(self, **{section: updated})
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    settings: Settings
+    problems: tuple[str, ...] = ()
+
+
+def _coerce(default: Any, value: Any) -> Any:
+    """Accept a value only of the default's type (ints allowed where floats are)."""
+    expected = type(default)
+    if expected is bool:
+        return value if isinstance(value, bool) else None
+    if expected is int:
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+    if expected is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        return float(value) if ok else None
+    return value if isinstance(value, expected) else None
+
+
+def _section_from(cls: type, raw: Any, name: str, problems: list[str]) -> Any:
+    default = cls()
+    if not isinstance(raw, dict):
+        if raw is not None:
+            problems.append(f"settings: [{name}] is not a table; using defaults")
+        return default
+    values = {}
+    for f in fields(cls):
+        if f.name not in raw:
+            continue
+        coerced = _coerce(getattr(default, f.name), raw[f.name])
+        if coerced is None:
+            problems.append(f"settings: {name}.{f.name} has the wrong type; using the default")
+        else:
+            values[f.name] = coerced
+    return dataclasses.replace(default, **values)
+
+
+def settings_from_dict(raw: dict[str, Any]) -> LoadResult:
+    problems: list[str] = []
+    sections = {
+        f.name: _section_from(f.default_factory, raw.get(f.name), f.name, problems)  # type: ignore[misc]
+        for f in fields(Settings)
+    }
+    return LoadResult(Settings(**sections), tuple(problems))
+
+
+def _move_aside(path: Path) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    path.replace(target)
+    return target
+
+
+def load_settings(path: Path) -> LoadResult:
+    if not path.exists():
+        return LoadResult(Settings())
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        try:
+            kept = _move_aside(path)
+            where = f"moved to {kept.name}"
+        except OSError:
+            where = "left in place"
+        message = f"settings: {path} could not be read ({exc.__class__.__name__}); {where}, using defaults"
+        log.warning(message)
+        return LoadResult(Settings(), (message,))
+    return settings_from_dict(raw)
+
+
+def save_settings(settings: Settings, path: Path) -> None:
+    """Atomic: a crash mid-write leaves the old file, never half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as handle:
+        tomli_w.dump(dataclasses.asdict(settings), handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    tmp.replace(path)

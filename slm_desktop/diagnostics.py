@@ -1,0 +1,85 @@
+"""Self-test and doctor checks, gathered from each capability module.
+
+A check is ``fn(paths: AppPaths) -> str``: it returns a short detail on success, raises
+``NotInstalled`` when an optional part is absent (not a failure), and raises anything
+else on failure.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from slm_desktop.paths import AppPaths
+
+
+class NotInstalled(Exception):
+    """An optional engine or model is absent; doctor says what to install."""
+
+
+# "module:function" so each capability registers its own check without import cycles.
+SELF_TESTS: list[tuple[str, str]] = [
+    ("worker", "slm_desktop.diagnostics:check_worker"),
+]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    status: str  # ok | missing | FAIL
+    detail: str
+    ms: float
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "FAIL"
+
+
+def _resolve(target: str) -> Callable[[AppPaths], str]:
+    module, func = target.split(":")
+    return getattr(importlib.import_module(module), func)
+
+
+def run_check(name: str, target: str, paths: AppPaths) -> CheckResult:
+    start = time.perf_counter()
+    try:
+        detail, status = _resolve(target)(paths), "ok"
+    except NotInstalled as exc:
+        detail, status = str(exc), "missing"
+    except Exception as exc:  # a self-test reports every failure, it never raises
+        detail, status = f"{exc.__class__.__name__}: {exc}", "FAIL"
+    return CheckResult(name, status, detail, (time.perf_counter() - start) * 1000)
+
+
+def run_self_tests(paths: AppPaths) -> list[CheckResult]:
+    return [run_check(name, target, paths) for name, target in SELF_TESTS]
+
+
+def check_worker(paths: AppPaths) -> str:
+    """A job round-trips through a lane thread without Qt's event loop."""
+    from slm_desktop.worker import Job, Lane
+
+    results: list[int] = []
+    lane = Lane("selftest", lambda job, _lane: results.append(job.run(None)))
+    lane.start()
+    lane.put(Job(1, "selftest", "selftest", lambda _ctx: 42))
+    deadline = time.monotonic() + 5
+    while not results and time.monotonic() < deadline:
+        time.sleep(0.01)
+    lane.stop()
+    lane.join(2)
+    if results != [42]:
+        raise RuntimeError("the worker lane did not run a job")
+    return "a job ran on a lane thread"
+
+
+def format_table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = [
+        "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True))
+        for row in [header, *rows]
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(line.rstrip() for line in lines)

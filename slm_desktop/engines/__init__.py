@@ -1,0 +1,1 @@
+"""Inference engines. Nothing here imports Qt."""

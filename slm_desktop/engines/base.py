@@ -1,0 +1,148 @@
+"""One small protocol per capability; engines implement them, the UI sees only these."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from slm_desktop.cancel import CancelToken
+
+# ---------------------------------------------------------------- completion
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    tokens: int
+    ms: float
+    model: str
+    prompt_tokens: int = 0
+    reused_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class WordChoice:
+    word: str
+    probability: float
+
+
+@runtime_checkable
+class CompletionEngine(Protocol):
+    name: str
+
+    def complete(
+        self,
+        before: str,
+        *,
+        after: str = "",
+        max_tokens: int = 12,
+        stop: Sequence[str] = (),
+        cancel: CancelToken | None = None,
+        on_token: Callable[[str], None] | None = None,
+    ) -> Completion: ...
+
+    def next_words(self, before: str, *, count: int = 3) -> list[WordChoice]: ...
+
+    def close(self) -> None: ...
+
+
+# ---------------------------------------------------------------- speech
+
+
+@dataclass(frozen=True)
+class Word:
+    word: str
+    start: float
+    end: float
+    conf: float
+
+
+@dataclass(frozen=True)
+class Transcript:
+    text: str
+    words: tuple[Word, ...] = ()
+    engine: str = ""
+    model: str = ""
+    audio_seconds: float = 0.0
+    decode_seconds: float = 0.0
+
+    @property
+    def rtf(self) -> float:
+        return self.decode_seconds / self.audio_seconds if self.audio_seconds else 0.0
+
+
+class Utterance(Protocol):
+    def accept(self, pcm: bytes) -> str:
+        """Feed 16 kHz mono int16 PCM; returns the current partial text."""
+        ...
+
+    def finish(self) -> Transcript: ...
+
+
+@runtime_checkable
+class SpeechEngine(Protocol):
+    name: str
+    sample_rate: int
+
+    def start(self, *, grammar: Sequence[str] | None = None) -> Utterance: ...
+
+    def close(self) -> None: ...
+
+
+# ---------------------------------------------------------------- intent
+
+
+@dataclass(frozen=True)
+class IntentResult:
+    intent: str
+    confidence: float
+    alternatives: tuple[tuple[str, float], ...] = ()
+    slots: dict[str, str] = field(default_factory=dict)
+    ms: float = 0.0
+
+
+@runtime_checkable
+class IntentEngine(Protocol):
+    labels: Sequence[str]
+
+    def classify(self, text: str) -> IntentResult: ...
+
+    def close(self) -> None: ...
+
+
+# ---------------------------------------------------------------- translation
+
+
+@dataclass(frozen=True)
+class LanguagePair:
+    source: str
+    target: str
+    engine: str
+    model: str = ""
+
+
+@dataclass(frozen=True)
+class Translation:
+    index: int
+    source: str
+    text: str
+    ms: float
+
+
+@runtime_checkable
+class TranslationEngine(Protocol):
+    name: str
+
+    def pairs(self) -> list[LanguagePair]: ...
+
+    def translate(
+        self,
+        sentences: Sequence[str],
+        *,
+        source: str,
+        target: str,
+        cancel: CancelToken | None = None,
+    ) -> Iterator[Translation]: ...
+
+    def close(self) -> None: ...

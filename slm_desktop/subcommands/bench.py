@@ -1,0 +1,57 @@
+"""`slm-desktop bench SUITE`: measured speed, never asserted in tests."""
+
+from __future__ import annotations
+
+import importlib
+
+from slm_desktop.cli import add_json_flag, print_json
+from slm_desktop.errors import UserError
+
+# suite name -> "module:function"; each function takes (args) and returns a JSON-able dict
+# with a "table" entry: a list of rows (dicts) printed as the text report.
+SUITES: dict[str, str] = {}
+
+
+def register(sub) -> None:
+    parser = sub.add_parser("bench", help="benchmarks: raw engine vs the app's path, p50/p95")
+    parser.add_argument(
+        "suite", help="one of: " + ", ".join([*SUITES, "all"]) if SUITES else "suite"
+    )
+    parser.add_argument("--repeat", type=int, default=0, help="override the suite's sample count")
+    add_json_flag(parser)
+    parser.set_defaults(func=run)
+
+
+def _print_report(name: str, report: dict) -> None:
+    print(f"== bench {name}")
+    for key, value in report.items():
+        if key == "table":
+            continue
+        print(f"{key}: {value:.2f}" if isinstance(value, float) else f"{key}: {value}")
+    rows = report.get("table", [])
+    if rows:
+        from slm_desktop.diagnostics import format_table
+
+        header = tuple(rows[0].keys())
+        cells = [
+            tuple(f"{v:.2f}" if isinstance(v, float) else str(v) for v in r.values()) for r in rows
+        ]
+        print(format_table(cells, header))
+
+
+def run(args) -> int:
+    names = list(SUITES) if args.suite == "all" else [args.suite]
+    unknown = [n for n in names if n not in SUITES]
+    if unknown:
+        raise UserError(
+            f"unknown bench suite '{unknown[0]}'; choose from: {', '.join(SUITES) or 'none yet'}"
+        )
+    reports = {}
+    for name in names:
+        module, func = SUITES[name].split(":")
+        reports[name] = getattr(importlib.import_module(module), func)(args)
+        if not args.json:
+            _print_report(name, reports[name])
+    if args.json:
+        print_json(reports)
+    return 0

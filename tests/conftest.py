@@ -1,0 +1,31 @@
+"""Shared fixtures. Qt runs offscreen; every test gets its own config/data/models folders."""
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from pathlib import Path
+
+import pytest
+
+from slm_desktop.paths import AppPaths, repo_root
+
+REPO_MODELS = repo_root() / "models"
+DEFAULT_GGUF = REPO_MODELS / "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+@pytest.fixture
+def app_paths(tmp_path: Path) -> AppPaths:
+    """Isolated config and data dirs; the repository's models/ stays on the search path."""
+    return AppPaths(config_dir=tmp_path / "config", data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Environment for subprocess runs of the CLI or the GUI."""
+    env = dict(os.environ)
+    env["SLM_DESKTOP_CONFIG_DIR"] = str(tmp_path / "config")
+    env["SLM_DESKTOP_DATA_DIR"] = str(tmp_path / "data")
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    env.pop("SLM_DESKTOP_MODELS", None)
+    return env
