@@ -36,9 +36,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="slm-desktop", description="Offline assistant: suggestions, voice, translation."
-    )
+    parser = _Parser(prog="slm-desktop", description="Offline assistant: suggestions, voice, translation.")
     parser.add_argument("--version", action="version", version=f"slm-desktop {__version__}")
     parser.add_argument("--debug", action="store_true", help="verbose logging with tracebacks")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

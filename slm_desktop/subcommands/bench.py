@@ -14,9 +14,7 @@ SUITES: dict[str, str] = {}
 
 def register(sub) -> None:
     parser = sub.add_parser("bench", help="benchmarks: raw engine vs the app's path, p50/p95")
-    parser.add_argument(
-        "suite", help="one of: " + ", ".join([*SUITES, "all"]) if SUITES else "suite"
-    )
+    parser.add_argument("suite", help="one of: " + ", ".join([*SUITES, "all"]) if SUITES else "suite")
     parser.add_argument("--repeat", type=int, default=0, help="override the suite's sample count")
     add_json_flag(parser)
     parser.set_defaults(func=run)
@@ -33,9 +31,7 @@ def _print_report(name: str, report: dict) -> None:
         from slm_desktop.diagnostics import format_table
 
         header = tuple(rows[0].keys())
-        cells = [
-            tuple(f"{v:.2f}" if isinstance(v, float) else str(v) for v in r.values()) for r in rows
-        ]
+        cells = [tuple(f"{v:.2f}" if isinstance(v, float) else str(v) for v in r.values()) for r in rows]
         print(format_table(cells, header))
 
 
@@ -43,9 +39,7 @@ def run(args) -> int:
     names = list(SUITES) if args.suite == "all" else [args.suite]
     unknown = [n for n in names if n not in SUITES]
     if unknown:
-        raise UserError(
-            f"unknown bench suite '{unknown[0]}'; choose from: {', '.join(SUITES) or 'none yet'}"
-        )
+        raise UserError(f"unknown bench suite '{unknown[0]}'; choose from: {', '.join(SUITES) or 'none yet'}")
     reports = {}
     for name in names:
         module, func = SUITES[name].split(":")

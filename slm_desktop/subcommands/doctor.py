@@ -36,9 +36,7 @@ MODEL_PATTERNS = {
 
 
 def register(sub) -> None:
-    parser = sub.add_parser(
-        "doctor", help="show engines, models, audio devices and what is missing"
-    )
+    parser = sub.add_parser("doctor", help="show engines, models, audio devices and what is missing")
     add_json_flag(parser)
     parser.set_defaults(func=run)
 
@@ -53,11 +51,7 @@ def _engines() -> list[dict]:
 def _system() -> list[dict]:
     found = []
     for name, (kind, target, fix) in SYSTEM.items():
-        ok = (
-            bool(ctypes.util.find_library(target))
-            if kind == "library"
-            else bool(shutil.which(target))
-        )
+        ok = bool(ctypes.util.find_library(target)) if kind == "library" else bool(shutil.which(target))
         found.append({"name": name, "kind": kind, "found": ok, "fix": fix})
     return found
 
@@ -78,10 +72,7 @@ def _audio_devices() -> dict:
 def _models(paths) -> dict:
     return {
         "search_path": [str(p) for p in paths.model_search_path()],
-        "found": {
-            kind: [str(p) for p in paths.find_models(pattern)]
-            for kind, pattern in MODEL_PATTERNS.items()
-        },
+        "found": {kind: [str(p) for p in paths.find_models(pattern)] for kind, pattern in MODEL_PATTERNS.items()},
     }
 
 
@@ -100,23 +91,17 @@ def run(args) -> int:
         print_json(report)
         return 0
     rows = [
-        (e["name"], e["role"], "yes" if e["found"] else "NO", "" if e["found"] else e["fix"])
-        for e in report["engines"]
+        (e["name"], e["role"], "yes" if e["found"] else "NO", "" if e["found"] else e["fix"]) for e in report["engines"]
     ]
     rows += [
-        (s["name"], s["kind"], "yes" if s["found"] else "NO", "" if s["found"] else s["fix"])
-        for s in report["system"]
+        (s["name"], s["kind"], "yes" if s["found"] else "NO", "" if s["found"] else s["fix"]) for s in report["system"]
     ]
     print(format_table(rows, ("component", "role", "found", "to install")))
     audio = report["audio"]
     print(
-        f"\nmicrophones: {', '.join(audio['inputs']) or 'none'}"
-        + (f"  ({audio['error']})" if audio["error"] else "")
+        f"\nmicrophones: {', '.join(audio['inputs']) or 'none'}" + (f"  ({audio['error']})" if audio["error"] else "")
     )
-    print(
-        "\nmodel search path:\n  "
-        + "\n  ".join(report["models"]["search_path"] or ["(no folder exists yet)"])
-    )
+    print("\nmodel search path:\n  " + "\n  ".join(report["models"]["search_path"] or ["(no folder exists yet)"]))
     for kind, found in report["models"]["found"].items():
         print(f"{kind} models: {', '.join(found) or 'none'}")
     return 0
