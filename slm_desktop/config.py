@@ -58,6 +58,8 @@ class UiSettings:
     low_power: str = "auto"  # auto | on | off
     last_directory: str = ""
     autosave_seconds: int = 5
+    geometry: str = ""  # hex of QMainWindow.saveGeometry()
+    window_state: str = ""  # hex of QMainWindow.saveState()
 
 
 @dataclass(frozen=True)

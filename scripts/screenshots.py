@@ -1,0 +1,53 @@
+"""Render the main window with sample content and save PNGs (docs/). Runs offscreen or under Xvfb."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QTimer
+
+from slm_desktop import app as app_module
+from slm_desktop.paths import AppPaths
+
+SAMPLE = (
+    "Dear team,\n\nThank you for the meeting yesterday. I have put together the notes from our discussion, "
+    "and I would like to"
+)
+
+
+def main(out_dir: str) -> int:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp())
+    paths = AppPaths(config_dir=tmp / "config", data_dir=tmp / "data")
+    qapp = app_module._application([])
+    window = app_module.create_window(paths)
+    window.resize(1200, 760)
+    window.show()
+    window.editor.setPlainText(SAMPLE)
+    cursor = window.editor.textCursor()
+    cursor.movePosition(cursor.MoveOperation.End)
+    window.editor.setTextCursor(cursor)
+    window.editor.setFocus()
+    hook = getattr(window, "prepare_screenshot", None)
+    if hook:
+        hook()
+
+    def shoot() -> None:
+        window.grab().save(str(out / "main-window.png"))
+        qapp.quit()
+
+    QTimer.singleShot(int(os.environ.get("SLM_SCREENSHOT_DELAY_MS", "1500")), shoot)
+    qapp.exec()
+    window.services.worker.shutdown()
+    print(out / "main-window.png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "docs"))

@@ -1,0 +1,144 @@
+"""Reading and writing the user's document without ever corrupting it.
+
+Encoding and line endings are kept as found; saving is atomic (temp file, fsync, rename), so a
+full disk or a kill mid-write leaves the old file intact; a file changed on disk by another
+program since it was opened is detected before it is overwritten.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from slm_desktop.errors import UserError
+
+BINARY_SNIFF_BYTES = 8192
+MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
+
+
+class NotText(UserError):
+    """The file is binary; opening it in a text editor would corrupt it on save."""
+
+
+class UnknownEncoding(UserError):
+    """The file is text but not UTF-8; the UI may offer to open it as Latin-1 (lossless)."""
+
+
+@dataclass(frozen=True)
+class DiskStamp:
+    mtime_ns: int
+    size: int
+
+    @classmethod
+    def of(cls, path: Path) -> DiskStamp | None:
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        return cls(stat.st_mtime_ns, stat.st_size)
+
+
+@dataclass(frozen=True)
+class Document:
+    text: str
+    path: Path | None = None
+    encoding: str = "utf-8"
+    newline: str = "\n"
+    stamp: DiskStamp | None = None
+
+
+def _detect_newline(text: str) -> str:
+    crlf = text.count("\r\n")
+    lone_lf = text.count("\n") - crlf
+    lone_cr = text.count("\r") - crlf
+    if crlf and crlf >= lone_lf:
+        return "\r\n"
+    if lone_cr > lone_lf:
+        return "\r"
+    return "\n"
+
+
+def _normalise(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _decode(raw: bytes, fallback: str | None) -> tuple[str, str]:
+    if raw.startswith(codecs.BOM_UTF8):
+        return raw[3:].decode("utf-8"), "utf-8-sig"
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return raw.decode("utf-16"), "utf-16"
+    if b"\x00" in raw[:BINARY_SNIFF_BYTES]:
+        raise NotText("this looks like a binary file, not text; it was not opened")
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        if fallback is None:
+            raise UnknownEncoding(f"not UTF-8 text (byte {exc.start})") from None
+        return raw.decode(fallback), fallback
+
+
+def read_document(path: Path, *, fallback_encoding: str | None = None) -> Document:
+    """Raise NotText or UnknownEncoding instead of guessing silently."""
+    try:
+        if path.stat().st_size > MAX_DOCUMENT_BYTES:
+            raise UserError(f"{path.name} is larger than {MAX_DOCUMENT_BYTES // 2**20} MB; not opened")
+        raw = path.read_bytes()
+    except IsADirectoryError:
+        raise UserError(f"{path} is a folder, not a file") from None
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        text, encoding = _decode(raw, fallback_encoding)
+    except UserError as exc:
+        raise type(exc)(f"{path.name}: {exc}") from None
+    return Document(_normalise(text), path, encoding, _detect_newline(text), DiskStamp.of(path))
+
+
+def changed_on_disk(doc: Document) -> bool:
+    return doc.path is not None and doc.stamp is not None and DiskStamp.of(doc.path) != doc.stamp
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write to a temp file in the same folder, fsync, then rename over the target."""
+    folder = path.parent
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o7777)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    try:  # make the rename itself durable
+        dir_fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:
+        pass
+
+
+def write_document(doc: Document, text: str, path: Path | None = None) -> Document:
+    """Save in the document's own encoding and line endings; returns the updated Document."""
+    target = path or doc.path
+    if target is None:
+        raise UserError("no file name given")
+    encoded_text = _normalise(text).replace("\n", doc.newline)
+    try:
+        data = encoded_text.encode(doc.encoding)
+    except UnicodeEncodeError as exc:
+        bad = exc.object[exc.start : exc.end]
+        raise UserError(f"'{bad}' cannot be saved in {doc.encoding}; use Save As with UTF-8") from None
+    try:
+        atomic_write_bytes(target, data)
+    except OSError as exc:
+        raise UserError(f"could not save {target}: {exc.strerror or exc}") from None
+    return Document(_normalise(text), target, doc.encoding, doc.newline, DiskStamp.of(target))

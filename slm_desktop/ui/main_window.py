@@ -1,0 +1,481 @@
+"""The main window: the user's document in the middle, translation on the right, voice below."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt, QTimer, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from slm_desktop import __version__
+from slm_desktop.document import Document, NotText, UnknownEncoding, changed_on_disk, read_document, write_document
+from slm_desktop.errors import UserError
+from slm_desktop.recovery import RecoveryStore
+from slm_desktop.ui.services import AppServices
+
+log = logging.getLogger(__name__)
+
+TEXT_FILTER = "Text files (*.txt *.md *.rst *.csv *.log);;All files (*)"
+MIN_FONT, MAX_FONT = 6, 48
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, services: AppServices):
+        super().__init__()
+        self.services = services
+        self.document = Document("")
+        self.recovery = RecoveryStore(services.paths.recovery_dir)
+        self._figures: dict[str, str] = {}
+        self._actions: dict[str, QAction] = {}
+        self.setWindowTitle("Untitled[*] — slm-desktop")
+        self.setAccessibleName("slm-desktop main window")
+        self.setObjectName("MainWindow")
+        self._build_editor()
+        self._build_translation_dock()
+        self._build_voice_dock()
+        self._build_status_bar()
+        self._build_menus()
+        self._build_autosave()
+        self._connect_worker()
+        self._apply_settings()
+        for message in services.startup_messages:
+            self.show_message(message)
+
+    # ------------------------------------------------------------------ layout
+
+    def _build_editor(self) -> None:
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(6, 6, 6, 0)
+        self.chips_row = QHBoxLayout()
+        layout.addLayout(self.chips_row)
+        self.editor = self.create_editor(central)
+        self.editor.setObjectName("editor")
+        self.editor.setAccessibleName("Document editor")
+        self.editor.setPlaceholderText("Start writing. Suggestions appear in grey: Tab accepts, Esc dismisses.")
+        self.editor.document().modificationChanged.connect(self._on_modified)
+        self.editor.textChanged.connect(self._schedule_autosave)
+        layout.addWidget(self.editor)
+        self.setCentralWidget(central)
+
+    def create_editor(self, parent: QWidget) -> QPlainTextEdit:
+        return QPlainTextEdit(parent)
+
+    def _build_translation_dock(self) -> None:
+        self.translation_dock = QDockWidget("Translation", self)
+        self.translation_dock.setObjectName("translationDock")
+        self.translation_dock.setAccessibleName("Translation panel")
+        self.translation_dock.setWidget(self.create_translation_panel())
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.translation_dock)
+
+    def create_translation_panel(self) -> QWidget:
+        label = QLabel("No translation engine installed yet.\nInstall one from Tools → Models.")
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        label.setAccessibleName("Translation status")
+        return label
+
+    def _build_voice_dock(self) -> None:
+        self.voice_dock = QDockWidget("Voice", self)
+        self.voice_dock.setObjectName("voiceDock")
+        self.voice_dock.setAccessibleName("Voice bar")
+        self.voice_dock.setWidget(self.create_voice_bar())
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.voice_dock)
+
+    def create_voice_bar(self) -> QWidget:
+        bar = QWidget()
+        row = QHBoxLayout(bar)
+        self.talk_button = QPushButton("Hold to talk (F9)")
+        self.talk_button.setAccessibleName("Push to talk")
+        self.transcript = QPlainTextEdit()
+        self.transcript.setReadOnly(True)
+        self.transcript.setMaximumHeight(60)
+        self.transcript.setAccessibleName("Transcript")
+        self.transcript.setPlaceholderText("What you say appears here.")
+        row.addWidget(self.talk_button)
+        row.addWidget(self.transcript, 1)
+        return bar
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        bar.setAccessibleName("Status bar")
+        self.models_label = QLabel("models: none loaded")
+        self.models_label.setAccessibleName("Loaded models")
+        self.activity_label = QLabel("idle")
+        self.activity_label.setAccessibleName("Worker activity")
+        self.figures_label = QLabel("")
+        self.figures_label.setAccessibleName("Live figures")
+        bar.addPermanentWidget(self.figures_label)
+        bar.addPermanentWidget(self.activity_label)
+        bar.addPermanentWidget(self.models_label)
+
+    # ------------------------------------------------------------------ menus
+
+    def _action(self, menu, name: str, text: str, slot, shortcut=None, checkable=False) -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        self._actions[name] = action
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self._action(file, "new", "&New", self.new_document, QKeySequence.StandardKey.New)
+        self._action(file, "open", "&Open…", self.open_document, QKeySequence.StandardKey.Open)
+        self._action(file, "save", "&Save", self.save_document, QKeySequence.StandardKey.Save)
+        self._action(file, "save_as", "Save &As…", self.save_document_as, "Ctrl+Shift+S")
+        file.addSeparator()
+        self._action(file, "quit", "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        edit = bar.addMenu("&Edit")
+        self._action(edit, "undo", "&Undo", self.editor.undo, QKeySequence.StandardKey.Undo)
+        self._action(edit, "redo", "&Redo", self.editor.redo, QKeySequence.StandardKey.Redo)
+        edit.addSeparator()
+        self._action(edit, "cut", "Cu&t", self.editor.cut, QKeySequence.StandardKey.Cut)
+        self._action(edit, "copy", "&Copy", self.editor.copy, QKeySequence.StandardKey.Copy)
+        self._action(edit, "paste", "&Paste", self.editor.paste, QKeySequence.StandardKey.Paste)
+        self._action(edit, "select_all", "Select &All", self.editor.selectAll, QKeySequence.StandardKey.SelectAll)
+        edit.addSeparator()
+        self._action(edit, "insert_date", "Insert &Date", self.insert_date, "Ctrl+Shift+D")
+        self._action(edit, "insert_time", "Insert &Time", self.insert_time, "Ctrl+Shift+T")
+        view = bar.addMenu("&View")
+        self._action(view, "zoom_in", "Zoom &In", self.zoom_in, QKeySequence.StandardKey.ZoomIn)
+        self._action(view, "zoom_out", "Zoom &Out", self.zoom_out, QKeySequence.StandardKey.ZoomOut)
+        self._action(view, "zoom_reset", "&Reset Zoom", self.zoom_reset, "Ctrl+0")
+        view.addSeparator()
+        toggle_translation = self.translation_dock.toggleViewAction()
+        toggle_translation.setShortcut(QKeySequence("F4"))
+        view.addAction(toggle_translation)
+        toggle_voice = self.voice_dock.toggleViewAction()
+        toggle_voice.setShortcut(QKeySequence("Ctrl+Shift+V"))
+        view.addAction(toggle_voice)
+        self.tools_menu = bar.addMenu("&Tools")
+        self._action(
+            self.tools_menu, "settings", "&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences
+        )
+        if QKeySequence(QKeySequence.StandardKey.Preferences).isEmpty():
+            self._actions["settings"].setShortcut(QKeySequence("Ctrl+,"))
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "shortcuts", "&Keyboard Shortcuts", self.show_shortcuts, "F1")
+        self._action(help_menu, "about", "&About slm-desktop", self.show_about)
+
+    def action(self, name: str) -> QAction:
+        return self._actions[name]
+
+    # ------------------------------------------------------------------ status
+
+    def _connect_worker(self) -> None:
+        worker = self.services.worker
+        worker.started.connect(self._on_job_started)
+        worker.idle.connect(self._on_lane_idle)
+        worker.failed.connect(self._on_job_failed)
+        worker.engineLoaded.connect(self._on_engine_loaded)
+        self._loaded: dict[str, str] = {}
+
+    @Slot(int, str)
+    def _on_job_started(self, _job_id: int, kind: str) -> None:
+        self.activity_label.setText(f"working: {kind}")
+
+    @Slot(str)
+    def _on_lane_idle(self, _lane: str) -> None:
+        self.activity_label.setText("idle")
+
+    @Slot(int, str, str)
+    def _on_job_failed(self, _job_id: int, _kind: str, message: str) -> None:
+        self.show_message(message)
+
+    @Slot(str, str)
+    def _on_engine_loaded(self, lane: str, key: str) -> None:
+        self._loaded[lane] = Path(key).name or key
+        self.models_label.setText("models: " + ", ".join(f"{k}: {v}" for k, v in sorted(self._loaded.items())))
+
+    def show_figure(self, key: str, text: str) -> None:
+        """Live figures engines report (tokens/s, RTF, words/s) share one status-bar label."""
+        self._figures[key] = text
+        self.figures_label.setText("  ·  ".join(self._figures.values()))
+
+    def show_message(self, message: str, timeout_ms: int = 8000) -> None:
+        log.info("status: %s", message)
+        self.statusBar().showMessage(message, timeout_ms)
+
+    # ------------------------------------------------------------------ settings
+
+    def _apply_settings(self) -> None:
+        ui = self.services.settings.ui
+        self._set_font_size(ui.font_size)
+        if ui.geometry:
+            self.restoreGeometry(QByteArray.fromHex(ui.geometry.encode()))
+        else:
+            self.resize(1100, 720)
+        if ui.window_state:
+            self.restoreState(QByteArray.fromHex(ui.window_state.encode()))
+        self.translation_dock.setVisible(ui.show_translation)
+        self.voice_dock.setVisible(ui.show_voice_bar)
+
+    def _remember_layout(self) -> None:
+        s = self.services
+        s.update_settings("ui", "geometry", bytes(self.saveGeometry().toHex()).decode())
+        s.update_settings("ui", "window_state", bytes(self.saveState().toHex()).decode())
+        s.update_settings("ui", "show_translation", self.translation_dock.isVisible())
+        s.update_settings("ui", "show_voice_bar", self.voice_dock.isVisible())
+
+    @Slot()
+    def open_settings(self) -> None:
+        from slm_desktop.ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.services.settings, self)
+        if dialog.exec():
+            self.services.settings = dialog.result_settings()
+            problem = self.services.save()
+            self._set_font_size(self.services.settings.ui.font_size)
+            self.show_message(problem or "Settings saved")
+            self.settings_changed()
+
+    def settings_changed(self) -> None:
+        """Hook for capabilities that re-read settings (suggestions, speech, translation)."""
+
+    # ------------------------------------------------------------------ zoom, insert
+
+    def _set_font_size(self, size: int) -> None:
+        size = max(MIN_FONT, min(MAX_FONT, size))
+        font = QFont(self.editor.font())
+        font.setPointSize(size)
+        self.editor.setFont(font)
+        self.services.update_settings("ui", "font_size", size)
+
+    @Slot()
+    def zoom_in(self) -> None:
+        self._set_font_size(self.editor.font().pointSize() + 1)
+
+    @Slot()
+    def zoom_out(self) -> None:
+        self._set_font_size(self.editor.font().pointSize() - 1)
+
+    @Slot()
+    def zoom_reset(self) -> None:
+        self._set_font_size(12)
+
+    @Slot()
+    def insert_date(self) -> None:
+        from PySide6.QtCore import QDate, QLocale
+
+        self.editor.insertPlainText(QLocale().toString(QDate.currentDate(), QLocale.FormatType.ShortFormat))
+
+    @Slot()
+    def insert_time(self) -> None:
+        from PySide6.QtCore import QLocale, QTime
+
+        self.editor.insertPlainText(QLocale().toString(QTime.currentTime(), QLocale.FormatType.ShortFormat))
+
+    # ------------------------------------------------------------------ documents
+
+    def _on_modified(self, modified: bool) -> None:
+        name = self.document.path.name if self.document.path else "Untitled"
+        self.setWindowTitle(f"{name}[*] — slm-desktop")
+        self.setWindowModified(modified)
+
+    def set_document(self, doc: Document) -> None:
+        self.document = doc
+        self.editor.setPlainText(doc.text)
+        self.editor.document().setModified(False)
+        self._on_modified(False)
+
+    def maybe_keep_changes(self) -> bool:
+        """True when it is fine to drop the current text (saved, discarded, or unchanged)."""
+        if not self.editor.document().isModified():
+            return True
+        answer = QMessageBox.question(
+            self,
+            "Unsaved changes",
+            "The document has unsaved changes. Save them first?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save_document()
+        return answer == QMessageBox.StandardButton.Discard
+
+    @Slot()
+    def new_document(self) -> None:
+        if self.maybe_keep_changes():
+            self.set_document(Document(""))
+            self.recovery.discard()
+
+    @Slot()
+    def open_document(self) -> None:
+        if not self.maybe_keep_changes():
+            return
+        start = self.services.settings.ui.last_directory or str(Path.home())
+        name, _ = QFileDialog.getOpenFileName(self, "Open", start, TEXT_FILTER)
+        if name:
+            self.open_path(Path(name))
+
+    def open_path(self, path: Path) -> bool:
+        try:
+            doc = read_document(path)
+        except UnknownEncoding as exc:
+            question = f"{exc}.\nOpen it as Latin-1 (Windows-1252)? The file is saved back byte for byte."
+            if QMessageBox.question(self, "Not UTF-8", question) != QMessageBox.StandardButton.Yes:
+                return False
+            doc = read_document(path, fallback_encoding="latin-1")
+        except (NotText, UserError) as exc:
+            QMessageBox.warning(self, "Cannot open", str(exc))
+            self.show_message(str(exc))
+            return False
+        self.set_document(doc)
+        self.services.update_settings("ui", "last_directory", str(path.parent))
+        self.show_message(f"Opened {path.name} ({doc.encoding}, {self._newline_name(doc.newline)})")
+        return True
+
+    @staticmethod
+    def _newline_name(newline: str) -> str:
+        return {"\n": "LF", "\r\n": "CRLF", "\r": "CR"}[newline]
+
+    @Slot()
+    def save_document(self) -> bool:
+        if self.document.path is None:
+            return self.save_document_as()
+        if changed_on_disk(self.document):
+            question = f"{self.document.path.name} was changed by another program since it was opened. Overwrite it?"
+            if QMessageBox.question(self, "File changed on disk", question) != QMessageBox.StandardButton.Yes:
+                return False
+        return self._write(self.document.path)
+
+    @Slot()
+    def save_document_as(self) -> bool:
+        start = str(
+            self.document.path or Path(self.services.settings.ui.last_directory or Path.home()) / "Untitled.txt"
+        )
+        name, _ = QFileDialog.getSaveFileName(self, "Save As", start, TEXT_FILTER)
+        return self._write(Path(name)) if name else False
+
+    def _write(self, path: Path) -> bool:
+        try:
+            self.document = write_document(self.document, self.editor.toPlainText(), path)
+        except UserError as exc:
+            QMessageBox.warning(self, "Not saved", f"{exc}\nYour text is still here; try another place.")
+            self.show_message(str(exc))
+            return False
+        self.editor.document().setModified(False)
+        self._on_modified(False)
+        self.recovery.discard()
+        self.show_message(f"Saved {path.name}")
+        return True
+
+    # ------------------------------------------------------------------ recovery
+
+    def _build_autosave(self) -> None:
+        self._autosave = QTimer(self)
+        self._autosave.setSingleShot(True)
+        self._autosave.timeout.connect(self.autosave_now)
+        QApplication.instance().applicationStateChanged.connect(self._on_app_state)
+
+    @Slot()
+    def _schedule_autosave(self) -> None:
+        if self.editor.document().isModified():
+            self._autosave.start(max(1, self.services.settings.ui.autosave_seconds) * 1000)
+
+    @Slot(Qt.ApplicationState)
+    def _on_app_state(self, state: Qt.ApplicationState) -> None:
+        if state != Qt.ApplicationState.ApplicationActive:
+            self.autosave_now()
+
+    @Slot()
+    def autosave_now(self) -> None:
+        if not self.editor.document().isModified():
+            return
+        try:
+            self.recovery.write(self.editor.toPlainText(), self.document.path)
+        except OSError as exc:
+            self.show_message(f"Autosave failed: {exc.strerror or exc}")
+
+    def offer_recovery(self) -> None:
+        snapshot = self.recovery.read()
+        if snapshot is None:
+            return
+        when = datetime.fromtimestamp(snapshot.saved_at).strftime("%Y-%m-%d %H:%M:%S")
+        box = QMessageBox(self)
+        box.setWindowTitle("Recover unsaved text?")
+        box.setText(f"Unsaved text from {when} was found ({len(snapshot.text)} characters).")
+        box.setDetailedText(snapshot.text[:5000])
+        restore = box.addButton("Restore", QMessageBox.ButtonRole.AcceptRole)
+        discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton("Keep for later", QMessageBox.ButtonRole.RejectRole)
+        box.exec()
+        if box.clickedButton() is restore:
+            self.restore_snapshot(snapshot)
+        elif box.clickedButton() is discard:
+            self.recovery.discard()
+
+    def restore_snapshot(self, snapshot) -> None:
+        path = Path(snapshot.path) if snapshot.path else None
+        doc = Document("")
+        if path is not None:
+            try:
+                doc = read_document(path, fallback_encoding="latin-1")
+            except UserError:
+                doc = Document("", path)
+        self.set_document(doc)
+        self.editor.setPlainText(snapshot.text)
+        self.editor.document().setModified(True)
+        self.show_message("Recovered unsaved text; save it to keep it")
+
+    # ------------------------------------------------------------------ help
+
+    @Slot()
+    def show_shortcuts(self) -> None:
+        lines = [
+            f"{a.text().replace('&', '')}: {a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)}"
+            for a in self._all_actions()
+            if not a.shortcut().isEmpty()
+        ]
+        QMessageBox.information(self, "Keyboard shortcuts", "\n".join(lines + self.extra_shortcut_help()))
+
+    def extra_shortcut_help(self) -> list[str]:
+        return [
+            "Accept suggestion: Tab",
+            "Accept next word: Ctrl+Right",
+            "Dismiss suggestion: Esc",
+            "Word chips: Alt+1 / Alt+2 / Alt+3",
+            "Push to talk: hold F9",
+        ]
+
+    def _all_actions(self) -> list[QAction]:
+        return [a for menu in self.menuBar().findChildren(type(self.tools_menu)) for a in menu.actions()]
+
+    @Slot()
+    def show_about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About slm-desktop",
+            f"slm-desktop {__version__}\nAn offline assistant run by small local models.\nNothing leaves this machine.",
+        )
+
+    # ------------------------------------------------------------------ closing
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.maybe_keep_changes():
+            event.ignore()
+            return
+        self.recovery.discard()
+        self._remember_layout()
+        self.services.save()
+        event.accept()

@@ -1,0 +1,107 @@
+"""Settings dialog, generated from the Settings dataclasses so every setting is reachable."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLineEdit,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from slm_desktop.config import Settings
+
+HIDDEN = {("ui", "geometry"), ("ui", "window_state"), ("ui", "last_directory")}
+CHOICES = {
+    ("speech", "engine"): ["auto", "vosk", "pocketsphinx"],
+    ("speech", "mode"): ["dictation", "command"],
+    ("translation", "engine"): ["auto", "ct2", "apertium"],
+    ("ui", "low_power"): ["auto", "on", "off"],
+}
+RANGES = {
+    ("completion", "debounce_ms"): (0, 2000),
+    ("completion", "max_tokens"): (1, 64),
+    ("completion", "threads"): (0, 64),
+    ("completion", "context_tokens"): (64, 8192),
+    ("translation", "beam_size"): (1, 4),
+    ("translation", "threads"): (0, 64),
+    ("ui", "font_size"): (6, 48),
+    ("ui", "autosave_seconds"): (1, 600),
+}
+TAB_TITLES = {"completion": "Suggestions", "speech": "Speech", "translation": "Translation", "ui": "Interface"}
+
+
+def _label(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, settings: Settings, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.setAccessibleName("Settings dialog")
+        self._settings = settings
+        self._editors: dict[tuple[str, str], QWidget] = {}
+        tabs = QTabWidget(self)
+        tabs.setAccessibleName("Settings sections")
+        for section in dataclasses.fields(settings):
+            tabs.addTab(self._section_page(section.name, getattr(settings, section.name)), TAB_TITLES[section.name])
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(tabs)
+        layout.addWidget(buttons)
+
+    def _section_page(self, section: str, values) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        for f in dataclasses.fields(values):
+            key = (section, f.name)
+            if key in HIDDEN:
+                continue
+            editor = self._editor_for(key, getattr(values, f.name))
+            editor.setAccessibleName(f"{TAB_TITLES[section]}: {_label(f.name)}")
+            self._editors[key] = editor
+            form.addRow(_label(f.name), editor)
+        return page
+
+    def _editor_for(self, key: tuple[str, str], value) -> QWidget:
+        if isinstance(value, bool):
+            box = QCheckBox()
+            box.setChecked(value)
+            return box
+        if isinstance(value, int):
+            spin = QSpinBox()
+            spin.setRange(*RANGES.get(key, (0, 100000)))
+            spin.setValue(value)
+            return spin
+        if key in CHOICES:
+            combo = QComboBox()
+            combo.addItems(CHOICES[key])
+            combo.setCurrentText(value)
+            return combo
+        line = QLineEdit(value)
+        return line
+
+    def result_settings(self) -> Settings:
+        settings = self._settings
+        for (section, name), editor in self._editors.items():
+            if isinstance(editor, QCheckBox):
+                value = editor.isChecked()
+            elif isinstance(editor, QSpinBox):
+                value = editor.value()
+            elif isinstance(editor, QComboBox):
+                value = editor.currentText()
+            else:
+                value = editor.text().strip()
+            settings = settings.with_value(section, name, value)
+        return settings

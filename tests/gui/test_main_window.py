@@ -1,0 +1,121 @@
+"""The real window: documents, shortcuts, zoom, settings recovery, accessible names."""
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from slm_desktop import app as app_module
+
+
+@pytest.fixture
+def window(qtbot, app_paths):
+    win = app_module.create_window(app_paths)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    # pytest-qt would close added widgets before this teardown, hitting the unsaved-changes prompt
+    win.editor.document().setModified(False)
+    win.close()
+    win.services.worker.shutdown()
+
+
+def test_typing_marks_dirty_and_save_as_writes(qtbot, window, tmp_path, monkeypatch):
+    qtbot.keyClicks(window.editor, "hello world")
+    assert window.isWindowModified()
+    target = tmp_path / "note.txt"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    qtbot.keyClick(window.editor, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert target.read_text() == "hello world"
+    assert not window.isWindowModified()
+
+
+def test_open_keeps_crlf_on_save(qtbot, window, tmp_path):
+    path = tmp_path / "dos.txt"
+    path.write_bytes(b"a\r\nb\r\n")
+    assert window.open_path(path)
+    window.editor.moveCursor(window.editor.textCursor().MoveOperation.End)
+    qtbot.keyClicks(window.editor, "c")
+    assert window.save_document()
+    assert path.read_bytes() == b"a\r\nb\r\nc"
+
+
+def test_binary_file_is_refused_with_message(window, tmp_path, monkeypatch):
+    path = tmp_path / "blob.bin"
+    path.write_bytes(b"\x00\x01\x02binary")
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
+    window.editor.setPlainText("keep me")
+    assert not window.open_path(path)
+    assert window.editor.toPlainText() == "keep me"
+    assert "binary" in warnings[0]
+
+
+def test_unwritable_path_keeps_document_dirty(qtbot, window, tmp_path, monkeypatch):
+    qtbot.keyClicks(window.editor, "precious")
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: None)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "no" / "x.txt"), ""))
+    assert not window.save_document_as()
+    assert window.editor.toPlainText() == "precious" and window.isWindowModified()
+
+
+def test_close_with_unsaved_changes_can_be_cancelled(qtbot, window, monkeypatch):
+    qtbot.keyClicks(window.editor, "draft")
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Cancel)
+    assert not window.close()
+    assert window.isVisible() and window.editor.toPlainText() == "draft"
+
+
+def test_new_document_asks_then_discards(qtbot, window, monkeypatch):
+    qtbot.keyClicks(window.editor, "draft")
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
+    qtbot.keyClick(window.editor, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert window.editor.toPlainText() == ""
+
+
+def test_zoom_shortcuts_change_font_and_are_remembered(qtbot, window):
+    before = window.editor.font().pointSize()
+    window.action("zoom_in").trigger()
+    window.action("zoom_in").trigger()
+    assert window.editor.font().pointSize() == before + 2
+    assert window.services.settings.ui.font_size == before + 2
+    window.action("zoom_out").trigger()
+    assert window.editor.font().pointSize() == before + 1
+
+
+def test_every_widget_has_an_accessible_name(window):
+    interactive = [
+        w
+        for w in window.findChildren(QWidget)
+        if w.focusPolicy() != Qt.FocusPolicy.NoFocus and w.isVisible() and w.metaObject().className() != "QWidget"
+    ]
+    unnamed = [w.metaObject().className() for w in interactive if not w.accessibleName()]
+    assert interactive and not unnamed
+
+
+def test_autosave_writes_recovery_file_and_restore_brings_text_back(qtbot, window, app_paths):
+    qtbot.keyClicks(window.editor, "unsaved words")
+    window.autosave_now()
+    snapshot = window.recovery.read()
+    assert snapshot.text == "unsaved words"
+    window.editor.document().setModified(False)
+    window.editor.setPlainText("")
+    window.restore_snapshot(snapshot)
+    assert window.editor.toPlainText() == "unsaved words" and window.isWindowModified()
+
+
+def test_corrupt_settings_shown_and_defaults_used(qtbot, app_paths):
+    app_paths.config_dir.mkdir(parents=True)
+    app_paths.settings_file.write_text("this is = = not toml")
+    win = app_module.create_window(app_paths)
+    assert "could not be read" in win.statusBar().currentMessage()
+    assert list(Path(app_paths.config_dir).glob("settings.toml.corrupt-*"))
+    win.services.worker.shutdown()
+
+
+def test_settings_persist_on_close(qtbot, window, app_paths):
+    window.action("zoom_in").trigger()
+    size = window.editor.font().pointSize()
+    assert window.close()
+    assert f"font_size = {size}" in app_paths.settings_file.read_text()

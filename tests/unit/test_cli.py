@@ -1,0 +1,46 @@
+"""The CLI: version, one-line errors without tracebacks, self-test and doctor --json."""
+
+import json
+import subprocess
+import sys
+
+from slm_desktop import __version__
+
+
+def run_cli(*args, env=None, stdin=None):
+    return subprocess.run(
+        [sys.executable, "-m", "slm_desktop", *args], capture_output=True, text=True, env=env, input=stdin, timeout=120
+    )
+
+
+def test_version(isolated_env):
+    result = run_cli("--version", env=isolated_env)
+    assert result.returncode == 0 and result.stdout.strip() == f"slm-desktop {__version__}"
+
+
+def test_bad_arguments_are_one_line(isolated_env):
+    result = run_cli("no-such-command", env=isolated_env)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_unknown_bench_suite_is_one_line(isolated_env):
+    result = run_cli("bench", "nope", env=isolated_env)
+    assert result.returncode == 2
+    assert result.stderr.startswith("slm-desktop: unknown bench suite") and "Traceback" not in result.stderr
+
+
+def test_doctor_json(isolated_env):
+    result = run_cli("doctor", "--json", env=isolated_env)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert {e["name"] for e in report["engines"]} >= {"llama_cpp", "vosk", "onnxruntime", "ctranslate2"}
+    assert all(e["found"] for e in report["engines"])
+    assert any(s["name"] == "libportaudio" and s["found"] for s in report["system"])
+
+
+def test_self_test_passes_with_default_models(isolated_env):
+    result = run_cli("self-test", "--json", env=isolated_env)
+    report = json.loads(result.stdout)
+    assert result.returncode == 0, report
+    assert report["ok"] and all(c["status"] != "FAIL" for c in report["checks"])

@@ -1,0 +1,55 @@
+"""Settings: defaults, round trip, wrong types, and a corrupt file moved aside (never deleted)."""
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from slm_desktop.config import Settings, load_settings, save_settings, settings_from_dict
+
+
+def test_missing_file_gives_defaults(tmp_path):
+    result = load_settings(tmp_path / "nope.toml")
+    assert result.settings == Settings() and result.problems == ()
+
+
+def test_round_trip(tmp_path):
+    path = tmp_path / "settings.toml"
+    changed = Settings().with_value("completion", "debounce_ms", 300).with_value("translation", "target", "de")
+    save_settings(changed, path)
+    assert load_settings(path).settings == changed
+
+
+def test_wrong_types_fall_back_per_key(tmp_path):
+    path = tmp_path / "settings.toml"
+    path.write_text('[completion]\ndebounce_ms = "fast"\nenabled = false\n[ui]\nfont_size = true\n')
+    result = load_settings(path)
+    assert result.settings.completion.debounce_ms == 150
+    assert result.settings.completion.enabled is False
+    assert result.settings.ui.font_size == 12
+    assert len(result.problems) == 2 and all("wrong type" in p for p in result.problems)
+
+
+def test_corrupt_file_is_moved_aside_and_kept(tmp_path):
+    path = tmp_path / "settings.toml"
+    path.write_bytes(b"[completion\n\xff\xfe garbage")
+    result = load_settings(path)
+    assert result.settings == Settings()
+    assert not path.exists()
+    kept = list(tmp_path.glob("settings.toml.corrupt-*"))
+    assert len(kept) == 1 and kept[0].read_bytes().startswith(b"[completion")
+    assert "moved to" in result.problems[0]
+
+
+values = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=20), st.lists(st.integers(), max_size=3))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["completion", "speech", "translation", "ui", "x"]),
+        st.one_of(values, st.dictionaries(st.text(max_size=15), values, max_size=6)),
+        max_size=5,
+    )
+)
+def test_any_parsed_toml_shape_loads_without_raising(raw):
+    result = settings_from_dict(raw)
+    assert isinstance(result.settings, Settings)

@@ -1,0 +1,92 @@
+"""Documents keep their encoding and line endings, refuse binaries, and save atomically."""
+
+import os
+
+import pytest
+
+from slm_desktop.document import (
+    Document,
+    NotText,
+    UnknownEncoding,
+    changed_on_disk,
+    read_document,
+    write_document,
+)
+from slm_desktop.errors import UserError
+
+
+@pytest.mark.parametrize(
+    ("raw", "encoding", "newline"),
+    [
+        (b"one\ntwo\n", "utf-8", "\n"),
+        (b"one\r\ntwo\r\n", "utf-8", "\r\n"),
+        (b"\xef\xbb\xbfcaf\xc3\xa9\r\n", "utf-8-sig", "\r\n"),
+        ("h\u00e9llo\n".encode("utf-16"), "utf-16", "\n"),
+    ],
+)
+def test_round_trip_is_byte_exact(tmp_path, raw, encoding, newline):
+    path = tmp_path / "doc.txt"
+    path.write_bytes(raw)
+    doc = read_document(path)
+    assert (doc.encoding, doc.newline) == (encoding, newline)
+    assert "\r" not in doc.text
+    write_document(doc, doc.text)
+    assert path.read_bytes() == raw
+
+
+def test_binary_file_is_refused(tmp_path):
+    path = tmp_path / "image.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    with pytest.raises(NotText, match="binary"):
+        read_document(path)
+
+
+def test_latin1_needs_consent_then_round_trips(tmp_path):
+    path = tmp_path / "old.txt"
+    raw = "caf\u00e9 na\u00efve\n".encode("latin-1")
+    path.write_bytes(raw)
+    with pytest.raises(UnknownEncoding):
+        read_document(path)
+    doc = read_document(path, fallback_encoding="latin-1")
+    write_document(doc, doc.text)
+    assert path.read_bytes() == raw
+
+
+def test_unencodable_character_is_a_clear_error_and_file_untouched(tmp_path):
+    path = tmp_path / "old.txt"
+    path.write_bytes(b"abc\n")
+    doc = read_document(path, fallback_encoding="latin-1")
+    doc = Document(doc.text, path, "latin-1", "\n", doc.stamp)
+    with pytest.raises(UserError, match="cannot be saved in latin-1"):
+        write_document(doc, "emoji \U0001f600")
+    assert path.read_bytes() == b"abc\n"
+
+
+def test_unwritable_path_is_a_clear_error(tmp_path):
+    with pytest.raises(UserError, match="could not save"):
+        write_document(Document("x"), "x", tmp_path / "missing-dir" / "f.txt")
+
+
+def test_change_on_disk_is_detected(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text("one")
+    doc = read_document(path)
+    assert not changed_on_disk(doc)
+    path.write_text("two, longer")
+    os.utime(path, ns=(doc.stamp.mtime_ns + 10**9, doc.stamp.mtime_ns + 10**9))
+    assert changed_on_disk(doc)
+
+
+def test_failed_write_leaves_old_file_and_no_temp(tmp_path, monkeypatch):
+    path = tmp_path / "a.txt"
+    path.write_text("old content")
+    doc = read_document(path)
+
+    def full_disk(*_args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(UserError, match="No space left"):
+        write_document(doc, "new content")
+    assert path.read_text() == "old content"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
