@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from slm_desktop.errors import ModelError
 log = logging.getLogger(__name__)
 
 GGUF_MAGIC = b"GGUF"
+GGUF_STRING = 8
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,43 @@ def check_gguf(path: Path) -> ModelInfo:
     name = _gguf_string(reader, "general.name")
     detail = f"{name or path.stem} ({arch}, {len(reader.tensors)} tensors)"
     return ModelInfo("completion", "gguf", "llama.cpp", (), detail)
+
+
+def quick_gguf(path: Path) -> ModelInfo:
+    """Header only (magic, version, counts, first string keys): fast enough for listing many files.
+
+    The full `check_gguf` parses every field with the `gguf` package and takes seconds on a
+    tokenizer-heavy model, so it runs on install, import and verify, not on every listing.
+    """
+    with open(path, "rb") as handle:
+        head = handle.read(1 << 16)
+    if head[:4] != GGUF_MAGIC or len(head) < 24:
+        raise ModelError(f"{path.name} is not a GGUF model (it starts with {head[:4]!r}, not b'GGUF')")
+    version, tensors, kvs = struct.unpack_from("<IQQ", head, 4)
+    if version not in (2, 3) or tensors == 0:
+        raise ModelError(f"{path.name}: unsupported GGUF version {version} or no tensors")
+    arch = _first_string_value(head, 24, min(kvs, 8), "general.architecture")
+    return ModelInfo("completion", "gguf", "llama.cpp", (), f"{path.stem} ({arch or '?'}, {tensors} tensors)")
+
+
+def _first_string_value(head: bytes, offset: int, count: int, wanted: str) -> str:
+    """Walk the leading string-valued key/value pairs; stop at the first other type."""
+    try:
+        for _ in range(count):
+            (klen,) = struct.unpack_from("<Q", head, offset)
+            key = head[offset + 8 : offset + 8 + klen].decode("utf-8", "replace")
+            offset += 8 + klen
+            (vtype,) = struct.unpack_from("<I", head, offset)
+            if vtype != GGUF_STRING:
+                return ""
+            (vlen,) = struct.unpack_from("<Q", head, offset + 4)
+            value = head[offset + 12 : offset + 12 + vlen].decode("utf-8", "replace")
+            offset += 12 + vlen
+            if key == wanted:
+                return value
+    except struct.error:
+        return ""
+    return ""
 
 
 def is_vosk_folder(folder: Path) -> bool:
@@ -137,11 +176,11 @@ def is_onnx_folder(folder: Path) -> bool:
     return any(folder.glob("*.onnx"))
 
 
-def inspect(path: Path) -> ModelInfo:
+def inspect(path: Path, *, quick: bool = False) -> ModelInfo:
     """Identify an installed or importable model; ModelError when it is none we know."""
     if path.is_file():
         if path.suffix.lower() == ".gguf" or _starts_with(path, GGUF_MAGIC):
-            return check_gguf(path)
+            return quick_gguf(path) if quick else check_gguf(path)
         raise ModelError(f"{path.name}: unknown model file type (expected .gguf, a model folder or an archive)")
     if not path.is_dir():
         raise ModelError(f"{path} does not exist")
