@@ -16,7 +16,7 @@ import tarfile
 import tempfile
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
@@ -39,6 +39,7 @@ class _Entry:
     kind: str  # file | dir | symlink | hardlink
     size: int
     link: str = ""
+    ref: object = field(default=None, compare=False, repr=False)  # the ZipInfo / TarInfo itself
 
 
 def archive_kind(path: Path) -> str:
@@ -70,13 +71,13 @@ def _zip_entries(archive: Path, zf: zipfile.ZipFile) -> Iterator[_Entry]:
     for info in zf.infolist():
         mode = info.external_attr >> 16
         if stat.S_ISLNK(mode):
-            yield _Entry(info.filename, "symlink", 0, zf.read(info).decode("utf-8", "replace"))
+            yield _Entry(info.filename, "symlink", 0, zf.read(info).decode("utf-8", "replace"), info)
         elif info.is_dir():
-            yield _Entry(info.filename, "dir", 0)
-        elif mode and not stat.S_ISREG(mode):
+            yield _Entry(info.filename, "dir", 0, ref=info)
+        elif stat.S_IFMT(mode) not in (0, stat.S_IFREG):  # many zip writers leave the type bits empty
             raise UnsafeArchive(f"{archive.name}: entry '{info.filename}' is a device or special file")
         else:
-            yield _Entry(info.filename, "file", info.file_size)
+            yield _Entry(info.filename, "file", info.file_size, ref=info)
 
 
 def _tar_entries(archive: Path, tf: tarfile.TarFile) -> Iterator[_Entry]:
@@ -84,7 +85,7 @@ def _tar_entries(archive: Path, tf: tarfile.TarFile) -> Iterator[_Entry]:
         if info.isdir():
             yield _Entry(info.name, "dir", 0)
         elif info.isreg():
-            yield _Entry(info.name, "file", info.size)
+            yield _Entry(info.name, "file", info.size, ref=info)
         elif info.issym():
             yield _Entry(info.name, "symlink", 0, info.linkname)
         elif info.islnk():
@@ -173,13 +174,13 @@ def _extract_into(archive: Path, root: Path, max_bytes: int, max_files: int) -> 
             entries = list(_zip_entries(archive, zf))
             _plan(archive, entries, max_bytes, max_files)
             for entry in entries:
-                _write_entry(archive, root, entry, lambda e, zf=zf: zf.open(e.name), budget)
+                _write_entry(archive, root, entry, lambda e, zf=zf: zf.open(e.ref), budget)
         return
     with tarfile.open(archive, "r:*") as tf:
         entries = list(_tar_entries(archive, tf))
         _plan(archive, entries, max_bytes, max_files)
         for entry in entries:
-            _write_entry(archive, root, entry, lambda e, tf=tf: tf.extractfile(e.name), budget)
+            _write_entry(archive, root, entry, lambda e, tf=tf: tf.extractfile(e.ref), budget)
 
 
 def safe_extract(archive: Path, target: Path, *, max_bytes: int = MAX_BYTES, max_files: int = MAX_FILES) -> Path:
