@@ -62,8 +62,6 @@ def _clean_name(archive: Path, raw: str) -> PurePosixPath:
     parts = [p for p in PurePosixPath(name).parts if p not in ("", ".")]
     if ".." in parts:
         raise UnsafeArchive(f"{archive.name}: entry '{raw}' contains '..'")
-    if not parts:
-        raise UnsafeArchive(f"{archive.name}: entry '{raw}' has an empty name")
     return PurePosixPath(*parts)
 
 
@@ -110,7 +108,7 @@ def _check_link(archive: Path, entry: _Entry, rel: PurePosixPath) -> PurePosixPa
             resolved.pop()
         elif part not in ("", "."):
             resolved.append(part)
-    if depth < 0 or not resolved:
+    if depth < 0 or not resolved or PurePosixPath(*resolved) == rel:
         raise UnsafeArchive(f"{archive.name}: link '{entry.name}' points outside the archive ({entry.link})")
     return PurePosixPath(*resolved)
 
@@ -141,7 +139,10 @@ class _Budget:
 
 def _inside(root: Path, rel: PurePosixPath) -> Path:
     dest = root.joinpath(*rel.parts)
-    parent = dest.parent.resolve()
+    try:
+        parent = dest.parent.resolve()
+    except (RuntimeError, OSError) as exc:  # a symlink loop inside the archive
+        raise UnsafeArchive(f"entry '{rel}' goes through a symlink loop") from exc
     if parent != root and root not in parent.parents:
         raise UnsafeArchive(f"entry '{rel}' would be written outside the target through a link")
     return dest
@@ -149,6 +150,10 @@ def _inside(root: Path, rel: PurePosixPath) -> Path:
 
 def _write_entry(archive: Path, root: Path, entry: _Entry, opener, budget: _Budget) -> None:
     rel = _clean_name(archive, entry.name)
+    if not rel.parts:  # "." or "./": the root itself, as `tar -C dir .` writes it
+        if entry.kind == "dir":
+            return
+        raise UnsafeArchive(f"{archive.name}: entry '{entry.name}' has an empty name")
     if entry.kind == "dir":
         _inside(root, rel).mkdir(parents=True, exist_ok=True)
         return

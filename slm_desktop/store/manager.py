@@ -28,7 +28,7 @@ from slm_desktop.store import download as dl
 from slm_desktop.store.catalog import Catalog, CatalogEntry, load_catalog, pin_hash
 from slm_desktop.store.extract import archive_kind, safe_extract
 from slm_desktop.store.locks import file_lock
-from slm_desktop.store.validate import ModelInfo, check_gguf, inspect
+from slm_desktop.store.validate import ModelInfo, check_gguf, inspect, quick_gguf
 
 log = logging.getLogger(__name__)
 
@@ -326,11 +326,11 @@ class ModelManager:
             return info, ""
         if _is_archive(source):
             return self._unpack_to(source, dest, token), ""
-        info = check_gguf(source)
+        quick_gguf(source)  # a renamed non-GGUF fails here, before any copying
         part = dl.part_path(dest)
         try:
             shutil.copyfile(source, part)
-            check_gguf(part)
+            info = check_gguf(part)  # the full check runs on the bytes that will be installed
             sha = dl.sha256_of(part)
             part.replace(dest)
         finally:
