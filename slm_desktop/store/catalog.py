@@ -139,11 +139,18 @@ def _check_hash_and_urls(values: dict[str, Any], where: str) -> None:
         raise CatalogError(f"{where}: 'languages' must be a list of strings")
 
 
+def _label(where: str, model_id: Any) -> str:
+    """Where an entry is, for messages; an odd id is shown escaped so the message stays one line."""
+    if not isinstance(model_id, str):
+        return where
+    return f"{where} ({model_id if _ID.match(model_id) else ascii(model_id)[:42]})"
+
+
 def parse_entry(raw: Any, where: str, source: str = "shipped") -> CatalogEntry:
     """One [[model]] table -> CatalogEntry, or CatalogError naming the first bad field."""
     if not isinstance(raw, dict):
         raise CatalogError(f"{where}: an entry must be a table")
-    label = f"{where} ({raw['id']})" if isinstance(raw.get("id"), str) else where
+    label = _label(where, raw.get("id"))
     missing = [k for k in _REQUIRED if k not in raw]
     if missing:
         raise CatalogError(f"{label}: missing {', '.join(missing)}")
