@@ -110,7 +110,7 @@ def start_server() -> LoopbackServer:
     state = LoopbackServer()
     state.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
     state.server.daemon_threads = True
-    threading.Thread(target=state.server.serve_forever, daemon=True).start()
+    threading.Thread(target=state.server.serve_forever, args=(0.05,), daemon=True).start()
     return state
 
 

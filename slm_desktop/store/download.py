@@ -251,6 +251,17 @@ def _fetch_any(url: str, dest: Path, size_hint: int, token, on_progress) -> tupl
         holder.unlink(missing_ok=True)
 
 
+def _fetch_verified(url: str, dest: Path, sha256: str, size_hint: int, token, on_progress) -> tuple[Path, str]:
+    """A resumed download that fails the hash may have resumed a stale part: retry once from zero."""
+    resumed = part_path(dest).exists()
+    part, actual = _fetch_any(url, dest, size_hint, token, on_progress)
+    if sha256 and actual != sha256 and resumed:
+        log.info("download: resumed file failed its sha256; downloading %s again from the start", url)
+        part.unlink(missing_ok=True)
+        part, actual = _fetch_any(url, dest, size_hint, token, on_progress)
+    return part, actual
+
+
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, urllib.error.HTTPError):
         return f"HTTP {exc.code}"
@@ -282,7 +293,7 @@ def download(
         if token is not None:
             token.raise_if_cancelled()
         try:
-            part, actual = _fetch_any(url, dest, size_hint, token, on_progress)
+            part, actual = _fetch_verified(url, dest, sha256, size_hint, token, on_progress)
         except (OSError, http.client.HTTPException) as exc:
             failures.append(f"{split_member(url)[0]}: {_describe(exc)}")
             log.info("download: mirror failed: %s", failures[-1])

@@ -168,3 +168,12 @@ def test_two_downloads_of_different_files_run_side_by_side(server, tmp_path):
     for t in threads:
         t.join(30)
     assert len(results) == 2 and all(d == sha256(DATA) for _p, d in results)
+
+
+def test_a_stale_part_from_another_file_is_thrown_away_and_refetched(server, tmp_path):
+    url = server.add("m.bin", DATA)
+    dest = tmp_path / "models" / "m.bin"
+    dest.parent.mkdir()
+    dl.part_path(dest).write_bytes(b"old version of the file" * 1000)
+    part, _digest = dl.download([url], dest, sha256=sha256(DATA), size_hint=len(DATA))
+    assert part.read_bytes() == DATA and [r for _p, r in server.log] == ["bytes=23000-", None]
