@@ -151,7 +151,7 @@ class ModelsDialog(QDialog):
         self.recommend_view = QTextBrowser()
         self.recommend_view.setAccessibleName("Recommendations")
         self.recommend_view.setPlaceholderText("Measure this machine to see which models suit it (a few seconds).")
-        self.measure_button = _button("Measure this machine", "Measure this machine and recommend", self._measure)
+        self.measure_button = _button("Measure this machine", "Measure this machine and recommend", self.measure)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.measure_button)
@@ -308,7 +308,9 @@ class ModelsDialog(QDialog):
             self._submit("model-verify", lambda ctx: manager.verify(), "Verifying installed models…")
 
     @Slot()
-    def _measure(self) -> None:
+    def measure(self) -> None:
+        """First run or on demand: a few seconds of measuring, then reasons per model (no download)."""
+        self.tabs.setCurrentIndex(2)
         if self.job is None:
             manager, languages = self.manager, self.languages
             self._submit("model-recommend", lambda ctx: _measure_and_recommend(manager, languages), "Measuring…")

@@ -142,3 +142,13 @@ def test_the_dialog_module_imports_no_inference_library():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and out.stdout.strip() == "", out.stdout + out.stderr
+
+
+def test_measure_recommends_with_the_real_default_model(qtbot, worker, app_paths):
+    dialog = ModelsDialog(ModelManager(app_paths), worker, languages=("en", "es"))
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(worker.finished, timeout=120000):
+        qtbot.mouseClick(dialog.measure_button, Qt.MouseButton.LeftButton)
+    text = dialog.recommend_view.toPlainText()
+    assert "tokens/s" in text and "tok/s here" in text and "Vosk small Spanish" in text
+    assert dialog.tabs.currentIndex() == 2
