@@ -144,6 +144,7 @@ def test_the_dialog_module_imports_no_inference_library():
     assert out.returncode == 0 and out.stdout.strip() == "", out.stdout + out.stderr
 
 
+@pytest.mark.slow  # loads and runs llama.cpp: 6-20 s on a busy 2-core machine
 def test_measure_recommends_with_the_real_default_model(qtbot, worker, app_paths):
     dialog = ModelsDialog(ModelManager(app_paths), worker, languages=("en", "es"))
     qtbot.addWidget(dialog)
