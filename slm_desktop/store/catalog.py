@@ -7,13 +7,17 @@ the user's ``pinned.toml`` only after the user confirms a first download.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import os
 import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import tomli_w
 
 from slm_desktop.errors import UserError
 from slm_desktop.paths import AppPaths, resources_dir
@@ -209,8 +213,6 @@ def load_pins(path: Path) -> dict[str, str]:
 
 
 def _apply_pins(entries: dict[str, CatalogEntry], pins: dict[str, str]) -> None:
-    import dataclasses
-
     for model_id, sha in pins.items():
         entry = entries.get(model_id)
         if entry is not None and not entry.verified:
@@ -244,10 +246,6 @@ def load_catalog(paths: AppPaths, shipped: Path | None = None) -> Catalog:
 
 def pin_hash(paths: AppPaths, model_id: str, sha256: str) -> None:
     """Record a hash the user confirmed; atomic rewrite of pinned.toml."""
-    import os
-
-    import tomli_w
-
     target = paths.config_dir / PINNED
     pins = load_pins(target)
     pins[model_id] = sha256

@@ -120,6 +120,7 @@ class ModelManager:
         return self.paths.install_dir
 
     def _lock_path(self, name: str) -> Path:
+        """One lock per installed file/folder name, shared by install, import and remove."""
         return self.install_dir / ".locks" / f"{name}.lock"
 
     # ------------------------------------------------------------ manifest and defaults
@@ -246,7 +247,7 @@ class ModelManager:
                 "to download it and pin the hash computed on this first download"
             )
         dest = self.install_dir / entry.filename
-        with file_lock(self._lock_path(entry.id), what=f"installing {entry.id}"):
+        with file_lock(self._lock_path(entry.filename), what=f"installing {entry.filename}"):
             if _is_loaded(dest, loaded):
                 raise UserError(f"models: {entry.filename} is in use; close what uses it before reinstalling")
             if dest.exists():
@@ -345,7 +346,7 @@ class ModelManager:
             raise UserError(f"models: {model.name} ships with the app and cannot be removed")
         if _is_loaded(model.path, loaded):
             raise UserError(f"models: {model.name} is in use; close what uses it before removing it")
-        with file_lock(self._lock_path(model.catalog_id or model.name), what=f"changing {model.name}"):
+        with file_lock(self._lock_path(model.name), what=f"changing {model.name}"):
             trash = model.path.with_name(f".trash-{model.name}")
             _remove_path(trash)
             model.path.rename(trash)  # disappears at once; the slow delete comes after

@@ -114,15 +114,18 @@ def _entry_dict(entry) -> dict:
 
 def _install(args, manager) -> int:
     bar = None if args.json else TerminalBar()
+    was_verified = manager.catalog.get(args.id).verified
     try:
         model = manager.install(args.id, on_progress=bar, trust_unverified=args.trust_unverified)
     finally:
         if bar is not None:
             bar.done()
     if args.json:
-        print_json({"installed": model.as_dict()})
-    else:
-        print(f"installed {model.name} ({model.kind}, {_mb(model.size)}) in {model.path.parent}")
+        print_json({"installed": model.as_dict(), "pinned_sha256": "" if was_verified else model.sha256})
+        return 0
+    print(f"installed {model.name} ({model.kind}, {_mb(model.size)}) in {model.path.parent}")
+    if not was_verified:
+        print(f"pinned sha256 {model.sha256} for {args.id}; later installs must match it")
     return 0
 
 

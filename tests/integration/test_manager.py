@@ -153,7 +153,9 @@ def test_malicious_archive_from_the_catalog_installs_nothing(server, paths, tmp_
 
 def test_second_install_of_the_same_model_is_refused_while_the_first_runs(server, paths, gguf):
     manager = _with_catalog(paths, [gguf_entry("tiny", gguf, [server.add("tiny.gguf", gguf)])])
-    other = file_lock(paths.install_dir / ".locks" / "tiny.lock", what="installing tiny")  # as another process would
+    other = file_lock(
+        paths.install_dir / ".locks" / "tiny.gguf.lock", what="installing tiny"
+    )  # as another process would
     with other, pytest.raises(Busy, match="already in progress"):
         manager.install("tiny")
     assert server.log == [] and _visible(paths) == []
@@ -237,3 +239,22 @@ def test_shipped_models_cannot_be_removed(app_paths):
     with pytest.raises(UserError, match="ships with the app"):
         ModelManager(app_paths).remove("smollm2-135m-instruct-q4_1")
     assert DEFAULT_GGUF.exists()
+
+
+def test_two_threads_installing_the_same_model_one_waits_for_nothing(server, paths, gguf):
+    import threading
+    import time
+
+    gate = threading.Event()
+    manager = _with_catalog(paths, [gguf_entry("tiny", gguf, [server.add("tiny.gguf", gguf, gate=gate)])])
+    results: list[object] = []
+    first = threading.Thread(target=lambda: results.append(manager.install("tiny")))
+    first.start()
+    deadline = time.monotonic() + 10
+    while not server.log and time.monotonic() < deadline:  # the first install is now mid-download
+        time.sleep(0.01)
+    with pytest.raises(Busy):
+        manager.install("tiny")
+    gate.set()
+    first.join(20)
+    assert len(results) == 1 and results[0].path.read_bytes() == gguf and len(server.log) == 1
