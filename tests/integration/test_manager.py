@@ -241,7 +241,7 @@ def test_shipped_models_cannot_be_removed(app_paths):
     assert DEFAULT_GGUF.exists()
 
 
-def test_two_threads_installing_the_same_model_one_waits_for_nothing(server, paths, gguf):
+def test_two_threads_installing_the_same_model_the_second_is_refused(server, paths, gguf):
     import threading
     import time
 
