@@ -7,6 +7,7 @@ SUGGESTION_TOKENS tokens within the DESIGN.md p95 target of 200 ms.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import platform
@@ -162,18 +163,30 @@ def _completion(entries: list[CatalogEntry], hw: Hardware, sample: SpeedSample |
 
 
 def _crown(recs: list[Recommendation], entries: list[CatalogEntry], hw: Hardware) -> list[Recommendation]:
-    """The biggest model that is fast enough (and suits the CPU) becomes the recommendation."""
+    """Recommend the biggest model that is fast enough (and suits the CPU), or else the fastest one.
+
+    Too-slow models then name the one to keep, as in "…too slow here; keep SmolLM2-135M".
+    """
     by_id = {e.id: e for e in entries}
     fitting = [r for r in recs if r.verdict == "fits" and _quant_fits_cpu(by_id[r.catalog_id], hw)]
-    if not fitting:
-        fitting = [r for r in recs if r.verdict == "fits"]
-    if not fitting:
-        return recs
-    best = max(fitting, key=lambda r: (by_id[r.catalog_id].params_m, -by_id[r.catalog_id].size))
-    return [
-        Recommendation(r.kind, r.catalog_id, r.name, "recommended", r.reason, r.est_tokens_per_s) if r is best else r
-        for r in recs
-    ]
+    fitting = fitting or [r for r in recs if r.verdict == "fits"]
+    if fitting:
+        best = max(fitting, key=lambda r: (by_id[r.catalog_id].params_m, -by_id[r.catalog_id].size))
+        best_reason = best.reason
+    else:
+        measured = [r for r in recs if r.verdict == "too slow"]
+        if not measured:
+            return recs
+        best = max(measured, key=lambda r: r.est_tokens_per_s or 0.0)
+        best_reason = best.reason + "; still the fastest choice here (a longer debounce or fewer tokens helps)"
+    out = []
+    for r in recs:
+        if r is best:
+            r = dataclasses.replace(r, verdict="recommended", reason=best_reason)
+        elif r.verdict == "too slow":
+            r = dataclasses.replace(r, reason=f"{r.reason}; keep {best.name}")
+        out.append(r)
+    return out
 
 
 def _by_language(kind: str, entries: list[CatalogEntry], hw: Hardware, languages: set[str]) -> list[Recommendation]:

@@ -63,3 +63,12 @@ def test_speech_and_translation_follow_the_languages(app_paths):
     recs = _by_id(recommend(load_catalog(app_paths), X86, None, languages=("en", "de")))
     assert recs["vosk-small-de"].verdict == "recommended" and recs["vosk-small-fr"].verdict == "fits"
     assert recs["argos-en-de"].verdict == "recommended" and recs["argos-en-es"].verdict == "fits"
+
+
+def test_when_nothing_is_fast_enough_the_fastest_is_kept_and_named(app_paths):
+    crawl = SpeedSample("SmolLM2-135M-Instruct.Q4_1.gguf", 98_362_432, 12.0, 2)
+    recs = _by_id(recommend(load_catalog(app_paths), X86, crawl))
+    assert recs["smollm2-135m-instruct-q4_1"].verdict == "recommended"
+    assert "fastest choice here" in recs["smollm2-135m-instruct-q4_1"].reason
+    qwen = recs["qwen2.5-0.5b-instruct-q4_k_m"]
+    assert qwen.verdict == "too slow" and qwen.reason.endswith("keep SmolLM2-135M-Instruct Q4_1")
