@@ -123,6 +123,18 @@ class ModelManager:
         """One lock per installed file/folder name, shared by install, import and remove."""
         return self.install_dir / ".locks" / f"{name}.lock"
 
+    def _sweep(self, name: str) -> None:
+        """Remove staging left by a killed install of `name` (called under that name's lock).
+
+        The `.part` download is kept on purpose: the next install resumes it.
+        """
+        if not self.install_dir.is_dir():
+            return
+        for pattern in (f".unpack-{name}-*", f".import-{name}-*", f".trash-{name}"):
+            for stale in self.install_dir.glob(pattern):
+                log.info("models: removing leftover %s", stale.name)
+                _remove_path(stale)
+
     # ------------------------------------------------------------ manifest and defaults
 
     def _manifest(self) -> dict[str, Any]:
@@ -250,6 +262,7 @@ class ModelManager:
         with file_lock(self._lock_path(entry.filename), what=f"installing {entry.filename}"):
             if _is_loaded(dest, loaded):
                 raise UserError(f"models: {entry.filename} is in use; close what uses it before reinstalling")
+            self._sweep(dest.name)
             if dest.exists():
                 return self._already_installed(entry, dest)
             needed = entry.size * (UNPACK_FACTOR if entry.archive else 1)
@@ -307,6 +320,7 @@ class ModelManager:
         with file_lock(self._lock_path(name), what=f"importing {name}"):
             if _is_loaded(dest, loaded):
                 raise UserError(f"models: {name} is in use; close what uses it before replacing it")
+            self._sweep(name)
             if dest.exists():
                 raise UserError(f"models: {name} is already installed; remove it first")
             self.install_dir.mkdir(parents=True, exist_ok=True)

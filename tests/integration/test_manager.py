@@ -258,3 +258,14 @@ def test_two_threads_installing_the_same_model_the_second_is_refused(server, pat
     gate.set()
     first.join(20)
     assert len(results) == 1 and results[0].path.read_bytes() == gguf and len(server.log) == 1
+
+
+def test_leftovers_of_a_killed_install_are_swept_and_its_download_resumed(server, paths, gguf):
+    url = server.add("tiny.gguf", gguf)
+    manager = _with_catalog(paths, [gguf_entry("tiny", gguf, [url])])
+    paths.install_dir.mkdir(parents=True)
+    (paths.install_dir / ".unpack-tiny.gguf-abc123" / "x").mkdir(parents=True)  # as a killed process leaves them
+    (paths.install_dir / ".trash-tiny.gguf").write_bytes(b"old")
+    (paths.install_dir / ".tiny.gguf.part").write_bytes(gguf[:1000])
+    manager.install("tiny")
+    assert _hidden_leftovers(paths) == [] and server.log == [("/tiny.gguf", "bytes=1000-")]
