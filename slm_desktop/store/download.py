@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 
 CHUNK = 1 << 16
 TIMEOUT_S = 30.0
-RETRIES_PER_URL = 3
+RETRIES_PER_URL = 3  # resumes in a row that bring no new byte
+MAX_RESUMES = 50
 DISK_MARGIN = 16 << 20
 MEMBER_MARK = "#member="
 
@@ -144,7 +145,7 @@ def _total_from(response: http.client.HTTPResponse, start: int, size_hint: int) 
     return start + int(length) if length and length.isdigit() else size_hint
 
 
-def _copy_body(response, part: Path, start: int, digest, meter: _Meter, token: CancelToken | None) -> int:
+def _copy_body(response, part: Path, start: int, digest, meter: _Meter, token: CancelToken | None, received) -> int:
     done = start
     try:
         with _open_part(part, append=start > 0) as out:
@@ -156,6 +157,7 @@ def _copy_body(response, part: Path, start: int, digest, meter: _Meter, token: C
                 out.write(block)
                 digest.update(block)
                 done += len(block)
+                received[0] += len(block)
                 meter.update(done)
             out.flush()
             os.fsync(out.fileno())
@@ -178,37 +180,38 @@ def fetch(
 ) -> str:
     """One URL into `part`, resuming what is there; returns the sha256 of the whole file.
 
-    A dropped connection is retried (resuming) a few times while it makes progress.
+    A connection dropped mid-transfer is resumed while attempts keep bringing bytes; a URL that
+    never sent a byte fails at once, so a dead mirror costs one timeout, not several.
     """
-    stalled = total_attempts = 0
+    received = [0]  # body bytes this call received, over all attempts
+    stalled = attempts = 0
     while True:
         offset = part.stat().st_size if part.exists() else 0
+        before = received[0]
         try:
-            return _fetch_once(url, part, offset, size_hint, token, on_progress, timeout)
+            return _fetch_once(url, part, offset, size_hint, token, on_progress, timeout, received)
         except urllib.error.HTTPError as exc:
-            if exc.code != 416 or not offset:
+            if exc.code != 416 or not offset or attempts:
                 raise
             log.info("download: %s refused our Range (416); restarting from zero", url)
             part.unlink(missing_ok=True)
-            stalled += 1
-            if stalled >= RETRIES_PER_URL:
-                raise
         except (http.client.IncompleteRead, ConnectionError, TimeoutError, urllib.error.URLError) as exc:
-            now = part.stat().st_size if part.exists() else 0
-            stalled = stalled + 1 if now <= offset else 0
-            total_attempts += 1
-            if stalled >= RETRIES_PER_URL or total_attempts >= RETRIES_PER_URL * 8:
+            if received[0] == 0:
                 raise
-            log.info("download: %s interrupted at %d bytes (%s); resuming", url, now, exc)
+            stalled = stalled + 1 if received[0] == before else 0
+            if stalled >= RETRIES_PER_URL or attempts >= MAX_RESUMES:
+                raise
+            log.info("download: %s interrupted after %d bytes (%s); resuming", url, received[0], exc)
+        attempts += 1
 
 
-def _fetch_once(url, part, offset, size_hint, token, on_progress, timeout) -> str:
+def _fetch_once(url, part, offset, size_hint, token, on_progress, timeout, received: list[int]) -> str:
     with urllib.request.urlopen(_request(url, offset), timeout=timeout) as response:
         start = _resume_offset(response, offset)
         digest = _hash_existing(part, start) if start else hashlib.sha256()
         total = _total_from(response, start, size_hint)
         meter = _Meter(url, total, start, on_progress)
-        done = _copy_body(response, part, start, digest, meter, token)
+        done = _copy_body(response, part, start, digest, meter, token, received)
         if total and done != total and response.headers.get("Content-Length"):
             raise http.client.IncompleteRead(b"", total - done)
         meter.update(done, force=True)
@@ -237,28 +240,28 @@ def _extract_member(archive: Path, member: str, part: Path, token: CancelToken |
     return digest.hexdigest()
 
 
-def _fetch_any(url: str, dest: Path, size_hint: int, token, on_progress) -> tuple[Path, str]:
+def _fetch_any(url: str, dest: Path, size_hint: int, token, on_progress, timeout: float) -> tuple[Path, str]:
     """Download one mirror; for '#member=' URLs, download the zip then pull the member out."""
     base, member = split_member(url)
     part = part_path(dest)
     if not member:
-        return part, fetch(base, part, size_hint=size_hint, token=token, on_progress=on_progress)
+        return part, fetch(base, part, size_hint=size_hint, token=token, on_progress=on_progress, timeout=timeout)
     holder = dest.with_name(f".{dest.name}.zip.part")
-    fetch(base, holder, size_hint=size_hint, token=token, on_progress=on_progress)
+    fetch(base, holder, size_hint=size_hint, token=token, on_progress=on_progress, timeout=timeout)
     try:
         return part, _extract_member(holder, member, part, token)
     finally:
         holder.unlink(missing_ok=True)
 
 
-def _fetch_verified(url: str, dest: Path, sha256: str, size_hint: int, token, on_progress) -> tuple[Path, str]:
+def _fetch_verified(url, dest: Path, sha256: str, size_hint: int, token, on_progress, timeout) -> tuple[Path, str]:
     """A resumed download that fails the hash may have resumed a stale part: retry once from zero."""
     resumed = part_path(dest).exists()
-    part, actual = _fetch_any(url, dest, size_hint, token, on_progress)
+    part, actual = _fetch_any(url, dest, size_hint, token, on_progress, timeout)
     if sha256 and actual != sha256 and resumed:
         log.info("download: resumed file failed its sha256; downloading %s again from the start", url)
         part.unlink(missing_ok=True)
-        part, actual = _fetch_any(url, dest, size_hint, token, on_progress)
+        part, actual = _fetch_any(url, dest, size_hint, token, on_progress, timeout)
     return part, actual
 
 
@@ -278,6 +281,7 @@ def download(
     size_hint: int = 0,
     token: CancelToken | None = None,
     on_progress: ProgressFn | None = None,
+    timeout: float = TIMEOUT_S,
 ) -> tuple[Path, str]:
     """Try each mirror; return (verified part file, its sha256). The caller renames it into place.
 
@@ -293,7 +297,7 @@ def download(
         if token is not None:
             token.raise_if_cancelled()
         try:
-            part, actual = _fetch_verified(url, dest, sha256, size_hint, token, on_progress)
+            part, actual = _fetch_verified(url, dest, sha256, size_hint, token, on_progress, timeout)
         except (OSError, http.client.HTTPException) as exc:
             failures.append(f"{split_member(url)[0]}: {_describe(exc)}")
             log.info("download: mirror failed: %s", failures[-1])

@@ -177,3 +177,11 @@ def test_a_stale_part_from_another_file_is_thrown_away_and_refetched(server, tmp
     dl.part_path(dest).write_bytes(b"old version of the file" * 1000)
     part, _digest = dl.download([url], dest, sha256=sha256(DATA), size_hint=len(DATA))
     assert part.read_bytes() == DATA and [r for _p, r in server.log] == ["bytes=23000-", None]
+
+
+def test_a_silent_mirror_costs_one_timeout_then_the_next_one_is_used(server, tmp_path):
+    silent = server.add("silent/m.bin", DATA, gate=threading.Event())  # headers, then never a byte
+    good = server.add("good/m.bin", DATA)
+    dest = tmp_path / "models" / "m.bin"
+    _part, digest = dl.download([silent, good], dest, sha256=sha256(DATA), size_hint=len(DATA), timeout=0.5)
+    assert digest == sha256(DATA) and [p for p, _r in server.log] == ["/silent/m.bin", "/good/m.bin"]
