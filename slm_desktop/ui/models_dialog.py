@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from slm_desktop.errors import UserError
 from slm_desktop.store.catalog import CatalogEntry
 from slm_desktop.store.download import Progress
 from slm_desktop.store.manager import InstalledModel, ModelManager
@@ -279,7 +280,7 @@ class ModelsDialog(QDialog):
             return
         try:
             model = self.manager.remove(name, loaded=self.loaded())
-        except Exception as exc:  # UserError: one line; anything else still must not crash the dialog
+        except (UserError, OSError) as exc:
             self.status.setText(str(exc))
             return
         self.status.setText(f"Removed {model.name}")
@@ -291,10 +292,10 @@ class ModelsDialog(QDialog):
         name = self._selected(self.installed_table)
         if not name:
             return
-        model = self.manager.find_installed(name)
         try:
+            model = self.manager.find_installed(name)
             self.manager.set_default(model.kind, model.name)
-        except Exception as exc:
+        except (UserError, OSError) as exc:
             self.status.setText(str(exc))
             return
         self.status.setText(f"{model.name} is now the default {model.kind} model")
