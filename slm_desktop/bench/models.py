@@ -1,0 +1,106 @@
+"""`slm-desktop bench models`: the store's own costs, each beside the raw library doing the same job.
+
+- download: plain urllib + file copy vs the app's download (hashing, fsync, progress), over loopback;
+- sha256 of the default model; GGUF checks (header-only vs full `gguf` parse); listing installed models.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import tempfile
+import threading
+import time
+import urllib.request
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from slm_desktop.bench import summary
+from slm_desktop.errors import UserError
+from slm_desktop.paths import AppPaths
+
+DOWNLOAD_MB = 64
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+def _serve(folder: Path) -> ThreadingHTTPServer:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    return server
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1000
+
+
+def _raw_download(url: str, target: Path) -> None:
+    with urllib.request.urlopen(url) as response, open(target, "wb") as out:
+        shutil.copyfileobj(response, out, 1 << 16)
+
+
+def _download_rows(repeat: int) -> list[dict]:
+    from slm_desktop.store import download as dl
+
+    with tempfile.TemporaryDirectory(prefix="slm-bench-") as tmp:
+        root = Path(tmp)
+        (root / "www").mkdir()
+        payload = os.urandom(DOWNLOAD_MB << 20)
+        (root / "www" / "blob.bin").write_bytes(payload)
+        sha = dl.sha256_of(root / "www" / "blob.bin")
+        server = _serve(root / "www")
+        url = f"http://127.0.0.1:{server.server_address[1]}/blob.bin"
+        raw, app = [], []
+        try:
+            for i in range(repeat):
+                raw.append(_timed(lambda i=i: _raw_download(url, root / f"raw{i}")))
+                dest = root / f"app{i}.bin"
+                app.append(_timed(lambda dest=dest: dl.download([url], dest, sha256=sha, size_hint=len(payload))))
+        finally:
+            server.shutdown()
+            server.server_close()
+    mb = DOWNLOAD_MB * 1.048576
+    return [
+        {"case": "download raw urllib copy", **summary(raw), "MB/s": mb / (summary(raw)["p50_ms"] / 1000)},
+        {"case": "download app (sha256+fsync)", **summary(app), "MB/s": mb / (summary(app)["p50_ms"] / 1000)},
+    ]
+
+
+def _model_rows(paths: AppPaths, repeat: int) -> list[dict]:
+    from slm_desktop.store.download import sha256_of
+    from slm_desktop.store.manager import ModelManager
+    from slm_desktop.store.validate import check_gguf, quick_gguf
+
+    model = ModelManager(paths).default_path("completion")
+    if model is None:
+        raise UserError("bench models: the default completion model is not installed (run scripts/setup.sh)")
+    manager = ModelManager(paths)
+    cases = {
+        "sha256 default model": lambda: sha256_of(model),
+        "GGUF header check (listing)": lambda: quick_gguf(model),
+        "GGUF full check (gguf package)": lambda: check_gguf(model),
+        "list installed models": manager.list_installed,
+    }
+    rows = []
+    for name, fn in cases.items():
+        samples = [_timed(fn) for _ in range(repeat if "full" not in name else max(1, repeat // 3))]
+        rows.append({"case": name, **summary(samples), "MB/s": ""})
+    size_mb = model.stat().st_size / 1e6
+    rows[0]["MB/s"] = size_mb / (rows[0]["p50_ms"] / 1000)
+    return rows
+
+
+def run(args) -> dict:
+    repeat = args.repeat or 5
+    rows = _download_rows(repeat) + _model_rows(args.paths, repeat)
+    return {
+        "download_overhead_ratio": rows[1]["p50_ms"] / rows[0]["p50_ms"],
+        "download_mb": DOWNLOAD_MB,
+        "table": rows,
+    }

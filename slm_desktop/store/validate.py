@@ -1,0 +1,201 @@
+"""Is this file or folder what it claims to be? Cheap structural checks, no inference library.
+
+GGUF: magic bytes, then the header and metadata parsed by the `gguf` package. Vosk: the Kaldi
+folder layout. CTranslate2 / Argos: model.bin, a vocabulary, and a SentencePiece model.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+from slm_desktop.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+GGUF_MAGIC = b"GGUF"
+GGUF_STRING = 8
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What inspection found: enough to list the model and pick an engine."""
+
+    kind: str  # completion | stt | translation | intent
+    format: str  # gguf | vosk | ctranslate2 | argosmodel | onnx
+    engine: str
+    languages: tuple[str, ...] = ()
+    detail: str = ""
+
+
+def _gguf_string(reader, key: str) -> str:
+    field = reader.fields.get(key)
+    if field is None or not field.data:
+        return ""
+    try:
+        return bytes(field.parts[field.data[0]]).decode("utf-8", "replace")
+    except (IndexError, TypeError, ValueError):
+        return ""
+
+
+def check_gguf(path: Path) -> ModelInfo:
+    """Magic first (a clear message for a renamed file), then the full header via `gguf`."""
+    with open(path, "rb") as handle:
+        magic = handle.read(4)
+    if magic != GGUF_MAGIC:
+        raise ModelError(f"{path.name} is not a GGUF model (it starts with {magic!r}, not b'GGUF')")
+    from gguf import GGUFReader
+
+    try:
+        reader = GGUFReader(path, "r")
+    except (ValueError, KeyError, IndexError, OSError, EOFError) as exc:
+        raise ModelError(f"{path.name}: GGUF header is damaged or truncated ({exc.__class__.__name__})") from exc
+    arch = _gguf_string(reader, "general.architecture")
+    if not arch:
+        raise ModelError(f"{path.name}: GGUF metadata has no general.architecture")
+    if not reader.tensors:
+        raise ModelError(f"{path.name}: GGUF file holds no tensors")
+    name = _gguf_string(reader, "general.name")
+    detail = f"{name or path.stem} ({arch}, {len(reader.tensors)} tensors)"
+    return ModelInfo("completion", "gguf", "llama.cpp", (), detail)
+
+
+def quick_gguf(path: Path) -> ModelInfo:
+    """Header only (magic, version, counts, first string keys): fast enough for listing many files.
+
+    The full `check_gguf` parses every field with the `gguf` package and takes seconds on a
+    tokenizer-heavy model, so it runs on install, import and verify, not on every listing.
+    """
+    with open(path, "rb") as handle:
+        head = handle.read(1 << 16)
+    if head[:4] != GGUF_MAGIC or len(head) < 24:
+        raise ModelError(f"{path.name} is not a GGUF model (it starts with {head[:4]!r}, not b'GGUF')")
+    version, tensors, kvs = struct.unpack_from("<IQQ", head, 4)
+    if version not in (2, 3) or tensors == 0:
+        raise ModelError(f"{path.name}: unsupported GGUF version {version} or no tensors")
+    arch = _first_string_value(head, 24, min(kvs, 8), "general.architecture")
+    return ModelInfo("completion", "gguf", "llama.cpp", (), f"{path.stem} ({arch or '?'}, {tensors} tensors)")
+
+
+def _first_string_value(head: bytes, offset: int, count: int, wanted: str) -> str:
+    """Walk the leading string-valued key/value pairs; stop at the first other type."""
+    try:
+        for _ in range(count):
+            (klen,) = struct.unpack_from("<Q", head, offset)
+            key = head[offset + 8 : offset + 8 + klen].decode("utf-8", "replace")
+            offset += 8 + klen
+            (vtype,) = struct.unpack_from("<I", head, offset)
+            if vtype != GGUF_STRING:
+                return ""
+            (vlen,) = struct.unpack_from("<Q", head, offset + 4)
+            value = head[offset + 12 : offset + 12 + vlen].decode("utf-8", "replace")
+            offset += 12 + vlen
+            if key == wanted:
+                return value
+    except struct.error:
+        return ""
+    return ""
+
+
+def is_vosk_folder(folder: Path) -> bool:
+    graph = folder / "graph"
+    has_graph = (graph / "HCLG.fst").is_file() or ((graph / "HCLr.fst").is_file() and (graph / "Gr.fst").is_file())
+    has_graph = has_graph or (folder / "HCLG.fst").is_file()
+    has_conf = (folder / "conf" / "model.conf").is_file() or (folder / "conf" / "mfcc.conf").is_file()
+    return (folder / "am" / "final.mdl").is_file() and has_conf and has_graph
+
+
+def check_vosk(folder: Path) -> ModelInfo:
+    if not is_vosk_folder(folder):
+        raise ModelError(f"{folder.name} is not a Vosk model folder (needs am/final.mdl, conf/model.conf and graph/)")
+    lang = _vosk_language(folder.name)
+    return ModelInfo("stt", "vosk", "vosk", (lang,) if lang else (), "Kaldi/Vosk model folder")
+
+
+def _vosk_language(name: str) -> str:
+    """'vosk-model-small-en-us-0.15' -> 'en'; '' when the name does not say."""
+    parts = name.lower().replace("_", "-").split("-")
+    words = [p for p in parts if p not in ("vosk", "model", "small", "big") and not p[:1].isdigit()]
+    return {"cn": "zh"}.get(words[0], words[0]) if words and len(words[0]) == 2 else ""
+
+
+def _ct2_dir(folder: Path) -> Path | None:
+    for candidate in (folder, folder / "model"):
+        if (candidate / "model.bin").is_file():
+            return candidate
+    return None
+
+
+def _has_vocab(ct2: Path) -> bool:
+    names = [p.name for p in ct2.iterdir()]
+    shared = any(n.startswith("shared_vocabulary.") for n in names)
+    split = any(n.startswith("source_vocabulary.") for n in names) and any(
+        n.startswith("target_vocabulary.") for n in names
+    )
+    return shared or split
+
+
+def is_ct2_folder(folder: Path) -> bool:
+    ct2 = _ct2_dir(folder)
+    return ct2 is not None and _has_vocab(ct2)
+
+
+def check_ct2(folder: Path) -> ModelInfo:
+    """CTranslate2 model folder, bare or inside an unpacked Argos package."""
+    ct2 = _ct2_dir(folder)
+    if ct2 is None:
+        raise ModelError(f"{folder.name} is not a CTranslate2 model (no model.bin)")
+    if not _has_vocab(ct2):
+        raise ModelError(f"{folder.name}: CTranslate2 model has no shared/source/target vocabulary file")
+    spm = sorted({*folder.glob("*.model"), *ct2.glob("*.model"), *folder.glob("*.spm"), *ct2.glob("*.spm")})
+    if not spm:
+        raise ModelError(f"{folder.name}: no SentencePiece model (*.model / *.spm) next to model.bin")
+    languages = _argos_languages(folder)
+    fmt = "argosmodel" if (folder / "metadata.json").is_file() else "ctranslate2"
+    return ModelInfo("translation", fmt, "ctranslate2", languages, f"CTranslate2 folder ({spm[0].name})")
+
+
+def _argos_languages(folder: Path) -> tuple[str, ...]:
+    meta = folder / "metadata.json"
+    if not meta.is_file():
+        return ()
+    try:
+        data = json.loads(meta.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return ()
+    if not isinstance(data, dict):
+        return ()
+    codes = (data.get("from_code"), data.get("to_code"))
+    return tuple(c for c in codes if isinstance(c, str))
+
+
+def is_onnx_folder(folder: Path) -> bool:
+    return any(folder.glob("*.onnx"))
+
+
+def inspect(path: Path, *, quick: bool = False) -> ModelInfo:
+    """Identify an installed or importable model; ModelError when it is none we know."""
+    if path.is_file():
+        if path.suffix.lower() == ".gguf" or _starts_with(path, GGUF_MAGIC):
+            return quick_gguf(path) if quick else check_gguf(path)
+        raise ModelError(f"{path.name}: unknown model file type (expected .gguf, a model folder or an archive)")
+    if not path.is_dir():
+        raise ModelError(f"{path} does not exist")
+    if is_vosk_folder(path):
+        return check_vosk(path)
+    if _ct2_dir(path) is not None:
+        return check_ct2(path)
+    if is_onnx_folder(path):
+        return ModelInfo("intent", "onnx", "onnxruntime", (), "ONNX model folder")
+    raise ModelError(f"{path.name}: not a Vosk, CTranslate2 or ONNX model folder")
+
+
+def _starts_with(path: Path, magic: bytes) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(len(magic)) == magic
+    except OSError:
+        return False

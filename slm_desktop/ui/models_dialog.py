@@ -1,0 +1,388 @@
+"""The Models dialog: installed models, the catalog, installs with progress, imports, recommendations.
+
+Every slow step (download, import, verify, measuring the machine) runs as a job on the worker's
+"store" lane; this widget only reacts to the worker's signals, so the window never freezes.
+It never imports an inference library: the store's recommend module does, inside the job.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from slm_desktop.errors import UserError
+from slm_desktop.store.catalog import CatalogEntry
+from slm_desktop.store.download import Progress
+from slm_desktop.store.manager import InstalledModel, ModelManager
+from slm_desktop.worker import Job, JobContext, Worker
+
+log = logging.getLogger(__name__)
+
+LANE = "store"
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
+
+
+def _button(text: str, accessible: str, slot) -> QPushButton:
+    button = QPushButton(text)
+    button.setAccessibleName(accessible)
+    button.clicked.connect(slot)
+    return button
+
+
+def _table(headers: list[str], accessible: str) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.setAccessibleName(accessible)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    table.verticalHeader().setVisible(False)
+    return table
+
+
+def _fill_row(table: QTableWidget, row: int, values: list[str], key: str) -> None:
+    for column, value in enumerate(values):
+        item = QTableWidgetItem(value)
+        item.setData(Qt.ItemDataRole.UserRole, key)
+        table.setItem(row, column, item)
+
+
+class ModelsDialog(QDialog):
+    """Standalone: give it a ModelManager and the app's Worker; it emits modelsChanged after changes."""
+
+    modelsChanged = Signal()
+    defaultChanged = Signal(str, str)  # kind, installed name
+
+    def __init__(
+        self,
+        manager: ModelManager,
+        worker: Worker,
+        *,
+        loaded: Callable[[], set[Path]] = set,
+        languages: tuple[str, ...] = ("en",),
+        parent: QWidget | None = None,
+    ):
+        super().__init__(parent)
+        self.manager, self.worker = manager, worker
+        self.loaded, self.languages = loaded, languages
+        self.job: Job | None = None
+        self.setWindowTitle("Models")
+        self.setAccessibleName("Models dialog")
+        self.resize(820, 520)
+        self._build()
+        worker.progress.connect(self._on_progress)
+        worker.finished.connect(self._on_finished)
+        worker.failed.connect(self._on_failed)
+        worker.cancelled.connect(self._on_cancelled)
+        self.refresh()
+
+    # ------------------------------------------------------------ layout
+
+    def _build(self) -> None:
+        self.tabs = QTabWidget()
+        self.tabs.setAccessibleName("Model tabs")
+        self.tabs.addTab(self._installed_tab(), "Installed")
+        self.tabs.addTab(self._catalog_tab(), "Get models")
+        self.tabs.addTab(self._recommend_tab(), "Recommended")
+        self.progress = QProgressBar()
+        self.progress.setAccessibleName("Download progress")
+        self.progress.setRange(0, 1000)
+        self.status = QLabel("")
+        self.status.setAccessibleName("Status")
+        self.status.setWordWrap(True)
+        self.cancel_button = _button("Cancel", "Cancel the running task", self._cancel)
+        self.cancel_button.setEnabled(False)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.progress, 1)
+        bottom.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs, 1)
+        layout.addLayout(bottom)
+        layout.addWidget(self.status)
+        self.progress.hide()
+
+    def _installed_tab(self) -> QWidget:
+        self.installed_table = _table(["Model", "Kind", "Languages", "Engine", "Size", "Default"], "Installed models")
+        self.remove_button = _button("Remove", "Remove the selected model", self._remove)
+        self.default_button = _button("Set as default", "Use the selected model by default", self._set_default)
+        self.verify_button = _button("Verify", "Verify installed models", self._verify)
+        self.import_file_button = _button("Import file…", "Import a model file", self._import_file)
+        self.import_folder_button = _button("Import folder…", "Import a model folder", self._import_folder)
+        buttons = QHBoxLayout()
+        for b in (self.remove_button, self.default_button, self.verify_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        buttons.addWidget(self.import_file_button)
+        buttons.addWidget(self.import_folder_button)
+        return self._page(self.installed_table, buttons)
+
+    def _catalog_tab(self) -> QWidget:
+        self.catalog_table = _table(["Model", "Kind", "Languages", "Size", "RAM", "Hash", "Status"], "Catalog")
+        self.install_button = _button("Install", "Install the selected catalog model", self._install)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.install_button)
+        return self._page(self.catalog_table, buttons)
+
+    def _recommend_tab(self) -> QWidget:
+        self.recommend_view = QTextBrowser()
+        self.recommend_view.setAccessibleName("Recommendations")
+        self.recommend_view.setPlaceholderText("Measure this machine to see which models suit it (a few seconds).")
+        self.measure_button = _button("Measure this machine", "Measure this machine and recommend", self.measure)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.measure_button)
+        return self._page(self.recommend_view, buttons)
+
+    @staticmethod
+    def _page(main: QWidget, buttons: QHBoxLayout) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.addWidget(main, 1)
+        layout.addLayout(buttons)
+        return page
+
+    # ------------------------------------------------------------ contents
+
+    @Slot()
+    def refresh(self) -> None:
+        installed = self.manager.list_installed()
+        defaults = self.manager.defaults()
+        self.installed_table.setRowCount(len(installed))
+        for row, m in enumerate(installed):
+            is_default = defaults.get(m.kind) == m.name
+            values = [m.name, m.kind, ", ".join(m.languages), m.engine, _mb(m.size), "yes" if is_default else ""]
+            _fill_row(self.installed_table, row, values, m.name)
+        have = {m.catalog_id for m in installed} | {m.name for m in installed}
+        entries = self.manager.catalog.entries
+        self.catalog_table.setRowCount(len(entries))
+        for row, e in enumerate(entries):
+            state = "installed" if (e.id in have or e.filename in have) else ""
+            values = [e.name, e.kind, ", ".join(e.languages), _mb(e.size), f"{e.ram_mb} MB", self._hash(e), state]
+            _fill_row(self.catalog_table, row, values, e.id)
+        self._set_busy(self.job is not None)
+
+    @staticmethod
+    def _hash(entry: CatalogEntry) -> str:
+        return "verified" if entry.verified else "unverified"
+
+    @staticmethod
+    def _selected(table: QTableWidget) -> str:
+        items = table.selectedItems()
+        return items[0].data(Qt.ItemDataRole.UserRole) if items else ""
+
+    def select_catalog(self, model_id: str) -> None:
+        for row in range(self.catalog_table.rowCount()):
+            if self.catalog_table.item(row, 0).data(Qt.ItemDataRole.UserRole) == model_id:
+                self.catalog_table.selectRow(row)
+
+    def select_installed(self, name: str) -> None:
+        for row in range(self.installed_table.rowCount()):
+            if self.installed_table.item(row, 0).data(Qt.ItemDataRole.UserRole) == name:
+                self.installed_table.selectRow(row)
+
+    def _set_busy(self, busy: bool) -> None:
+        for b in (self.install_button, self.remove_button, self.verify_button, self.measure_button):
+            b.setEnabled(not busy)
+        self.import_file_button.setEnabled(not busy)
+        self.import_folder_button.setEnabled(not busy)
+        self.cancel_button.setEnabled(busy)
+        self.progress.setVisible(busy)
+
+    def _submit(self, kind: str, run: Callable[[JobContext], object], message: str) -> None:
+        self.status.setText(message)
+        self.progress.setRange(0, 0)  # busy until the first byte count arrives
+        self.job = self.worker.submit(kind, run, lane=LANE)
+        self._set_busy(True)
+
+    # ------------------------------------------------------------ actions
+
+    def ask_trust(self, entry: CatalogEntry) -> bool:
+        """Asked before downloading an entry whose sha256 the catalog cannot vouch for."""
+        answer = QMessageBox.question(
+            self,
+            "Unverified model",
+            f"The catalog has no verified checksum for {entry.name}.\n\nDownload it anyway and remember "
+            "the checksum of this download, so later installs are checked against it?",
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    @Slot()
+    def _install(self) -> None:
+        model_id = self._selected(self.catalog_table)
+        if not model_id or self.job is not None:
+            return
+        entry = self.manager.catalog.get(model_id)
+        trust = entry.verified or self.ask_trust(entry)
+        if not trust:
+            self.status.setText(f"{entry.name}: not installed (checksum not confirmed)")
+            return
+        manager, loaded = self.manager, set(self.loaded())
+
+        def job(ctx: JobContext) -> InstalledModel:
+            return manager.install(
+                model_id, loaded=loaded, token=ctx.token, on_progress=ctx.progress, trust_unverified=True
+            )
+
+        self._submit("model-install", job, f"Installing {entry.name}…")
+
+    def import_path(self, path: Path) -> None:
+        if self.job is not None:
+            return
+        manager, loaded = self.manager, set(self.loaded())
+        self._submit(
+            "model-import",
+            lambda ctx: manager.import_path(path, loaded=loaded, token=ctx.token),
+            f"Importing {path.name}…",
+        )
+
+    @Slot()
+    def _import_file(self) -> None:
+        filters = "Models (*.gguf *.argosmodel *.zip *.tar.gz *.tgz);;All files (*)"
+        name, _ = QFileDialog.getOpenFileName(self, "Import a model file", "", filters)
+        if name:
+            self.import_path(Path(name))
+
+    @Slot()
+    def _import_folder(self) -> None:
+        name = QFileDialog.getExistingDirectory(self, "Import a model folder (Vosk or CTranslate2)")
+        if name:
+            self.import_path(Path(name))
+
+    @Slot()
+    def _remove(self) -> None:
+        name = self._selected(self.installed_table)
+        if not name:
+            return
+        try:
+            model = self.manager.remove(name, loaded=self.loaded())
+        except (UserError, OSError) as exc:
+            self.status.setText(str(exc))
+            return
+        self.status.setText(f"Removed {model.name}")
+        self.refresh()
+        self.modelsChanged.emit()
+
+    @Slot()
+    def _set_default(self) -> None:
+        name = self._selected(self.installed_table)
+        if not name:
+            return
+        try:
+            model = self.manager.find_installed(name)
+            self.manager.set_default(model.kind, model.name)
+        except (UserError, OSError) as exc:
+            self.status.setText(str(exc))
+            return
+        self.status.setText(f"{model.name} is now the default {model.kind} model")
+        self.refresh()
+        self.defaultChanged.emit(model.kind, model.name)
+
+    @Slot()
+    def _verify(self) -> None:
+        if self.job is None:
+            manager = self.manager
+            self._submit("model-verify", lambda ctx: manager.verify(), "Verifying installed models…")
+
+    @Slot()
+    def measure(self) -> None:
+        """First run or on demand: a few seconds of measuring, then reasons per model (no download)."""
+        self.tabs.setCurrentIndex(2)
+        if self.job is None:
+            manager, languages = self.manager, self.languages
+            self._submit("model-recommend", lambda ctx: _measure_and_recommend(manager, languages), "Measuring…")
+
+    @Slot()
+    def _cancel(self) -> None:
+        if self.job is not None:
+            self.worker.cancel(self.job)
+            self.status.setText("Cancelling…")
+
+    # ------------------------------------------------------------ worker signals
+
+    def _mine(self, job_id: int) -> bool:
+        return self.job is not None and self.job.id == job_id
+
+    @Slot(int, str, object)
+    def _on_progress(self, job_id: int, _kind: str, value: object) -> None:
+        if not self._mine(job_id) or not isinstance(value, Progress):
+            return
+        if value.total:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(int(value.fraction * 1000))
+        eta = f", {value.eta_s:.0f} s left" if value.eta_s is not None else ""
+        total = f" of {_mb(value.total)}" if value.total else ""
+        self.status.setText(f"{_mb(value.done)}{total} at {value.speed / 1e6:.2f} MB/s{eta}")
+
+    @Slot(int, str, object)
+    def _on_finished(self, job_id: int, kind: str, result: object) -> None:
+        if not self._mine(job_id):
+            return
+        self.job = None
+        if kind in ("model-install", "model-import"):
+            self.status.setText(f"Installed {result.name} ({result.kind}, {_mb(result.size)})")
+            self.modelsChanged.emit()
+        elif kind == "model-verify":
+            bad = [r for r in result if not r.ok]
+            self.status.setText("; ".join(f"{r.name}: {r.detail}" for r in bad) or f"All {len(result)} models verified")
+        elif kind == "model-recommend":
+            self.recommend_view.setPlainText(result)
+            self.status.setText("Measured; nothing is downloaded until you choose Install")
+        self.refresh()
+
+    @Slot(int, str, str)
+    def _on_failed(self, job_id: int, _kind: str, message: str) -> None:
+        if self._mine(job_id):
+            self.job = None
+            self.status.setText(message)
+            self.refresh()
+
+    @Slot(int, str)
+    def _on_cancelled(self, job_id: int, _kind: str) -> None:
+        if self._mine(job_id):
+            self.job = None
+            self.status.setText("Cancelled; a later install resumes where this one stopped")
+            self.refresh()
+
+
+def _measure_and_recommend(manager: ModelManager, languages: tuple[str, ...]) -> str:
+    """Runs on the store lane: a few seconds of generation with the installed completion model."""
+    from slm_desktop.store import recommend as rec
+
+    hw = rec.measure_hardware()
+    model = manager.default_path("completion")
+    sample = rec.measure_tokens_per_second(model, seconds=2.0) if model is not None else None
+    lines = [
+        f"This machine: {hw.machine}, {hw.cores} cores, {hw.ram_available_mb} MB RAM free, "
+        f"CPU features: {', '.join(hw.flags) or 'none found'}"
+    ]
+    if sample is not None:
+        lines.append(f"Measured {sample.model}: {sample.tokens_per_s:.1f} tokens/s")
+    for r in rec.recommend(manager.catalog, hw, sample, languages=languages):
+        if r.verdict != "fits":
+            lines.append(f"[{r.verdict}] {r.reason}")
+    return "\n".join(lines)

@@ -1,0 +1,155 @@
+"""ModelsDialog with real widgets, the real worker and a real HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+
+import pytest
+from PySide6.QtCore import Qt
+from store_helpers import catalog_toml, gguf_entry, start_server, tiny_gguf_bytes
+
+from slm_desktop.paths import AppPaths
+from slm_desktop.store.catalog import load_catalog
+from slm_desktop.store.download import Progress
+from slm_desktop.store.manager import ModelManager
+from slm_desktop.ui.models_dialog import ModelsDialog
+from slm_desktop.worker import Worker
+
+
+@pytest.fixture
+def server():
+    state = start_server()
+    yield state
+    state.server.shutdown()
+    state.server.server_close()
+
+
+@pytest.fixture
+def worker(qtbot):
+    w = Worker()
+    yield w
+    w.shutdown()
+
+
+@pytest.fixture
+def paths(tmp_path) -> AppPaths:
+    return AppPaths(config_dir=tmp_path / "config", data_dir=tmp_path / "data", models_env=tmp_path / "models")
+
+
+def _dialog(qtbot, paths, worker, entries, **kwargs) -> ModelsDialog:
+    paths.config_dir.mkdir(parents=True, exist_ok=True)
+    (paths.config_dir / "catalog.toml").write_text(catalog_toml(entries), encoding="utf-8")
+    dialog = ModelsDialog(ModelManager(paths, load_catalog(paths)), worker, **kwargs)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    return dialog
+
+
+def _installed_names(dialog: ModelsDialog) -> list[str]:
+    table = dialog.installed_table
+    return [table.item(row, 0).text() for row in range(table.rowCount())]
+
+
+def test_install_from_the_catalog_shows_progress_and_lists_the_model(qtbot, server, worker, paths, tmp_path):
+    data = tiny_gguf_bytes(tmp_path, elements=1 << 20)  # 4 MB: several progress updates
+    dialog = _dialog(qtbot, paths, worker, [gguf_entry("tiny", data, [server.add("t.gguf", data, delay_s=0.02)])])
+    progress: list[Progress] = []
+    worker.progress.connect(lambda _id, _kind, value: progress.append(value))
+    dialog.tabs.setCurrentIndex(1)
+    dialog.select_catalog("tiny")
+    with qtbot.waitSignal(dialog.modelsChanged, timeout=20000):
+        qtbot.mouseClick(dialog.install_button, Qt.MouseButton.LeftButton)
+        assert dialog.cancel_button.isEnabled() and not dialog.install_button.isEnabled()
+    assert "tiny.gguf" in _installed_names(dialog)
+    assert progress and progress[-1].done == len(data) and progress[-1].speed > 0
+    assert dialog.status.text().startswith("Installed tiny.gguf")
+    assert not dialog.progress.isVisible() and dialog.install_button.isEnabled()
+    assert (paths.install_dir / "tiny.gguf").read_bytes() == data
+
+
+def test_cancel_stops_the_download_and_installs_nothing(qtbot, server, worker, paths, tmp_path):
+    data = tiny_gguf_bytes(tmp_path)
+    gate = threading.Event()
+    dialog = _dialog(qtbot, paths, worker, [gguf_entry("tiny", data, [server.add("t.gguf", data, gate=gate)])])
+    dialog.select_catalog("tiny")
+    with qtbot.waitSignal(worker.started, timeout=5000):
+        qtbot.mouseClick(dialog.install_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(worker.cancelled, timeout=10000):
+        qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+        gate.set()
+    assert "Cancelled" in dialog.status.text()
+    assert not (paths.install_dir / "tiny.gguf").exists()
+    assert dialog.install_button.isEnabled()
+
+
+def test_unverified_entry_asks_first_and_downloads_nothing_on_no(qtbot, server, worker, paths, tmp_path):
+    data = tiny_gguf_bytes(tmp_path)
+    entry = gguf_entry("tiny", data, [server.add("t.gguf", data)], sha256="", sha256_unverified=True)
+    dialog = _dialog(qtbot, paths, worker, [entry])
+    asked = []
+    dialog.ask_trust = lambda e: asked.append(e.id) or False
+    dialog.select_catalog("tiny")
+    qtbot.mouseClick(dialog.install_button, Qt.MouseButton.LeftButton)
+    assert asked == ["tiny"] and "not installed" in dialog.status.text() and server.log == []
+
+
+def test_import_remove_default_and_loaded_refusal(qtbot, worker, paths, tmp_path):
+    source = tmp_path / "mine.gguf"
+    source.write_bytes(tiny_gguf_bytes(tmp_path))
+    loaded: set = set()
+    dialog = _dialog(qtbot, paths, worker, [], loaded=lambda: set(loaded))
+    with qtbot.waitSignal(dialog.modelsChanged, timeout=10000):
+        dialog.import_path(source)
+    assert "mine.gguf" in _installed_names(dialog)
+    dialog.select_installed("mine.gguf")
+    with qtbot.waitSignal(dialog.defaultChanged) as blocker:
+        qtbot.mouseClick(dialog.default_button, Qt.MouseButton.LeftButton)
+    assert blocker.args == ["completion", "mine.gguf"]
+    loaded.add(paths.install_dir / "mine.gguf")
+    dialog.select_installed("mine.gguf")
+    qtbot.mouseClick(dialog.remove_button, Qt.MouseButton.LeftButton)
+    assert "in use" in dialog.status.text() and "mine.gguf" in _installed_names(dialog)
+    loaded.clear()
+    dialog.select_installed("mine.gguf")
+    with qtbot.waitSignal(dialog.modelsChanged):
+        qtbot.mouseClick(dialog.remove_button, Qt.MouseButton.LeftButton)
+    assert "mine.gguf" not in _installed_names(dialog)
+
+
+def test_failed_import_shows_one_line(qtbot, worker, paths, tmp_path):
+    fake = tmp_path / "fake.gguf"
+    fake.write_bytes(b"nope" * 100)
+    dialog = _dialog(qtbot, paths, worker, [])
+    with qtbot.waitSignal(worker.failed, timeout=10000):
+        dialog.import_path(fake)
+    assert "not a GGUF model" in dialog.status.text() and "\n" not in dialog.status.text()
+
+
+def test_widgets_have_accessible_names(qtbot, worker, paths):
+    dialog = _dialog(qtbot, paths, worker, [])
+    widgets = [dialog.install_button, dialog.remove_button, dialog.cancel_button, dialog.progress]
+    widgets += [dialog.installed_table, dialog.catalog_table, dialog.recommend_view, dialog.measure_button]
+    assert all(widget.accessibleName() for widget in widgets)
+
+
+def test_the_dialog_module_imports_no_inference_library():
+    code = (
+        "import sys, slm_desktop.ui.models_dialog\n"
+        "bad = [m for m in ('llama_cpp', 'vosk', 'onnxruntime', 'ctranslate2', 'sentencepiece') if m in sys.modules]\n"
+        "print(','.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == "", out.stdout + out.stderr
+
+
+@pytest.mark.slow  # loads and runs llama.cpp: 6-20 s on a busy 2-core machine
+def test_measure_recommends_with_the_real_default_model(qtbot, worker, app_paths):
+    dialog = ModelsDialog(ModelManager(app_paths), worker, languages=("en", "es"))
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(worker.finished, timeout=120000):
+        qtbot.mouseClick(dialog.measure_button, Qt.MouseButton.LeftButton)
+    text = dialog.recommend_view.toPlainText()
+    assert "tokens/s" in text and "tok/s here" in text and "Vosk small Spanish" in text
+    assert dialog.tabs.currentIndex() == 2

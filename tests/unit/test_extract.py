@@ -1,0 +1,182 @@
+"""Safe extraction: malicious archives are refused by name, nothing lands outside, nothing half-done stays."""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from slm_desktop.errors import ModelError
+from slm_desktop.store.extract import UnsafeArchive, safe_extract
+
+
+def _zip(path: Path, files: dict[str, bytes], symlinks: dict[str, str] | None = None) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+        for name, target in (symlinks or {}).items():
+            info = zipfile.ZipInfo(name)
+            info.external_attr = (stat.S_IFLNK | 0o777) << 16
+            zf.writestr(info, target)
+    return path
+
+
+def _tar(path: Path, members: list[tuple[str, str, bytes | str]]) -> Path:
+    """members: (name, type, data-or-linkname) with type in file/dir/symlink/hardlink/chr/fifo."""
+    types = {"dir": tarfile.DIRTYPE, "symlink": tarfile.SYMTYPE, "hardlink": tarfile.LNKTYPE}
+    types |= {"chr": tarfile.CHRTYPE, "fifo": tarfile.FIFOTYPE}
+    with tarfile.open(path, "w:gz") as tf:
+        for name, kind, payload in members:
+            info = tarfile.TarInfo(name)
+            if kind == "file":
+                info.size = len(payload)
+                tf.addfile(info, io.BytesIO(payload))
+            else:
+                info.type = types[kind]
+                if kind in ("symlink", "hardlink"):
+                    info.linkname = payload
+                tf.addfile(info)
+    return path
+
+
+def _assert_nothing_left(tmp_path: Path, target: Path, archive: Path) -> None:
+    assert not target.exists()
+    leftovers = {p.name for p in tmp_path.rglob("*")} - {archive.name}
+    assert leftovers <= {"out"} or not any(".extract-" in n or "evil" in n for n in leftovers), leftovers
+    assert not (tmp_path / "evil").exists() and not (tmp_path.parent / "evil").exists()
+    assert not list(tmp_path.rglob(".extract-*"))
+
+
+def test_zip_and_tar_extract_with_internal_links(tmp_path):
+    z = _zip(tmp_path / "m.zip", {"model/a.bin": b"a" * 10, "model/sub/b.txt": b"b"})
+    assert (safe_extract(z, tmp_path / "z") / "model" / "sub" / "b.txt").read_bytes() == b"b"
+    t = _tar(
+        tmp_path / "m.tar.gz",
+        [
+            ("m", "dir", b""),
+            ("m/a.bin", "file", b"abc"),
+            ("m/link", "symlink", "a.bin"),
+            ("m/hard", "hardlink", "m/a.bin"),
+        ],
+    )
+    out = safe_extract(t, tmp_path / "t")
+    assert (out / "m" / "link").read_bytes() == b"abc" and (out / "m" / "hard").read_bytes() == b"abc"
+
+
+@pytest.mark.parametrize(
+    ("builder", "entry", "reason"),
+    [
+        (lambda p: _zip(p / "a.zip", {"../evil": b"x"}), "../evil", "'..'"),
+        (lambda p: _zip(p / "a.zip", {"ok/../../evil": b"x"}), "ok/../../evil", "'..'"),
+        (lambda p: _zip(p / "a.zip", {"/tmp/evil": b"x"}), "/tmp/evil", "absolute"),
+        (lambda p: _zip(p / "a.zip", {"C:\\evil": b"x"}), "C:\\evil", "absolute"),
+        (lambda p: _zip(p / "a.zip", {"ok.txt": b"1"}, {"link": "../../evil"}), "link", "outside"),
+        (lambda p: _zip(p / "a.zip", {}, {"link": "/etc/passwd"}), "link", "absolute"),
+        (lambda p: _tar(p / "a.tgz", [("link", "symlink", "../evil"), ("link/x", "file", b"x")]), "link", "outside"),
+        (lambda p: _tar(p / "a.tgz", [("d/link", "symlink", "../../evil")]), "d/link", "outside"),
+        (lambda p: _tar(p / "a.tgz", [("hard", "hardlink", "../evil")]), "hard", "outside"),
+        (lambda p: _tar(p / "a.tgz", [("hard", "hardlink", "/etc/passwd")]), "hard", "absolute"),
+        (lambda p: _tar(p / "a.tgz", [("dev", "chr", b"")]), "dev", "device"),
+        (lambda p: _tar(p / "a.tgz", [("pipe", "fifo", b"")]), "pipe", "device"),
+        (lambda p: _tar(p / "a.tgz", [("../evil", "file", b"x")]), "../evil", "'..'"),
+    ],
+)
+def test_malicious_entries_are_refused_by_name(tmp_path, builder, entry, reason):
+    archive = builder(tmp_path)
+    target = tmp_path / "out" / "model"
+    with pytest.raises(UnsafeArchive) as info:
+        safe_extract(archive, target)
+    assert f"'{entry}'" in str(info.value) and reason in str(info.value)
+    _assert_nothing_left(tmp_path, target, archive)
+
+
+def test_symlink_then_write_through_it_is_refused_before_writing(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    archive = _tar(
+        tmp_path / "a.tgz", [("ok.txt", "file", b"1"), ("l", "symlink", "../outside"), ("l/evil", "file", b"x")]
+    )
+    with pytest.raises(UnsafeArchive):
+        safe_extract(archive, tmp_path / "out" / "m")
+    assert list(outside.iterdir()) == []
+
+
+def test_zip_bomb_by_size_is_refused_before_and_while_writing(tmp_path):
+    bomb = _zip(tmp_path / "bomb.zip", {"big.bin": b"\0" * (5 << 20)})
+    assert bomb.stat().st_size < 64 << 10  # it really is a bomb: tiny archive, big content
+    with pytest.raises(UnsafeArchive, match=r"'big\.bin'"):
+        safe_extract(bomb, tmp_path / "out", max_bytes=1 << 20)
+    assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".extract-*"))
+
+
+def test_lying_size_header_is_caught_while_writing(tmp_path):
+    archive = _tar(tmp_path / "a.tgz", [("f", "file", b"x" * 3000)])
+    with pytest.raises(UnsafeArchive, match="'f'"):
+        safe_extract(archive, tmp_path / "out", max_bytes=3000 - 1)
+    # and the streaming budget (not just the header sum) stops a member that unpacks past the limit
+    from slm_desktop.store import extract
+
+    budget = extract._Budget(archive, 100)
+    with pytest.raises(UnsafeArchive, match="'g'"):
+        budget.copy("g", io.BytesIO(b"y" * 500), tmp_path / "g")
+
+
+def test_too_many_files_is_refused(tmp_path):
+    archive = _zip(tmp_path / "many.zip", {f"f{i}": b"" for i in range(50)})
+    with pytest.raises(UnsafeArchive, match="50 entries"):
+        safe_extract(archive, tmp_path / "out", max_files=10)
+
+
+def test_not_an_archive_and_damaged_archive(tmp_path):
+    junk = tmp_path / "junk.zip"
+    junk.write_bytes(b"not an archive at all")
+    with pytest.raises(ModelError, match="not a zip or tar"):
+        safe_extract(junk, tmp_path / "out")
+    good = _zip(tmp_path / "g.zip", {"a": b"x" * 5000})
+    damaged = tmp_path / "d.zip"
+    data = bytearray(good.read_bytes())
+    data[40:60] = b"\xff" * 20  # corrupt the compressed stream; the directory at the end is intact
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(ModelError):
+        safe_extract(damaged, tmp_path / "out2")
+    assert not (tmp_path / "out2").exists() and not list(tmp_path.glob(".extract-*"))
+
+
+def test_existing_target_is_never_overwritten(tmp_path):
+    (tmp_path / "out").mkdir()
+    archive = _zip(tmp_path / "a.zip", {"a": b"x"})
+    with pytest.raises(ModelError, match="already exists"):
+        safe_extract(archive, tmp_path / "out")
+
+
+_names = st.lists(st.sampled_from(["a", "b", "..", ".", "/", "c.txt", "d"]), min_size=1, max_size=4).map("/".join)
+_member = st.tuples(_names, st.sampled_from(["file", "dir", "symlink", "hardlink"]), _names)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(members=st.lists(_member, min_size=1, max_size=6))
+def test_fuzz_tar_never_writes_outside(tmp_path_factory, members):
+    root = tmp_path_factory.mktemp("fuzz")
+    sandbox = root / "sandbox"
+    sandbox.mkdir()
+    archive = _tar(root / "f.tgz", [(n, k, b"data" if k == "file" else link) for n, k, link in members])
+    before = set(root.rglob("*"))
+    target = sandbox / "out"
+    try:
+        safe_extract(archive, target, max_bytes=1 << 16, max_files=50)
+    except ModelError:
+        assert not target.exists()
+    else:
+        inside = os.path.realpath(target)
+        for path in target.rglob("*"):
+            resolved = os.path.realpath(path)  # never raises on a loop, unlike Path.resolve()
+            assert resolved == inside or resolved.startswith(inside + os.sep)
+    after = set(root.rglob("*"))
+    assert {p for p in after - before if target not in p.parents and p != target} == set()
