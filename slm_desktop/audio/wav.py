@@ -67,6 +67,8 @@ def read_info(path: Path) -> WavInfo:
     """Walk the RIFF chunks up to 'data'; never reads the samples."""
     path = Path(path)
     size = path.stat().st_size
+    if size == 0:
+        raise _fail(path, "the file is empty")
     with open(path, "rb") as handle:
         header = handle.read(12)
         if len(header) < 12 or header[:4] not in (b"RIFF", b"RF64") or header[8:12] != b"WAVE":
