@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from slm_desktop.audio.capture import CaptureConfig, Microphone
@@ -264,3 +264,20 @@ class VoiceBar(QWidget):
             self.statusLabel.setText(self.tr("listening…"))
         else:
             self.meter.setValue(0)
+
+
+class PushToTalkKey(QObject):
+    """Event filter: holding `key` on the watched widget presses the controller; auto-repeat ignored."""
+
+    def __init__(self, controller: PushToTalkController, key: Qt.Key = Qt.Key.Key_F9, parent: QObject | None = None):
+        super().__init__(parent)
+        self.controller = controller
+        self.key = key
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind not in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) or event.key() != self.key:
+            return False
+        if not event.isAutoRepeat():
+            self.controller.press() if kind == QEvent.Type.KeyPress else self.controller.release()
+        return True
