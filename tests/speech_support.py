@@ -70,9 +70,8 @@ class VirtualMic:
         config = self.dir / "default.pa"
         config.write_text(DEFAULT_PA.format(socket=self.socket))
         cmd = ["pulseaudio", "-n", "-F", str(config), "--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=no"]
-        self.process = subprocess.Popen(
-            cmd, env=self.env, stdout=subprocess.DEVNULL, stderr=open(self.dir / "pulse.log", "wb")
-        )
+        with open(self.dir / "pulse.log", "wb") as log:
+            self.process = subprocess.Popen(cmd, env=self.env, stdout=subprocess.DEVNULL, stderr=log)
         deadline = time.monotonic() + 15
         while subprocess.run(["pactl", "info"], env=self.env, capture_output=True).returncode != 0:
             if self.process.poll() is not None or time.monotonic() > deadline:
