@@ -62,12 +62,22 @@ def input_devices() -> list[str]:
 
 
 def _resolve_device(sd, device: str | int | None) -> dict:
-    try:
-        return sd.query_devices(device if device not in ("", None) else None, kind="input")
-    except (ValueError, sd.PortAudioError) as exc:
-        if device in ("", None):
-            raise AudioError("no microphone (input device) found") from exc
-        raise AudioError(f"microphone '{device}' not found; choose another input device in settings") from exc
+    """The input device's info; a name matches as a case-insensitive substring, like sounddevice's."""
+    inputs = [d for d in sd.query_devices() if d.get("max_input_channels", 0) > 0]
+    if device in ("", None):
+        default = sd.default.device[0]
+        chosen = [d for d in inputs if d["index"] == default] or inputs[:1]
+        if not chosen:
+            raise AudioError("no microphone (input device) found")
+        return chosen[0]
+    if isinstance(device, int):
+        chosen = [d for d in inputs if d["index"] == device]
+    else:
+        exact = [d for d in inputs if d["name"] == device]
+        chosen = exact or [d for d in inputs if device.lower() in d["name"].lower()]
+    if not chosen:
+        raise AudioError(f"microphone '{device}' not found; choose another input device in settings")
+    return chosen[0]
 
 
 class Microphone:

@@ -59,7 +59,8 @@ class Resampler:
 
 
 def to_int16_bytes(x: np.ndarray) -> bytes:
-    return (np.clip(x, -1.0, 1.0) * 32767).astype("<i2").tobytes()
+    """Float -1..1 to int16; the inverse of int16_to_float, so 16-bit input passes through unchanged."""
+    return np.clip(np.rint(x * 32768.0), -32768, 32767).astype("<i2").tobytes()
 
 
 def int16_to_float(pcm: bytes | np.ndarray) -> np.ndarray:

@@ -34,7 +34,8 @@ class PushToTalkController(QObject):
     level = Signal(float)  # 0..1 RMS of the latest audio
     error = Signal(str)
     figures = Signal(dict)  # rtf, audio_seconds, decode_seconds, release_to_final_ms, first_partial_ms
-    recording = Signal(bool)
+    recordingStarted = Signal()
+    recordingStopped = Signal()
 
     def __init__(
         self,
@@ -106,7 +107,7 @@ class PushToTalkController(QObject):
         grammar = self._grammar if self._mode == COMMAND and self._grammar else None
         job = self._worker.submit("push-to-talk", lambda ctx: self._run(ctx, session, grammar), lane=LANE)
         self._job_id = job.id
-        self.recording.emit(True)
+        self.recordingStarted.emit()
 
     def _run(self, ctx: JobContext, session: PushToTalkSession, grammar) -> SessionResult:
         try:
@@ -127,7 +128,7 @@ class PushToTalkController(QObject):
     def release(self) -> None:
         if self._session is not None:
             self._session.release()
-            self.recording.emit(False)
+            self.recordingStopped.emit()
 
     @Slot(int, str, object)
     def _on_progress(self, job_id: int, kind: str, value: object) -> None:
@@ -166,13 +167,13 @@ class PushToTalkController(QObject):
     def _on_cancelled(self, job_id: int, kind: str) -> None:
         if job_id == self._job_id:
             self._session = None
-            self.recording.emit(False)
+            self.recordingStopped.emit()
 
     def _end_with_error(self, message: str) -> None:
         if self._session is not None:
             self._session.release()
             self._session = None
-            self.recording.emit(False)
+            self.recordingStopped.emit()
         self.error.emit(message)
 
 
@@ -230,7 +231,8 @@ class VoiceBar(QWidget):
         c.level.connect(self._on_level)
         c.error.connect(self._on_error)
         c.figures.connect(self._on_figures)
-        c.recording.connect(self._on_recording)
+        c.recordingStarted.connect(self._on_recording_started)
+        c.recordingStopped.connect(self._on_recording_stopped)
 
     @Slot(int)
     def _on_mode_index(self, index: int) -> None:
@@ -257,13 +259,15 @@ class VoiceBar(QWidget):
             % (figures["audio_seconds"], figures["rtf"], figures["release_to_final_ms"])
         )
 
-    @Slot(bool)
-    def _on_recording(self, on: bool) -> None:
-        self.talkButton.setDown(on)
-        if on:
-            self.statusLabel.setText(self.tr("listening…"))
-        else:
-            self.meter.setValue(0)
+    @Slot()
+    def _on_recording_started(self) -> None:
+        self.talkButton.setDown(True)
+        self.statusLabel.setText(self.tr("listening…"))
+
+    @Slot()
+    def _on_recording_stopped(self) -> None:
+        self.talkButton.setDown(False)
+        self.meter.setValue(0)
 
 
 class PushToTalkKey(QObject):
