@@ -22,6 +22,8 @@ class NotInstalled(Exception):
 # "module:function" so each capability registers its own check without import cycles.
 SELF_TESTS: list[tuple[str, str]] = [
     ("worker", "slm_desktop.diagnostics:check_worker"),
+    ("speech-pocketsphinx", "slm_desktop.speech_checks:check_pocketsphinx"),
+    ("speech-vosk", "slm_desktop.speech_checks:check_vosk"),
 ]
 
 
