@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QPlainTextEdit
 from speech_support import VirtualMic, librivox_references
 
 from slm_desktop.audio.capture import CaptureConfig, refresh_devices
+from slm_desktop.audio.ptt import WavSource
 from slm_desktop.bench.wer import word_error_rate
 from slm_desktop.engines.speech_select import SpeechChoice
 from slm_desktop.ui.voice import COMMAND, PushToTalkController, PushToTalkKey, VoiceBar
@@ -116,5 +117,26 @@ def test_a_missing_microphone_is_an_error_signal_not_a_crash(qtbot):
         assert "no-such-mic" in blocker.args[0]
         assert "no-such-mic" in bar.statusLabel.text()
         assert not controller.active
+    finally:
+        worker.shutdown()
+
+
+def test_controller_with_a_wav_standing_in_for_the_microphone(qtbot):
+    """Runs without PulseAudio: the controller/worker plumbing with the real PocketSphinx engine."""
+    wav, reference = next((w, r) for w, r in librivox_references().items() if w.name.endswith("0880.wav"))
+    source = WavSource(wav)
+    worker = Worker()
+    choice = SpeechChoice("pocketsphinx", None)
+    controller = PushToTalkController(worker, choice.create, engine_key=choice.key, source_factory=lambda _c: source)
+    bar = VoiceBar(controller)
+    qtbot.addWidget(bar)
+    try:
+        with qtbot.waitSignal(controller.partial, timeout=20000):
+            qtbot.mousePress(bar.talkButton, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: source.exhausted, timeout=20000)
+        with qtbot.waitSignal(controller.dictated, timeout=20000) as blocker:
+            qtbot.mouseRelease(bar.talkButton, Qt.MouseButton.LeftButton)
+        assert word_error_rate(reference, blocker.args[0]) <= 0.5
+        assert bar.finalLabel.text() == blocker.args[0]
     finally:
         worker.shutdown()
