@@ -46,6 +46,8 @@ def load_sounddevice():
         import sounddevice
     except OSError as exc:  # sounddevice raises OSError when libportaudio is absent
         raise AudioError(f"PortAudio is missing: install the Debian package {PORTAUDIO_PACKAGE}") from exc
+    except ImportError as exc:
+        raise AudioError("sounddevice is not installed: pip install sounddevice") from exc
     return sounddevice
 
 

@@ -86,6 +86,7 @@ def run_listen(args) -> int:
     mic = Microphone(CaptureConfig(device=int(device) if str(device).isdigit() else device or None))
     try:
         utterance = engine.start(grammar=args.grammar)
+        print(f"listening for {args.seconds:g} s on {mic.device_name}…", file=sys.stderr, flush=True)
         deadline = time.monotonic() + args.seconds
         shown = ""
         while time.monotonic() < deadline:

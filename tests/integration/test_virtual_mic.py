@@ -3,6 +3,9 @@ PortAudio -> sounddevice -> Microphone -> resampler -> PocketSphinx."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -77,25 +80,15 @@ def test_a_vanished_server_ends_the_recording_with_an_audio_error(virtual_mic):
 
 
 def test_listen_cli_records_from_the_virtual_mic(virtual_mic, isolated_env):
-    import subprocess
-    import sys
-
     wav = next(w for w in librivox_references() if w.name.endswith("0930.wav"))
     env = {**isolated_env, "PULSE_SERVER": virtual_mic.env["PULSE_SERVER"]}
     cmd = [sys.executable, "-m", "slm_desktop", "listen", "--seconds", "6", "--device", "pulse", "--json"]
     listener = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    player = None
     try:
-        import time
-
-        time.sleep(1.5)  # engine load + stream open; the clip must start after the recording does
-        player = virtual_mic.play(wav)
+        assert "listening for 6 s" in listener.stderr.readline()  # recording has started
+        assert virtual_mic.play(wav).wait(30) == 0
         out, err = listener.communicate(timeout=60)
     finally:
         listener.kill()
-        if player is not None:
-            player.wait(10)
     assert listener.returncode == 0, err
-    import json
-
     assert json.loads(out)["text"].startswith("he might even have been made")

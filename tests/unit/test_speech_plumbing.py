@@ -127,3 +127,24 @@ def test_a_cancelled_session_stops(tmp_path):
     token.cancel()
     with pytest.raises(Cancelled):
         PushToTalkSession().run(WavSource(write_tone(tmp_path / "t.wav")), CountingUtterance(), cancel=token)
+
+
+class _NoPortAudio:
+    """A meta-path finder that fails the way sounddevice does when libportaudio2 is absent."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "sounddevice":
+            raise OSError("PortAudio library not found")
+        return None
+
+
+def test_missing_portaudio_names_the_debian_package(monkeypatch):
+    import sys
+
+    from slm_desktop.audio.capture import CaptureConfig, Microphone
+    from slm_desktop.errors import AudioError
+
+    monkeypatch.delitem(sys.modules, "sounddevice", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [_NoPortAudio(), *sys.meta_path])
+    with pytest.raises(AudioError, match="install the Debian package libportaudio2"):
+        Microphone(CaptureConfig())
