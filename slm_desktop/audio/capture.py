@@ -97,7 +97,7 @@ class Microphone:
         )
         self._ready = threading.Event()
         self._ended = threading.Event()
-        self._status_problems = 0
+        self.overflows = 0  # blocks PortAudio flagged (input overflow): the consumer fell behind
         self._last_block = time.monotonic()
         self._resampler = Resampler(self.native_rate, self.config.target_rate)
         try:
@@ -117,7 +117,7 @@ class Microphone:
 
     def _callback(self, indata, frames, time_info, status) -> None:
         if status:
-            self._status_problems += 1
+            self.overflows += 1
         self._last_block = time.monotonic()
         self._blocks.append((self._last_block, bytes(indata)))
         self._ready.set()

@@ -119,7 +119,8 @@ class WavSource:
 
     def read(self, timeout: float = 0.05) -> Chunk | None:
         if self.exhausted:
-            time.sleep(timeout) if self._realtime else None
+            if self._realtime:
+                time.sleep(timeout)  # a silent microphone: nothing more arrives
             return None
         due = len(self._blocks)
         if self._realtime:

@@ -57,6 +57,7 @@ class SphinxUtterance:
         self._samples = 0
         self._decode_seconds = 0.0
         self._decoder.start_utt()
+        engine.open_utterance = self
 
     def accept(self, pcm: bytes) -> str:
         start = time.perf_counter()
@@ -69,6 +70,7 @@ class SphinxUtterance:
     def finish(self) -> Transcript:
         start = time.perf_counter()
         self._decoder.end_utt()
+        self._engine.open_utterance = None
         words = tuple(self._words())
         self._decode_seconds += time.perf_counter() - start
         return Transcript(
@@ -112,8 +114,13 @@ class SphinxEngine:
             raise ModelError(f"PocketSphinx could not load {model_dir}: {exc}") from exc
         self._default_search = self.decoder.current_search()
         self._grammars: dict[str, str] = {}
+        self.open_utterance: SphinxUtterance | None = None
 
     def start(self, *, grammar: Sequence[str] | None = None) -> SphinxUtterance:
+        """One decoder, one utterance at a time: an abandoned one (cancelled session) is ended first."""
+        if self.open_utterance is not None:
+            self.decoder.end_utt()
+            self.open_utterance = None
         self.decoder.activate_search(self._grammar_search(grammar) if grammar else self._default_search)
         return SphinxUtterance(self)
 

@@ -69,6 +69,14 @@ def test_pocketsphinx_grammar_mode_recognizes_espeak_commands(sphinx, tmp_path, 
     assert transcript.text == phrase
 
 
+def test_pocketsphinx_recovers_from_an_abandoned_utterance(sphinx):
+    wav, reference = next((w, r) for w, r in librivox_references().items() if w.name.endswith("0880.wav"))
+    abandoned = sphinx.start()
+    abandoned.accept(next(iter_pcm16k(wav)))  # a cancelled session never calls finish()
+    transcript, _ = transcribe(sphinx, wav)
+    assert word_error_rate(reference, transcript.text) <= 0.5
+
+
 def test_pocketsphinx_grammar_rejects_words_missing_from_its_dictionary(sphinx):
     with pytest.raises(ModelError, match="qwxzzy"):
         sphinx.start(grammar=["open qwxzzy"])
