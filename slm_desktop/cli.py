@@ -28,6 +28,7 @@ SUBCOMMANDS = [
     "doctor",
     "bench",
     "models",
+    "transcribe",
 ]
 
 

@@ -23,6 +23,8 @@ class NotInstalled(Exception):
 SELF_TESTS: list[tuple[str, str]] = [
     ("worker", "slm_desktop.diagnostics:check_worker"),
     ("models", "slm_desktop.store.manager:self_check"),
+    ("speech-pocketsphinx", "slm_desktop.speech_checks:check_pocketsphinx"),
+    ("speech-vosk", "slm_desktop.speech_checks:check_vosk"),
 ]
 
 

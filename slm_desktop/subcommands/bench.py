@@ -11,6 +11,7 @@ from slm_desktop.errors import UserError
 # with a "table" entry: a list of rows (dicts) printed as the text report.
 SUITES: dict[str, str] = {
     "models": "slm_desktop.bench.models:run",
+    "speech": "slm_desktop.bench.speech:run",
 }
 
 
