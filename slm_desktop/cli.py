@@ -29,6 +29,7 @@ SUBCOMMANDS = [
     "bench",
     "models",
     "transcribe",
+    "intent",
 ]
 
 

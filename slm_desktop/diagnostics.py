@@ -25,6 +25,7 @@ SELF_TESTS: list[tuple[str, str]] = [
     ("models", "slm_desktop.store.manager:self_check"),
     ("speech-pocketsphinx", "slm_desktop.speech_checks:check_pocketsphinx"),
     ("speech-vosk", "slm_desktop.speech_checks:check_vosk"),
+    ("intent", "slm_desktop.commands.intents:self_test"),
 ]
 
 

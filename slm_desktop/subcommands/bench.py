@@ -12,6 +12,7 @@ from slm_desktop.errors import UserError
 SUITES: dict[str, str] = {
     "models": "slm_desktop.bench.models:run",
     "speech": "slm_desktop.bench.speech:run",
+    "intent": "slm_desktop.bench.intent:run",
 }
 
 

@@ -1,0 +1,149 @@
+"""The intent label set, the Command a classified utterance becomes, and which commands need a confirmation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+from slm_desktop.commands.slots import language_name, parse_slots
+from slm_desktop.engines.base import IntentEngine
+from slm_desktop.errors import ModelError
+from slm_desktop.paths import AppPaths
+
+OUT_OF_SCOPE = "out_of_scope"
+DEFAULT_MODEL = "intent-minilm-int8"  # folder name under models/ on the search path
+
+INTENT_LABELS: tuple[str, ...] = (
+    "dictate_start",
+    "dictate_stop",
+    "translate",
+    "set_target_language",
+    "accept_suggestion",
+    "new_document",
+    "open_document",
+    "save_document",
+    "undo",
+    "redo",
+    "select_all",
+    "copy",
+    "paste",
+    "clear_text",
+    "insert_date",
+    "insert_time",
+    "zoom_in",
+    "zoom_out",
+    "show_help",
+    "open_settings",
+    "cancel",
+    OUT_OF_SCOPE,
+)
+
+# Intents that destroy work: the UI confirms them (spoken "yes"/"no" or a click) and keeps them undoable.
+# new_document only needs it when the document has unsaved changes; the window knows that, not the parser.
+DESTRUCTIVE: frozenset[str] = frozenset({"clear_text", "new_document"})
+
+# What the voice bar shows ("Translate → Spanish, 94%") and show_help lists, with one example each.
+DISPLAY: dict[str, tuple[str, str]] = {
+    "dictate_start": ("Start dictation", "start dictation"),
+    "dictate_stop": ("Stop dictation", "stop dictation"),
+    "translate": ("Translate", "translate this into Spanish"),
+    "set_target_language": ("Set target language", "set the target language to German"),
+    "accept_suggestion": ("Accept suggestion", "accept the suggestion"),
+    "new_document": ("New document", "new document"),
+    "open_document": ("Open document", "open a file"),
+    "save_document": ("Save document", "save my work"),
+    "undo": ("Undo", "undo that"),
+    "redo": ("Redo", "redo"),
+    "select_all": ("Select all", "select everything"),
+    "copy": ("Copy", "copy this"),
+    "paste": ("Paste", "paste"),
+    "clear_text": ("Clear text", "clear the text"),
+    "insert_date": ("Insert date", "insert today's date"),
+    "insert_time": ("Insert time", "insert the time"),
+    "zoom_in": ("Zoom in", "make the text bigger"),
+    "zoom_out": ("Zoom out", "make the text smaller"),
+    "show_help": ("Help", "what can I say?"),
+    "open_settings": ("Settings", "open settings"),
+    "cancel": ("Cancel", "never mind"),
+    OUT_OF_SCOPE: ("Not a command", "what's the weather?"),
+}
+
+
+@dataclass(frozen=True)
+class Command:
+    """A classified utterance with its slots; what the window acts on."""
+
+    intent: str
+    confidence: float
+    slots: Mapping[str, str] = field(default_factory=dict)
+    alternatives: tuple[tuple[str, float], ...] = ()
+    text: str = ""
+    ms: float = 0.0
+
+    @property
+    def understood(self) -> bool:
+        return self.intent != OUT_OF_SCOPE
+
+    @property
+    def destructive(self) -> bool:
+        return self.intent in DESTRUCTIVE
+
+    def summary(self) -> str:
+        """'Translate → Spanish, 94%' for the voice bar."""
+        title = DISPLAY.get(self.intent, (self.intent, ""))[0]
+        target = self.slots.get("target")
+        if target:
+            title += f" → {language_name(target)}"
+        return f"{title}, {round(self.confidence * 100)}%"
+
+    def to_json(self) -> dict:
+        return {
+            "intent": self.intent,
+            "confidence": round(self.confidence, 4),
+            "slots": dict(self.slots),
+            "alternatives": [[label, round(conf, 4)] for label, conf in self.alternatives],
+            "ms": round(self.ms, 3),
+        }
+
+
+def parse_command(engine: IntentEngine, text: str) -> Command:
+    """classify + slots: the one call the window, the CLI and the voice bar make."""
+    result = engine.classify(text)
+    slots = parse_slots(result.intent, text)
+    return Command(result.intent, result.confidence, MappingProxyType(slots), result.alternatives, text, result.ms)
+
+
+def help_lines() -> list[str]:
+    """What can be said, one line per intent, for show_help."""
+    return [f"{title}: “{example}”" for label, (title, example) in DISPLAY.items() if label != OUT_OF_SCOPE]
+
+
+def locate_model(paths: AppPaths, name: str = DEFAULT_MODEL) -> Path:
+    """The intent model folder on the search path, or one clear ModelError."""
+    found = paths.find_model(name)
+    if found is None or not found.is_dir():
+        where = ", ".join(str(p) for p in paths.model_search_path()) or "no model folder exists"
+        raise ModelError(f"intent model '{name}' not found (searched: {where}); run slm-desktop-build-intent")
+    return found
+
+
+def self_test(paths: AppPaths) -> str:
+    """Load the shipped int8 model and classify two commands whose answers are not in doubt."""
+    from slm_desktop.diagnostics import NotInstalled
+    from slm_desktop.engines.intent_onnx import OnnxIntentEngine
+
+    try:
+        folder = locate_model(paths)
+    except ModelError as exc:
+        raise NotInstalled(str(exc)) from exc
+    engine = OnnxIntentEngine(folder, threads=1)
+    try:
+        save = parse_command(engine, "save the document")
+        translate = parse_command(engine, "translate this into Spanish")
+    finally:
+        engine.close()
+    if save.intent != "save_document" or translate.intent != "translate" or translate.slots.get("target") != "es":
+        raise RuntimeError(f"unexpected answers: {save.intent}, {translate.intent} {dict(translate.slots)}")
+    return f"{folder.name}: save_document {save.confidence:.2f}, translate → es ({save.ms:.1f} ms)"
