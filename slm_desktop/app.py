@@ -52,6 +52,7 @@ def main(argv: Sequence[str] | None = None, *, paths: AppPaths | None = None) ->
     window = create_window(paths)
     window.show()
     window.offer_recovery()
+    window.start_background()
     if argv:
         window.open_path(Path(argv[0]))
     code = app.exec()

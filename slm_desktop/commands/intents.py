@@ -147,3 +147,10 @@ def self_test(paths: AppPaths) -> str:
     if save.intent != "save_document" or translate.intent != "translate" or translate.slots.get("target") != "es":
         raise RuntimeError(f"unexpected answers: {save.intent}, {translate.intent} {dict(translate.slots)}")
     return f"{folder.name}: save_document {save.confidence:.2f}, translate → es ({save.ms:.1f} ms)"
+
+
+def make_engine(paths: AppPaths, *, threads: int = 2) -> IntentEngine:
+    """Build the shipped int8 engine; called inside a worker lane, so the import stays off the GUI thread."""
+    from slm_desktop.engines.intent_onnx import OnnxIntentEngine
+
+    return OnnxIntentEngine(locate_model(paths), threads=threads)

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QPlainTextEdit,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -27,6 +26,7 @@ from slm_desktop.document import Document, NotText, UnknownEncoding, changed_on_
 from slm_desktop.errors import UserError
 from slm_desktop.recovery import RecoveryStore
 from slm_desktop.ui.services import AppServices
+from slm_desktop.ui.voice import PushToTalkController, PushToTalkKey
 
 log = logging.getLogger(__name__)
 
@@ -97,18 +97,70 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.voice_dock)
 
     def create_voice_bar(self) -> QWidget:
+        from slm_desktop.audio.capture import CaptureConfig
+        from slm_desktop.ui.commands import CommandBar, CommandController
+        from slm_desktop.ui.voice import VoiceBar
+
         bar = QWidget()
-        row = QHBoxLayout(bar)
-        self.talk_button = QPushButton("Hold to talk (F9)")
-        self.talk_button.setAccessibleName("Push to talk")
-        self.transcript = QPlainTextEdit()
-        self.transcript.setReadOnly(True)
-        self.transcript.setMaximumHeight(60)
-        self.transcript.setAccessibleName("Transcript")
-        self.transcript.setPlaceholderText("What you say appears here.")
-        row.addWidget(self.talk_button)
-        row.addWidget(self.transcript, 1)
+        column = QVBoxLayout(bar)
+        column.setContentsMargins(0, 0, 0, 0)
+        device = self.services.settings.speech.input_device or None
+        self.speech = PushToTalkController(
+            self.services.worker,
+            self._create_speech_engine,
+            CaptureConfig(device=device),
+            engine_key=self._speech_key(),
+            parent=self,
+        )
+        self.speech.setMode(self.services.settings.speech.mode)
+        self.speech.dictated.connect(self._on_dictated)
+        self.speech.figures.connect(self._on_speech_figures)
+        self.voice_bar = VoiceBar(self.speech)
+        self.voice_bar.modeBox.setCurrentIndex(self.voice_bar.modeBox.findData(self.speech.mode))
+        self.commands = CommandController(self.services.worker, self._create_intent_engine, parent=self)
+        self.commands.needs_confirmation = self._needs_confirmation
+        self.commands.understood.connect(self._on_command)
+        self.speech.commanded.connect(self.commands.submit)
+        self.command_bar = CommandBar(self.commands)
+        column.addWidget(self.voice_bar)
+        column.addWidget(self.command_bar)
+        self._name_unnamed(bar, "Voice bar")
+        self.ptt_key = PushToTalkKey(self.speech, self._ptt_key(), self)
+        QApplication.instance().installEventFilter(self.ptt_key)
         return bar
+
+    def _ptt_key(self) -> Qt.Key:
+        sequence = QKeySequence(self.services.settings.speech.push_to_talk_key)
+        if sequence.isEmpty():
+            return Qt.Key.Key_F9
+        return sequence[0].key()
+
+    def _speech_choice(self):
+        from slm_desktop.engines.speech_select import choose_speech_engine
+
+        return choose_speech_engine(self.services.settings.speech, self.services.paths)
+
+    def _speech_key(self) -> str:
+        try:
+            return self._speech_choice().key
+        except UserError:
+            return "speech:unavailable"
+
+    def _create_speech_engine(self):
+        """Runs inside the speech lane; a missing model becomes the lane's one-line error."""
+        return self._speech_choice().create()
+
+    def _create_intent_engine(self):
+        from slm_desktop.commands.intents import make_engine
+
+        return make_engine(self.services.paths)
+
+    @staticmethod
+    def _name_unnamed(root: QWidget, prefix: str) -> None:
+        for child in root.findChildren(QWidget):
+            if not child.accessibleName():
+                label = child.property("text") or child.objectName() or child.metaObject().className()
+                child.setAccessibleName(f"{prefix}: {label}")
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -168,6 +220,11 @@ class MainWindow(QMainWindow):
         toggle_voice.setShortcut(QKeySequence("Ctrl+Shift+V"))
         view.addAction(toggle_voice)
         self.tools_menu = bar.addMenu("&Tools")
+        self._action(self.tools_menu, "command", "&Command…", self.focus_command_box, "Ctrl+K")
+        self._action(self.tools_menu, "voice_dictation", "Voice: &Dictation Mode", self.dictation_mode, "Ctrl+Shift+1")
+        self._action(self.tools_menu, "voice_command", "Voice: Co&mmand Mode", self.command_mode, "Ctrl+Shift+2")
+        self._action(self.tools_menu, "models", "&Models…", self.open_models, "Ctrl+Shift+M")
+        self.tools_menu.addSeparator()
         self._action(
             self.tools_menu, "settings", "&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences
         )
@@ -469,6 +526,101 @@ class MainWindow(QMainWindow):
             f"slm-desktop {__version__}\nAn offline assistant run by small local models.\nNothing leaves this machine.",
         )
 
+    # ------------------------------------------------------------------ voice and commands
+
+    def start_background(self) -> None:
+        """After the window shows: open the microphone (for pre-roll) and warm the engines."""
+        self.speech.prepare()
+
+    @Slot(str)
+    def _on_dictated(self, text: str) -> None:
+        if not text:
+            return
+        cursor = self.editor.textCursor()
+        before = self.editor.toPlainText()[: cursor.position()]
+        spacer = " " if before and not before[-1].isspace() else ""
+        cursor.insertText(spacer + text)
+        self.editor.setTextCursor(cursor)
+
+    @Slot(dict)
+    def _on_speech_figures(self, figures: dict) -> None:
+        self.show_figure("speech", f"speech RTF {figures['rtf']:.2f}")
+
+    def _needs_confirmation(self, command) -> bool:
+        if command.intent == "new_document":
+            return self.editor.document().isModified() or bool(self.editor.toPlainText())
+        return command.destructive
+
+    @Slot(object)
+    def _on_command(self, command) -> None:
+        from slm_desktop.ui.actions import perform
+
+        perform(self, command)
+        self.show_message(f"Done: {command.summary()}")
+
+    @Slot()
+    def focus_command_box(self) -> None:
+        self.voice_dock.show()
+        self.command_bar.input.setFocus()
+        self.command_bar.input.selectAll()
+
+    def set_voice_mode(self, mode: str) -> None:
+        self.voice_bar.modeBox.setCurrentIndex(self.voice_bar.modeBox.findData(mode))
+        self.speech.setMode(mode)
+        self.services.update_settings("speech", "mode", mode)
+        self.show_message(f"Voice: {mode} mode")
+
+    @Slot()
+    def dictation_mode(self) -> None:
+        self.set_voice_mode("dictation")
+
+    @Slot()
+    def command_mode(self) -> None:
+        self.set_voice_mode("command")
+
+    def stop_dictation(self) -> None:
+        self.speech.release()
+        self.set_voice_mode("command")
+
+    def cancel_activity(self) -> None:
+        """Stop recording and any running generation; the user's text stays as it is."""
+        self.speech.release()
+        self.cancel_generation()
+        self.show_message("Cancelled")
+
+    def cancel_generation(self) -> None:
+        """Hook: suggestions and translation cancel their running jobs."""
+
+    def accept_suggestion(self) -> None:
+        """Hook: the suggestion editor accepts its ghost text."""
+
+    def forget_document_path(self) -> None:
+        self.document = Document("")
+        self._on_modified(self.editor.document().isModified())
+
+    def translate_text(self, text: str, target: str | None) -> None:
+        """Hook: the translation panel translates text into target (or its current target)."""
+        self.show_message("No translation engine installed yet")
+
+    def set_translation_target(self, target: str) -> None:
+        self.services.update_settings("translation", "target", target)
+        self.show_message(f"Translation target: {target}")
+
+    def show_help_text(self, text: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Information, "What you can say", text, QMessageBox.StandardButton.Ok, self)
+        box.setModal(False)
+        box.setAccessibleName("Voice command help")
+        box.show()
+        self._help_box = box
+
+    @Slot()
+    def open_models(self) -> None:
+        from slm_desktop.store.manager import ModelManager
+        from slm_desktop.ui.models_dialog import ModelsDialog
+
+        dialog = ModelsDialog(ModelManager(self.services.paths), self.services.worker, parent=self)
+        dialog.exec()
+
     # ------------------------------------------------------------------ closing
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -478,4 +630,5 @@ class MainWindow(QMainWindow):
         self.recovery.discard()
         self._remember_layout()
         self.services.save()
+        QApplication.instance().removeEventFilter(self.ptt_key)
         event.accept()

@@ -1,0 +1,187 @@
+"""Typed (Ctrl+K) and spoken commands: classify on the "intent" lane, then act in the window.
+
+Low-confidence results show "Sorry, I didn't catch that" with the top alternatives as buttons;
+destructive commands wait for a spoken or clicked yes/no.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
+
+from slm_desktop.commands.intents import DISPLAY, Command, parse_command
+from slm_desktop.worker import JobContext, Worker
+
+log = logging.getLogger(__name__)
+
+LANE = "intent"
+YES = {"yes", "yeah", "yep", "sure", "ok", "okay", "do it", "confirm", "yes please"}
+NO = {"no", "nope", "cancel", "stop", "don't", "never mind", "no thanks"}
+
+
+def _answer(text: str) -> bool | None:
+    cleaned = text.lower().strip(" .!?,")
+    if cleaned in YES:
+        return True
+    if cleaned in NO:
+        return False
+    return None
+
+
+class CommandController(QObject):
+    """Turns text into a Command off the GUI thread; emits it for the window to perform."""
+
+    understood = Signal(object)  # Command to perform
+    notUnderstood = Signal(object)  # Command with alternatives
+    confirmNeeded = Signal(object)  # destructive Command awaiting yes/no
+    error = Signal(str)
+
+    def __init__(self, worker: Worker, engine_factory: Callable[[], Any], parent: QObject | None = None):
+        super().__init__(parent)
+        self._worker = worker
+        self._factory = engine_factory
+        self._job_id = 0
+        self.pending: Command | None = None
+        self.needs_confirmation: Callable[[Command], bool] = lambda command: command.destructive
+        worker.finished.connect(self._on_finished)
+        worker.failed.connect(self._on_failed)
+
+    @Slot(str)
+    def submit(self, text: str) -> None:
+        if self.pending is not None:
+            answer = _answer(text)
+            if answer is not None:
+                self.resolve(answer)
+                return
+        job = self._worker.submit("intent", self._classify(text), lane=LANE, latest_wins=True)
+        self._job_id = job.id
+
+    def _classify(self, text: str) -> Callable[[JobContext], Command]:
+        def run(ctx: JobContext) -> Command:
+            return parse_command(ctx.engine("intent", self._factory), text)
+
+        return run
+
+    def perform_alternative(self, label: str, command: Command) -> None:
+        chosen = Command(label, 1.0, command.slots, (), command.text, command.ms)
+        self._dispatch(chosen)
+
+    @Slot(bool)
+    def resolve(self, confirmed: bool) -> None:
+        command, self.pending = self.pending, None
+        if command is not None and confirmed:
+            self.understood.emit(command)
+
+    def _dispatch(self, command: Command) -> None:
+        if self.needs_confirmation(command):
+            self.pending = command
+            self.confirmNeeded.emit(command)
+        else:
+            self.understood.emit(command)
+
+    @Slot(int, str, object)
+    def _on_finished(self, job_id: int, _kind: str, result: object) -> None:
+        if job_id != self._job_id:
+            return
+        if result.understood:
+            self._dispatch(result)
+        else:
+            self.notUnderstood.emit(result)
+
+    @Slot(int, str, str)
+    def _on_failed(self, job_id: int, _kind: str, message: str) -> None:
+        if job_id == self._job_id:
+            self.error.emit(message)
+
+
+class CommandBar(QWidget):
+    """A command line (Ctrl+K), what was understood, alternatives and yes/no buttons."""
+
+    def __init__(self, controller: CommandController, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.controller = controller
+        self.input = QLineEdit()
+        self.input.setPlaceholderText("Type a command (Ctrl+K): “translate this into German”, “make the text bigger”…")
+        self.input.setAccessibleName("Command box")
+        self.input.returnPressed.connect(self._on_return)
+        self.feedback = QLabel("")
+        self.feedback.setAccessibleName("Command feedback")
+        self._buttons: list[QPushButton] = []
+        self._row = QHBoxLayout(self)
+        self._row.setContentsMargins(0, 0, 0, 0)
+        self._row.addWidget(self.input, 2)
+        self._row.addWidget(self.feedback, 1)
+        controller.understood.connect(self._on_understood)
+        controller.notUnderstood.connect(self._on_not_understood)
+        controller.confirmNeeded.connect(self._on_confirm)
+        controller.error.connect(self._on_error)
+
+    @Slot()
+    def _on_return(self) -> None:
+        text = self.input.text().strip()
+        if text:
+            self.feedback.setText("…")
+            self.controller.submit(text)
+            self.input.clear()
+
+    def _clear_buttons(self) -> None:
+        for button in self._buttons:
+            button.deleteLater()
+        self._buttons = []
+
+    def _add_button(self, text: str, name: str, slot) -> QPushButton:
+        button = QPushButton(text)
+        button.setAccessibleName(name)
+        button.clicked.connect(slot)
+        self._row.addWidget(button)
+        self._buttons.append(button)
+        return button
+
+    @Slot(object)
+    def _on_understood(self, command: Command) -> None:
+        self._clear_buttons()
+        self.feedback.setText(command.summary())
+
+    @Slot(object)
+    def _on_not_understood(self, command: Command) -> None:
+        self._clear_buttons()
+        self.feedback.setText("Sorry, I didn't catch that. Did you mean:")
+        for label, confidence in command.alternatives[:3]:
+            if label == "out_of_scope":
+                continue
+            title = DISPLAY.get(label, (label, ""))[0]
+            button = self._add_button(f"{title} ({round(confidence * 100)}%)", f"Alternative: {title}", self._on_alt)
+            button.setProperty("intent", label)
+            button.setProperty("command", command)
+
+    @Slot()
+    def _on_alt(self) -> None:
+        button = self.sender()
+        self._clear_buttons()
+        self.controller.perform_alternative(button.property("intent"), button.property("command"))
+
+    @Slot(object)
+    def _on_confirm(self, command: Command) -> None:
+        self._clear_buttons()
+        self.feedback.setText(f"{command.summary()} — are you sure? Say or click yes / no")
+        self._add_button("Yes", "Confirm command", self._on_yes)
+        self._add_button("No", "Reject command", self._on_no)
+
+    @Slot()
+    def _on_yes(self) -> None:
+        self._clear_buttons()
+        self.controller.resolve(True)
+
+    @Slot()
+    def _on_no(self) -> None:
+        self._clear_buttons()
+        self.feedback.setText("Cancelled")
+        self.controller.resolve(False)
+
+    @Slot(str)
+    def _on_error(self, message: str) -> None:
+        self.feedback.setText(message)
