@@ -30,6 +30,7 @@ SUBCOMMANDS = [
     "models",
     "transcribe",
     "intent",
+    "command",
 ]
 
 

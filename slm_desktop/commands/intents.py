@@ -154,3 +154,102 @@ def make_engine(paths: AppPaths, *, threads: int = 2) -> IntentEngine:
     from slm_desktop.engines.intent_onnx import OnnxIntentEngine
 
     return OnnxIntentEngine(locate_model(paths), threads=threads)
+
+
+# Short, common ways to say each command: command mode restricts speech recognition to these
+# (a small grammar is fast and far more accurate than free dictation on short commands).
+SPOKEN_FORMS: tuple[str, ...] = (
+    "start dictation",
+    "dictation mode",
+    "take a note",
+    "stop dictation",
+    "stop listening",
+    "translate this",
+    "translate the text",
+    "translate the selection",
+    "new document",
+    "new note",
+    "create a new document",
+    "open a file",
+    "open document",
+    "save",
+    "save the file",
+    "save my work",
+    "undo",
+    "undo that",
+    "redo",
+    "redo that",
+    "select all",
+    "select everything",
+    "copy",
+    "copy this",
+    "copy that",
+    "paste",
+    "paste it",
+    "clear the text",
+    "delete everything",
+    "clear all",
+    "insert the date",
+    "insert today's date",
+    "what's the date",
+    "insert the time",
+    "what time is it",
+    "zoom in",
+    "zoom out",
+    "make the text bigger",
+    "make the text smaller",
+    "bigger",
+    "smaller",
+    "increase the font size",
+    "decrease the font size",
+    "help",
+    "what can i say",
+    "show help",
+    "open settings",
+    "settings",
+    "preferences",
+    "cancel",
+    "never mind",
+    "stop",
+    "accept",
+    "accept the suggestion",
+    "accept suggestion",
+    "take the suggestion",
+    "yes",
+    "no",
+    "yes please",
+    "no thanks",
+)
+SPOKEN_LANGUAGES: tuple[str, ...] = (
+    "english",
+    "spanish",
+    "french",
+    "german",
+    "italian",
+    "portuguese",
+    "catalan",
+    "dutch",
+    "russian",
+    "chinese",
+    "japanese",
+    "korean",
+    "polish",
+    "swedish",
+    "arabic",
+)
+
+
+def command_vocabulary() -> list[str]:
+    """The phrases command mode listens for, with "translate … into X" for common languages."""
+    phrases = set(SPOKEN_FORMS)
+    for language in SPOKEN_LANGUAGES:
+        phrases.update(
+            {
+                f"translate this into {language}",
+                f"translate into {language}",
+                f"translate to {language}",
+                f"set the target language to {language}",
+                f"switch to {language}",
+            }
+        )
+    return sorted(phrases)

@@ -42,10 +42,16 @@ def _model_files(model_dir: Path) -> dict[str, str]:
     return {key: str(path) for key, path in files.items()}
 
 
+REDECODE_MAX_BYTES = 16000 * 2 * 15  # utterances up to 15 s are decoded again in one batch at the end
+
+
 def jsgf_for(phrases: Sequence[str]) -> str:
-    """One or more of the phrases in a row; word lists and phrase lists both work."""
-    alternatives = " | ".join(sorted({" ".join(p.lower().split()) for p in phrases if p.strip()}))
-    return f"#JSGF V1.0;\ngrammar command;\npublic <command> = ( {alternatives} )+ ;\n"
+    """Single words: any sequence of them. Phrases: exactly one of them, which keeps a large
+    command list from matching noise as a run of short phrases."""
+    cleaned = sorted({" ".join(p.lower().split()) for p in phrases if p.strip()})
+    cleaned = [p for p in cleaned if "'" not in p] or cleaned  # an apostrophe breaks the whole JSGF search
+    repeat = "+" if all(" " not in p for p in cleaned) else ""
+    return f"#JSGF V1.0;\ngrammar command;\npublic <command> = ( {' | '.join(cleaned)} ){repeat} ;\n"
 
 
 class SphinxUtterance:
@@ -56,6 +62,7 @@ class SphinxUtterance:
         self._decoder = engine.decoder
         self._samples = 0
         self._decode_seconds = 0.0
+        self._audio = bytearray()
         self._decoder.start_utt()
         engine.open_utterance = self
 
@@ -63,6 +70,8 @@ class SphinxUtterance:
         start = time.perf_counter()
         self._decoder.process_raw(pcm, False, False)
         self._samples += len(pcm) // 2
+        if len(self._audio) < REDECODE_MAX_BYTES:
+            self._audio += pcm
         hyp = self._decoder.hyp()
         self._decode_seconds += time.perf_counter() - start
         return hyp.hypstr if hyp is not None else ""
@@ -70,6 +79,8 @@ class SphinxUtterance:
     def finish(self) -> Transcript:
         start = time.perf_counter()
         self._decoder.end_utt()
+        if len(self._audio) < REDECODE_MAX_BYTES:
+            self._redecode_whole()
         self._engine.open_utterance = None
         words = tuple(self._words())
         self._decode_seconds += time.perf_counter() - start
@@ -82,9 +93,17 @@ class SphinxUtterance:
             decode_seconds=self._decode_seconds,
         )
 
+    def _redecode_whole(self) -> None:
+        """Live CMN starts from a generic guess, so the first utterance after start-up (often a short
+        push-to-talk command) is misheard; decoding the whole short utterance again with batch CMN
+        fixes that for a few tens of milliseconds. Partial results stay live."""
+        self._decoder.start_utt()
+        self._decoder.process_raw(bytes(self._audio), False, True)
+        self._decoder.end_utt()
+
     def _words(self):
         self._decoder.get_prob()  # computes lattice posteriors, which seg().prob then reports
-        for seg in self._decoder.seg():
+        for seg in self._decoder.seg() or ():  # None when the search found no path
             if _FILLERS.match(seg.word):
                 continue
             yield Word(
@@ -129,12 +148,16 @@ class SphinxEngine:
         return sorted(w for w in words if self.decoder.lookup_word(w) is None)
 
     def _grammar_search(self, phrases: Sequence[str]) -> str:
-        text = jsgf_for(phrases)
+        """Phrases with words the dictionary lacks are dropped (as Vosk does); none left is an error."""
+        unknown = set(self.unknown_words(phrases))
+        usable = [p for p in phrases if not unknown.intersection(p.lower().split())]
+        if not usable:
+            raise ModelError(f"not in the PocketSphinx dictionary: {', '.join(sorted(unknown))}")
+        if unknown:
+            log.info("grammar: %d words not in the dictionary were dropped", len(unknown))
+        text = jsgf_for(usable)
         key = "g" + hashlib.sha1(text.encode()).hexdigest()[:12]
         if key not in self._grammars:
-            unknown = self.unknown_words(phrases)
-            if unknown:
-                raise ModelError(f"not in the PocketSphinx dictionary: {', '.join(unknown)}")
             self.decoder.add_jsgf_string(key, text)
             self._grammars[key] = text
         return key

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from slm_desktop import __version__
+from slm_desktop.commands.intents import command_vocabulary
 from slm_desktop.document import Document, NotText, UnknownEncoding, changed_on_disk, read_document, write_document
 from slm_desktop.errors import UserError
 from slm_desktop.recovery import RecoveryStore
@@ -32,6 +33,15 @@ log = logging.getLogger(__name__)
 
 TEXT_FILTER = "Text files (*.txt *.md *.rst *.csv *.log);;All files (*)"
 MIN_FONT, MAX_FONT = 6, 48
+
+
+class WindowPushToTalkKey(PushToTalkKey):
+    """Installed application-wide so F9 works whatever has focus, but only inside this window."""
+
+    def eventFilter(self, watched, event) -> bool:
+        if isinstance(watched, QWidget) and watched.window() is self.parent():
+            return super().eventFilter(watched, event)
+        return False
 
 
 class MainWindow(QMainWindow):
@@ -113,6 +123,7 @@ class MainWindow(QMainWindow):
             parent=self,
         )
         self.speech.setMode(self.services.settings.speech.mode)
+        self.speech.setCommandGrammar(command_vocabulary())
         self.speech.dictated.connect(self._on_dictated)
         self.speech.figures.connect(self._on_speech_figures)
         self.voice_bar = VoiceBar(self.speech)
@@ -125,7 +136,7 @@ class MainWindow(QMainWindow):
         column.addWidget(self.voice_bar)
         column.addWidget(self.command_bar)
         self._name_unnamed(bar, "Voice bar")
-        self.ptt_key = PushToTalkKey(self.speech, self._ptt_key(), self)
+        self.ptt_key = WindowPushToTalkKey(self.speech, self._ptt_key(), self)
         QApplication.instance().installEventFilter(self.ptt_key)
         return bar
 
