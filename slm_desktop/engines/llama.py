@@ -13,6 +13,7 @@ import bisect
 import codecs
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -144,6 +145,7 @@ class LlamaCompletionEngine:
         self.fim = self._vocab.fim_tokens()
         self._doc_start = self._document_start()
         self._can_trim_kv = not llama_cpp.llama_model_is_recurrent(self._llm.model)
+        self._lock = threading.Lock()  # one llama context: calls from two threads take turns
         log.info("loaded %s (n_ctx=%d, fim=%s)", self.name, self.n_ctx, bool(self.fim))
 
     # ------------------------------------------------------------ public verbs
@@ -162,30 +164,34 @@ class LlamaCompletionEngine:
         cancel = cancel or CancelToken()
         if max_tokens <= 0 or not before.strip() or textops.inside_word(before, after):
             return Completion("", 0, _ms_since(start), self.name)
-        prompt = self._prompt(before, after, budget=self.n_ctx - max_tokens - 2 * _MAX_WORD_TOKENS)
-        reused = self._feed(prompt.tokens, cancel)
-        text, count = self._generate(before, prompt.healed, max_tokens, stop, cancel, on_token)
+        with self._lock:
+            prompt = self._prompt(before, after, budget=self.n_ctx - max_tokens - 2 * _MAX_WORD_TOKENS)
+            reused = self._feed(prompt.tokens, cancel)
+            text, count = self._generate(before, prompt.healed, max_tokens, stop, cancel, on_token)
         if textops.repeats_context(before, text):
             text = ""
         return Completion(text, count, _ms_since(start), self.name, len(prompt.tokens), reused)
 
-    def next_words(self, before: str, *, count: int = 3) -> list[WordChoice]:
+    def next_words(self, before: str, *, count: int = 3, cancel: CancelToken | None = None) -> list[WordChoice]:
         """The likeliest words at the cursor: completions of a half-typed word, else the next words.
 
         A typed word that the model most likely considers finished ("next") gets next-word
         choices instead of longer words that merely start with it ("nextdoor")."""
         if not before.strip():
             return []
+        cancel = cancel or CancelToken()
         typed = textops.partial_word(before)
-        choices, finished = self._word_choices(before, count, typed)
-        if typed and finished > sum(c.probability for c in choices):
-            choices, _ = self._word_choices(before + " ", count, "")
+        with self._lock:
+            choices, finished = self._word_choices(before, count, typed, cancel)
+            if typed and finished > sum(c.probability for c in choices):
+                choices, _ = self._word_choices(before + " ", count, "", cancel)
         return choices
 
     def close(self) -> None:
-        if self._llm is not None:
-            self._llm.close()
-            self._llm = None
+        with self._lock:
+            if self._llm is not None:
+                self._llm.close()
+                self._llm = None
 
     # ------------------------------------------------------------ prompt and KV cache
 
@@ -329,10 +335,10 @@ class LlamaCompletionEngine:
             self._llm.eval([token])
         return text, count
 
-    def _word_choices(self, before: str, count: int, typed: str) -> tuple[list[WordChoice], float]:
+    def _word_choices(self, before: str, count: int, typed: str, cancel: CancelToken) -> tuple[list[WordChoice], float]:
         """Top first tokens, each extended greedily to a whole word; also the chance that `typed` is done."""
         prompt = self._prompt(before, "", budget=self.n_ctx - 3 * _MAX_WORD_TOKENS)
-        self._feed(prompt.tokens, CancelToken())
+        self._feed(prompt.tokens, cancel)
         base = self._llm.n_tokens
         probs = _softmax(self._constrained(self._logits(), prompt.healed))
         words: dict[str, float] = {}
@@ -340,6 +346,7 @@ class LlamaCompletionEngine:
         for token in np.argsort(-probs)[:_WORD_CANDIDATES]:
             if len(words) == count or probs[token] < _MIN_WORD_PROBABILITY:
                 break
+            cancel.raise_if_cancelled()
             word = textops.leading_word(self._spell_word(base, int(token), prompt.healed))
             if word == typed:
                 finished += float(probs[token])

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QKeyEvent, QKeySequence, QPainter, QPalette
+from PySide6.QtGui import QKeyEvent, QKeySequence, QPainter, QPalette, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QWidget
 
 from slm_desktop.config import CompletionSettings
@@ -146,11 +146,14 @@ class WordChips(QWidget):
         for i in range(count):
             button = QPushButton(self)
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # typing stays in the editor
-            button.setShortcut(QKeySequence(f"Alt+{i + 1}"))
             button.setToolTip(f"Alt+{i + 1}")
             button.clicked.connect(self._on_clicked)
             layout.addWidget(button)
             self.buttons.append(button)
+            # a QShortcut fires at once; a button's own shortcut animates a click for 100 ms first
+            shortcut = QShortcut(QKeySequence(f"Alt+{i + 1}"), self)
+            shortcut.setProperty("index", i)
+            shortcut.activated.connect(self._on_shortcut)
         self.set_words([])
 
     def words(self) -> list[str]:
@@ -162,13 +165,19 @@ class WordChips(QWidget):
             button.setProperty("word", word)
             button.setText(word)
             button.setEnabled(bool(word))
-            button.setShortcut(QKeySequence(f"Alt+{i + 1}"))  # setText would not clear it, but be explicit
+
+    def choose(self, index: int) -> None:
+        word = self.buttons[index].property("word") if index < len(self.buttons) else ""
+        if word:
+            self.wordChosen.emit(word)
 
     @Slot()
     def _on_clicked(self) -> None:
-        word = self.sender().property("word")
-        if word:
-            self.wordChosen.emit(word)
+        self.choose(self.buttons.index(self.sender()))
+
+    @Slot()
+    def _on_shortcut(self) -> None:
+        self.choose(self.sender().property("index"))
 
 
 @dataclass(frozen=True)
@@ -199,7 +208,7 @@ def run_suggestion(
     completion = engine.complete(request.before, after=request.after, max_tokens=max_tokens, cancel=ctx.token)
     ctx.token.raise_if_cancelled()
     ctx.progress(SuggestResult(request, completion))
-    words = tuple(engine.next_words(request.before)) if with_words else ()
+    words = tuple(engine.next_words(request.before, cancel=ctx.token)) if with_words else ()
     return SuggestResult(request, completion, words)
 
 
