@@ -8,6 +8,7 @@ ever shows a result computed for the text that is in the editor now.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -192,6 +193,27 @@ class SuggestResult:
     request: SuggestRequest
     completion: Completion | None = None
     words: tuple[WordChoice, ...] = ()
+    final: bool = True  # False: the whole words generated so far, streamed while the model runs
+
+
+class _Streamer:
+    """Sends the ghost text as it grows, whole words only, so the first words show after two or three tokens."""
+
+    def __init__(self, ctx: JobContext, request: SuggestRequest, model: str):
+        self._ctx, self._request, self._model = ctx, request, model
+        self._text, self._sent, self._tokens = "", "", 0
+        self._start = time.perf_counter()
+
+    def __call__(self, piece: str) -> None:
+        self._text += piece
+        self._tokens += 1
+        cut = max(self._text.rfind(" "), self._text.rfind("\t"))
+        visible = self._text[:cut] if cut > 0 else ""
+        if visible.strip() and visible != self._sent:
+            self._sent = visible
+            ms = (time.perf_counter() - self._start) * 1000
+            partial = Completion(visible, self._tokens, ms, self._model)
+            self._ctx.progress(SuggestResult(self._request, partial, final=False))
 
 
 def run_suggestion(
@@ -203,9 +225,12 @@ def run_suggestion(
     max_tokens: int,
     with_words: bool,
 ) -> SuggestResult:
-    """The job: ghost text first (sent as progress so it shows at once), then the word chips."""
+    """The job: ghost text first (streamed as progress so it shows at once), then the word chips."""
     engine = ctx.engine(engine_key, factory)
-    completion = engine.complete(request.before, after=request.after, max_tokens=max_tokens, cancel=ctx.token)
+    stream = _Streamer(ctx, request, getattr(engine, "name", ""))
+    completion = engine.complete(
+        request.before, after=request.after, max_tokens=max_tokens, cancel=ctx.token, on_token=stream
+    )
     ctx.token.raise_if_cancelled()
     ctx.progress(SuggestResult(request, completion))
     words = tuple(engine.next_words(request.before, cancel=ctx.token)) if with_words else ()
@@ -216,6 +241,7 @@ class SuggestionController(QObject):
     """Feeds a GhostEditor and WordChips from a completion engine running in the worker."""
 
     suggestionShown = Signal(str, str)  # the text before the cursor it was computed for, the ghost text
+    suggestionCompleted = Signal(str, str)  # the same, once the whole suggestion is there
     wordsShown = Signal(list)
     statusChanged = Signal(str)  # one line for the status bar: speed, or what went wrong
     errorOccurred = Signal(str)
@@ -318,9 +344,12 @@ class SuggestionController(QObject):
 
     def _show_completion(self, result: SuggestResult) -> None:
         completion = result.completion
-        self.last_completion = completion
         self.editor.set_ghost(completion.text)
         self.suggestionShown.emit(result.request.before, completion.text)
+        if not result.final:
+            return
+        self.last_completion = completion
+        self.suggestionCompleted.emit(result.request.before, completion.text)
         if completion.tokens and completion.ms > 0:
             rate = completion.tokens / (completion.ms / 1000)
             self.statusChanged.emit(f"suggestion: {completion.tokens} tokens in {completion.ms:.0f} ms ({rate:.0f}/s)")

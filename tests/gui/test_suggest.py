@@ -60,8 +60,11 @@ def ui(qtbot, engine):
 
 
 def _type_and_wait_for_ghost(qtbot, editor, text):
-    qtbot.keyClicks(editor, text)
-    qtbot.waitUntil(lambda: editor.ghost() != "", timeout=TIMEOUT_MS)
+    """Type, then wait for the whole suggestion (partial ghosts stream in first)."""
+    controller = editor.findChild(SuggestionController)
+    with qtbot.waitSignal(controller.suggestionCompleted, timeout=TIMEOUT_MS, check_params_cb=lambda b, t: b == text):
+        qtbot.keyClicks(editor, text)
+    assert editor.ghost(), f"no suggestion for {text!r}"
     return editor.ghost()
 
 
@@ -160,3 +163,13 @@ def test_load_error_is_one_line_status(qtbot, tmp_path):
     message = blocker.args[0]
     assert "broken.gguf" in message and "\n" not in message
     assert editor.ghost() == ""
+
+
+def test_ghost_streams_in_whole_words_before_the_suggestion_completes(qtbot, ui):
+    editor, _chips, controller = ui
+    streamed = []
+    controller.suggestionShown.connect(lambda before, text: streamed.append(text))
+    ghost = _type_and_wait_for_ghost(qtbot, editor, "Once upon a time, there was a")
+    assert streamed[-1] == ghost
+    for partial in streamed[:-1]:
+        assert ghost.startswith(partial) and not partial[-1:].isspace()
