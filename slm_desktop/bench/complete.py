@@ -111,7 +111,7 @@ def _raw_and_app(model, threads: int, samples: list[str]) -> dict:
     return {"raw": raw, "app": app}
 
 
-def _gui(model, threads: int, samples: list[str]) -> tuple[list[float], list[float], list[float]]:
+def _gui(model, threads: int, samples: list[str], probe) -> dict[str, list[float] | float]:
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
 
@@ -129,8 +129,11 @@ def _gui(model, threads: int, samples: list[str]) -> tuple[list[float], list[flo
     completed: dict[str, float] = {}
     controller.suggestionShown.connect(lambda before, _text: shown.setdefault(before, time.perf_counter()))
     controller.suggestionCompleted.connect(lambda before, _text: completed.setdefault(before, time.perf_counter()))
+    probe.start()
     _set_text(editor, "Warm up the model")
     _wait(lambda: "Warm up the model" in completed, 60)
+    load_stall = probe.stop()
+    probe.start()
     first, full, token_rates = [], [], []
     for prefix in samples:
         _set_text(editor, prefix[:-1])
@@ -143,10 +146,11 @@ def _gui(model, threads: int, samples: list[str]) -> tuple[list[float], list[flo
             if last and last.tokens and last.ms:
                 token_rates.append(last.tokens / (last.ms / 1000))
         _wait(lambda: not worker.busy("completion"), 10)
+    typing_stall = probe.stop()
     worker.shutdown()
     editor.close()
     editor.deleteLater()
-    return first, full, token_rates
+    return {"first": first, "full": full, "rates": token_rates, "load_stall": load_stall, "stall": typing_stall}
 
 
 def _set_text(editor, text: str) -> None:
@@ -181,10 +185,8 @@ def run(args) -> dict:
         samples = [samples[i % len(samples)] for i in range(args.repeat)]
     _qt_app()
     paired = _raw_and_app(model, threads, samples)  # the raw calls block the GUI thread by design
-    probe = StallProbe()
-    probe.start()
-    gui_first, gui_ms, gui_rates = _gui(model, threads, samples)
-    worst_stall = probe.stop()
+    gui = _gui(model, threads, samples, StallProbe())
+    gui_first, gui_ms, gui_rates = gui["first"], gui["full"], gui["rates"]
     raw_ms = [ms for ms, _ in paired["raw"]]
     app_ms = [ms for ms, _ in paired["app"]]
     raw_tokens = sum(t for _, t in paired["raw"])
@@ -211,7 +213,8 @@ def run(args) -> dict:
         "gui_whole_p50_ms": summary(gui_ms)["p50_ms"],
         "gui_whole_p95_ms": summary(gui_ms)["p95_ms"],
         "gui_missed": len(samples) - len(gui_ms),
-        "worst_gui_stall_ms": worst_stall,
+        "worst_gui_stall_ms": gui["stall"],
+        "worst_gui_stall_loading_ms": gui["load_stall"],
         "peak_rss_mb": peak_rss_mb(),
         "table": table,
     }

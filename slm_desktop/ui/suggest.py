@@ -267,6 +267,7 @@ class SuggestionController(QObject):
         self.last_completion: Completion | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)  # a coarse timer may fire 5% late
         self._timer.timeout.connect(self.request_now)
         self._apply_interval()
         editor.textChanged.connect(self._on_edit)
