@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QWidget
 from slm_desktop.config import CompletionSettings
 from slm_desktop.engines.base import Completion, CompletionEngine, WordChoice
 from slm_desktop.engines.textops import chip_insertion, next_chunk
-from slm_desktop.worker import JobContext, Worker
+from slm_desktop.worker import Job, JobContext, Worker
 
 log = logging.getLogger(__name__)
 
@@ -237,6 +237,13 @@ def run_suggestion(
     return SuggestResult(request, completion, words)
 
 
+def _dropper(key: str) -> Callable[[JobContext], None]:
+    def drop(ctx: JobContext) -> None:
+        ctx.drop_engine(key)
+
+    return drop
+
+
 class SuggestionController(QObject):
     """Feeds a GhostEditor and WordChips from a completion engine running in the worker."""
 
@@ -264,6 +271,7 @@ class SuggestionController(QObject):
         self._factory, self._engine_key = engine_factory, engine_key
         self._seq = 0
         self._latest: SuggestRequest | None = None
+        self._running: Job | None = None
         self.last_completion: Completion | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -284,20 +292,30 @@ class SuggestionController(QObject):
         if not settings.enabled:
             self._timer.stop()
             self._latest = None
+            if self._running is not None:
+                self.worker.cancel(self._running)
+                self._running = None
             self.editor.clear_ghost()
             if self.chips is not None:
                 self.chips.set_words([])
 
     def set_engine(self, engine_factory: Callable[[], CompletionEngine], engine_key: str) -> None:
-        """Switch models: the next request loads the new engine in the lane."""
+        """Switch models: the old engine is closed in its lane, the next request loads the new one."""
+        old_key = self._engine_key
         self._factory, self._engine_key = engine_factory, engine_key
+        if old_key != engine_key:
+            self.worker.submit("suggest-unload", _dropper(old_key), lane=COMPLETION_LANE)
 
     def _apply_interval(self) -> None:
         self._timer.setInterval(max(0, self.settings.debounce_ms))
 
     @Slot()
     def _on_edit(self) -> None:
-        self._latest = None  # whatever is running now is for older text
+        """Each keystroke stops the generation for the older text at once, not only after the debounce."""
+        self._latest = None
+        if self._running is not None:
+            self.worker.cancel(self._running)
+            self._running = None
         if self.settings.enabled:
             self._timer.start()
 
@@ -307,7 +325,7 @@ class SuggestionController(QObject):
         self._seq += 1
         request = SuggestRequest(self._seq, before, after)
         self._latest = request
-        self.worker.submit(SUGGEST_KIND, self._job(request), lane=COMPLETION_LANE, latest_wins=True)
+        self._running = self.worker.submit(SUGGEST_KIND, self._job(request), lane=COMPLETION_LANE, latest_wins=True)
 
     def _job(self, request: SuggestRequest) -> Callable[[JobContext], SuggestResult]:
         key, factory = self._engine_key, self._factory

@@ -93,3 +93,29 @@ def test_engine_errors_become_one_status_line(qtbot):
         editor.insertPlainText("hi")
     worker.shutdown()
     assert blocker.args == ["x.gguf is not a GGUF model file"]
+
+
+def test_a_keystroke_cancels_the_running_generation_before_the_debounce(qtbot, setup):
+    editor, _chips, controller, engine = setup
+    controller.set_settings(CompletionSettings(debounce_ms=5000))
+    engine.release.clear()
+    controller.request_now()
+    qtbot.waitUntil(lambda: len(engine.calls) == 1, timeout=5000)
+    with qtbot.waitSignal(controller.worker.cancelled, timeout=2000):
+        editor.insertPlainText("x")
+    assert engine.calls == [""]
+
+
+def test_switching_models_closes_the_old_engine(qtbot, setup):
+    editor, _chips, controller, engine = setup
+    closed = []
+    engine.close = lambda: closed.append("old")
+    with qtbot.waitSignal(controller.wordsShown, timeout=5000):
+        editor.insertPlainText("abc")
+    other = FakeEngine()
+    with qtbot.waitSignal(controller.worker.finished, timeout=5000):
+        controller.set_engine(lambda: other, "completion:other.gguf")
+    assert closed == ["old"]
+    with qtbot.waitSignal(controller.wordsShown, timeout=5000):
+        editor.insertPlainText("d")
+    assert other.calls == ["abcd"]
