@@ -68,20 +68,39 @@ def _wait(until: Callable[[], bool], timeout_s: float = 30.0) -> bool:
     return until()
 
 
-def _run_job(worker, job) -> tuple[object, float]:
+def _recorder():
+    """A QObject with slots: worker signals arrive from lane threads, so they go to bound slots, not lambdas."""
+    from PySide6.QtCore import QObject, Slot
+
+    class Recorder(QObject):
+        def __init__(self):
+            super().__init__()
+            self.results: dict[int, tuple[object, float]] = {}
+            self.shown: dict[str, float] = {}
+            self.completed: dict[str, float] = {}
+
+        @Slot(int, str, object)
+        def finished(self, job_id, _kind, result):
+            self.results[job_id] = (result, time.perf_counter())
+
+        @Slot(str, str)
+        def suggestion_shown(self, before, _text):
+            self.shown.setdefault(before, time.perf_counter())
+
+        @Slot(str, str)
+        def suggestion_completed(self, before, _text):
+            self.completed.setdefault(before, time.perf_counter())
+
+    return Recorder()
+
+
+def _run_job(worker, recorder, job) -> tuple[object, float]:
     """Submit on the completion lane; return the result and the ms from submit to delivery on the GUI thread."""
-    done: dict = {}
-
-    def on_finished(job_id, _kind, result):
-        if job_id == submitted.id:
-            done["result"], done["at"] = result, time.perf_counter()
-
-    worker.finished.connect(on_finished)
     start = time.perf_counter()
     submitted = worker.submit("bench", job, lane="completion")
-    _wait(lambda: "result" in done)
-    worker.finished.disconnect(on_finished)
-    return done["result"], (done["at"] - start) * 1000
+    _wait(lambda: submitted.id in recorder.results)
+    result, at = recorder.results.pop(submitted.id)
+    return result, (at - start) * 1000
 
 
 def _raw_job(model, threads: int, n_ctx: int, prefix: str):
@@ -114,14 +133,15 @@ def _raw_and_app(model, threads: int, samples: list[str]) -> dict:
     from slm_desktop.worker import Worker
 
     settings = CompletionSettings(threads=threads)
-    worker = Worker()
+    worker, recorder = Worker(), _recorder()
+    worker.finished.connect(recorder.finished)
     factory, key = engine_factory(model, settings), engine_key(model)
-    _run_job(worker, _app_job(factory, key, "warm up"))  # loading is not part of a suggestion
-    _run_job(worker, _raw_job(model, threads, settings.context_tokens, "warm up"))
+    _run_job(worker, recorder, _app_job(factory, key, "warm up"))  # loading is not part of a suggestion
+    _run_job(worker, recorder, _raw_job(model, threads, settings.context_tokens, "warm up"))
     raw, app = [], []
     for prefix in samples:
-        raw.append(_run_job(worker, _raw_job(model, threads, settings.context_tokens, prefix))[0])
-        completion, ms = _run_job(worker, _app_job(factory, key, prefix))
+        raw.append(_run_job(worker, recorder, _raw_job(model, threads, settings.context_tokens, prefix))[0])
+        completion, ms = _run_job(worker, recorder, _app_job(factory, key, prefix))
         app.append((ms, completion.tokens))
     worker.shutdown()
     return {"raw": raw, "app": app}
@@ -141,10 +161,10 @@ def _gui(model, threads: int, samples: list[str], probe) -> dict[str, list[float
     controller = SuggestionController(
         editor, chips, worker, settings, engine_factory(model, settings), engine_key=engine_key(model), parent=editor
     )
-    shown: dict[str, float] = {}
-    completed: dict[str, float] = {}
-    controller.suggestionShown.connect(lambda before, _text: shown.setdefault(before, time.perf_counter()))
-    controller.suggestionCompleted.connect(lambda before, _text: completed.setdefault(before, time.perf_counter()))
+    recorder = _recorder()
+    controller.suggestionShown.connect(recorder.suggestion_shown)
+    controller.suggestionCompleted.connect(recorder.suggestion_completed)
+    shown, completed = recorder.shown, recorder.completed
     probe.start()
     _set_text(editor, "Warm up the model")
     _wait(lambda: "Warm up the model" in completed, 60)

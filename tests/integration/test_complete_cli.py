@@ -39,3 +39,18 @@ def test_self_test_includes_completion(isolated_env):
     result = _cli(isolated_env, "self-test", "--json")
     checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
     assert checks["completion"]["status"] == "ok", checks["completion"]
+
+
+def test_bench_complete_reports_all_three_paths(isolated_env):
+    result = _cli(isolated_env, "bench", "complete", "--repeat", "2", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)["complete"]
+    assert [row["path"] for row in report["table"]] == [
+        "raw create_completion",
+        "app worker+engine",
+        "gui first words",
+        "gui whole ghost",
+    ]
+    assert all(row["n"] == 2 for row in report["table"])
+    assert report["gui_missed"] == 0 and report["peak_rss_mb"] > 0
+    assert report["app_raw_ratio_per_token"] > 0
