@@ -182,3 +182,13 @@ def test_corrupt_tensor_data_header_is_a_clear_error(tmp_path):
         handle.write(b"\xff" * 16)  # tensor and metadata counts
     with pytest.raises(ModelError):
         LlamaCompletionEngine(LlamaConfig(corrupt))
+
+
+def test_a_token_limit_beyond_the_context_does_not_overflow_it():
+    small = LlamaCompletionEngine(LlamaConfig(DEFAULT_GGUF, n_ctx=64))
+    try:
+        completion = small.complete("Counting: 1, 2, 3, 4, 5, 6, 7,", max_tokens=10_000)
+    finally:
+        small.close()
+    assert completion.tokens <= 32 + 8
+    assert completion.text.strip()

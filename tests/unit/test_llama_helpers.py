@@ -69,3 +69,8 @@ def test_resolve_model_prefers_the_default_then_any_gguf(tmp_path):
     with pytest.raises(ModelError, match=r"not found: nope\.gguf"):
         resolve_model(paths, "nope.gguf")
     assert engine_key(Path("/m/a.gguf")) != engine_key(Path("/m/b.gguf"))
+
+
+def test_available_memory_is_known_on_linux():
+    available = llama._available_memory()
+    assert available is None or available > 0
