@@ -31,6 +31,7 @@ SUBCOMMANDS = [
     "transcribe",
     "intent",
     "command",
+    "complete",
 ]
 
 

@@ -26,6 +26,7 @@ SELF_TESTS: list[tuple[str, str]] = [
     ("speech-pocketsphinx", "slm_desktop.speech_checks:check_pocketsphinx"),
     ("speech-vosk", "slm_desktop.speech_checks:check_vosk"),
     ("intent", "slm_desktop.commands.intents:self_test"),
+    ("completion", "slm_desktop.diagnostics:check_completion"),
 ]
 
 
@@ -77,6 +78,26 @@ def check_worker(paths: AppPaths) -> str:
     if results != [42]:
         raise RuntimeError("the worker lane did not run a job")
     return "a job ran on a lane thread"
+
+
+def check_completion(paths: AppPaths) -> str:
+    """The default GGUF model loads and continues a short text."""
+    from slm_desktop.completion import resolve_model
+    from slm_desktop.engines.llama import LlamaCompletionEngine, LlamaConfig
+    from slm_desktop.errors import ModelError
+
+    try:
+        model = resolve_model(paths)
+    except ModelError as exc:
+        raise NotInstalled(str(exc)) from exc
+    engine = LlamaCompletionEngine(LlamaConfig(model))
+    try:
+        completion = engine.complete("Thank you for your", max_tokens=6)
+    finally:
+        engine.close()
+    if not completion.text.strip():
+        raise RuntimeError(f"{model.name} produced no suggestion")
+    return f"{model.name}: 'Thank you for your' -> {completion.text!r} ({completion.ms:.0f} ms)"
 
 
 def format_table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:

@@ -13,6 +13,7 @@ SUITES: dict[str, str] = {
     "models": "slm_desktop.bench.models:run",
     "speech": "slm_desktop.bench.speech:run",
     "intent": "slm_desktop.bench.intent:run",
+    "complete": "slm_desktop.bench.complete:run",
 }
 
 

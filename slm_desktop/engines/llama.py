@@ -1,0 +1,434 @@
+"""Inline suggestions from a GGUF model through llama-cpp-python.
+
+Greedy decoding in our own token loop (llama-cpp-python's Llama.eval plus the logits of the
+last position) so that we can check the CancelToken between tokens, constrain the first token
+("token healing": a half-typed word is re-tokenized by the model instead of being continued from
+an odd token boundary), and stop at sentence ends. The KV cache is shared between consecutive
+calls: only the tokens after the longest common prefix with the previous call are evaluated.
+"""
+
+from __future__ import annotations
+
+import bisect
+import codecs
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import gguf
+import llama_cpp
+import numpy as np
+
+from slm_desktop.cancel import CancelToken
+from slm_desktop.engines import textops
+from slm_desktop.engines.base import Completion, WordChoice
+from slm_desktop.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+_EVAL_CHUNK = 32  # prompt tokens per decode call; the cancel token is checked between chunks
+_TRIM_CHARS_BLOCK = 512  # trimming the left edge in blocks keeps it stable, so the KV prefix stays reusable
+_TRIM_TOKENS_BLOCK = 32
+_WORD_CANDIDATES = 12
+_MAX_WORD_TOKENS = 4
+_MAX_HEAL_TOKENS = 4
+_MIN_WORD_PROBABILITY = 0.002
+
+
+def default_threads() -> int:
+    """All cores up to 4 (2 on a 2-core board: about 12% faster per token than 1 for SmolLM2-135M)."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+@dataclass(frozen=True)
+class LlamaConfig:
+    model_path: Path
+    n_threads: int = 0  # 0: default_threads()
+    n_ctx: int = 512
+    n_batch: int = 128
+    repeat_penalty: float = 1.15
+    repeat_window: int = 64
+
+
+@dataclass(frozen=True)
+class _Prompt:
+    tokens: list[int]
+    healed: str  # text of the dropped tail tokens; the generated tokens must spell it out first
+
+
+def check_gguf(path: Path) -> None:
+    """Refuse what llama.cpp would choke on, with a message naming the file."""
+    if not path.is_file():
+        raise ModelError(f"completion model not found: {path}")
+    with open(path, "rb") as handle:
+        header = handle.read(8)
+    if len(header) < 8 or int.from_bytes(header[:4], "little") != gguf.GGUF_MAGIC:
+        raise ModelError(f"{path.name} is not a GGUF model file")
+    version = int.from_bytes(header[4:], "little")
+    if not 2 <= version <= gguf.GGUF_VERSION:
+        raise ModelError(f"{path.name}: unsupported GGUF version {version}")
+
+
+def _load(config: LlamaConfig) -> llama_cpp.Llama:
+    check_gguf(config.model_path)
+    try:
+        return llama_cpp.Llama(
+            str(config.model_path),
+            n_ctx=config.n_ctx,
+            n_batch=config.n_batch,
+            n_threads=config.n_threads or default_threads(),
+            verbose=False,
+        )
+    except MemoryError as exc:
+        raise ModelError(f"{config.model_path.name}: not enough memory to load the model") from exc
+    except (ValueError, RuntimeError, OSError) as exc:
+        name, size = config.model_path.name, config.model_path.stat().st_size
+        available = _available_memory()
+        if available is not None and available < size:
+            raise ModelError(
+                f"{name}: not enough memory to load the model ({size >> 20} MB, {available >> 20} MB available)"
+            ) from exc
+        raise ModelError(f"{name} could not be loaded (truncated or unsupported GGUF)") from exc
+
+
+def _available_memory() -> int | None:
+    """MemAvailable from /proc/meminfo (Linux); None where unknown. Tells out-of-memory from corrupt files,
+    since llama.cpp reports both as the same failed load."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+class _Vocab:
+    """Token texts, looked up by prefix with a sorted table (for token healing and word chips)."""
+
+    def __init__(self, llm: llama_cpp.Llama):
+        self._vocab = llama_cpp.llama_model_get_vocab(llm.model)
+        count = llm.n_vocab()
+        self.pieces = [llm.detokenize([i]) for i in range(count)]
+        self.special = np.array(
+            [llama_cpp.llama_vocab_is_control(self._vocab, i) or self.is_eog(i) for i in range(count)]
+        )
+        texts = [p.decode("utf-8", errors="replace") for p in self.pieces]
+        order = sorted(range(count), key=texts.__getitem__)
+        self._sorted_texts = [texts[i] for i in order]
+        self._sorted_ids = np.array(order, dtype=np.int64)
+        self.texts = texts
+        self._exact = {t: i for i, t in enumerate(texts) if t and not self.special[i]}
+
+    def is_eog(self, token: int) -> bool:
+        return bool(llama_cpp.llama_vocab_is_eog(self._vocab, token))
+
+    def starting_with(self, prefix: str) -> np.ndarray:
+        lo = bisect.bisect_left(self._sorted_texts, prefix)
+        hi = bisect.bisect_left(self._sorted_texts, prefix + "\U0010ffff")
+        return self._sorted_ids[lo:hi]
+
+    def healing(self, pending: str) -> np.ndarray:
+        """Tokens that may come next while `pending` must be spelled out: those starting with all of it,
+        and its longest proper-prefix token (so a word longer than any token can be spelled in pieces;
+        shorter prefixes such as a lone space would let the model wander off)."""
+        covering = self.starting_with(pending)
+        for n in range(len(pending) - 1, 0, -1):
+            if pending[:n] in self._exact:
+                return np.append(covering, self._exact[pending[:n]])
+        return covering
+
+    def fim_tokens(self) -> tuple[int, int, int] | None:
+        ids = (
+            llama_cpp.llama_vocab_fim_pre(self._vocab),
+            llama_cpp.llama_vocab_fim_suf(self._vocab),
+            llama_cpp.llama_vocab_fim_mid(self._vocab),
+        )
+        return ids if min(ids) >= 0 else None
+
+
+class LlamaCompletionEngine:
+    """CompletionEngine over one GGUF file; used from a single worker lane thread."""
+
+    def __init__(self, config: LlamaConfig):
+        self.config = config
+        self.name = config.model_path.name
+        self._llm = _load(config)
+        self._vocab = _Vocab(self._llm)
+        self.n_ctx = self._llm.n_ctx()
+        self.fim = self._vocab.fim_tokens()
+        self._doc_start = self._document_start()
+        self._can_trim_kv = not llama_cpp.llama_model_is_recurrent(self._llm.model)
+        self._lock = threading.Lock()  # one llama context: calls from two threads take turns
+        log.info("loaded %s (n_ctx=%d, fim=%s)", self.name, self.n_ctx, bool(self.fim))
+
+    # ------------------------------------------------------------ public verbs
+
+    def complete(
+        self,
+        before: str,
+        *,
+        after: str = "",
+        max_tokens: int = 12,
+        stop: Sequence[str] = (),
+        cancel: CancelToken | None = None,
+        on_token: Callable[[str], None] | None = None,
+    ) -> Completion:
+        start = time.perf_counter()
+        cancel = cancel or CancelToken()
+        max_tokens = min(max_tokens, self.n_ctx // 2)  # the answer must fit in the context with its prompt
+        if max_tokens <= 0 or not before.strip() or textops.inside_word(before, after):
+            return Completion("", 0, _ms_since(start), self.name)
+        with self._lock:
+            prompt = self._prompt(before, after, budget=self.n_ctx - max_tokens - 2 * _MAX_WORD_TOKENS)
+            reused = self._feed(prompt.tokens, cancel)
+            text, count = self._generate(before, prompt.healed, max_tokens, stop, cancel, on_token)
+        if textops.repeats_context(before, text):
+            text = ""
+        return Completion(text, count, _ms_since(start), self.name, len(prompt.tokens), reused)
+
+    def next_words(self, before: str, *, count: int = 3, cancel: CancelToken | None = None) -> list[WordChoice]:
+        """The likeliest words at the cursor: completions of a half-typed word, else the next words.
+
+        A typed word that the model most likely considers finished ("next") gets next-word
+        choices instead of longer words that merely start with it ("nextdoor")."""
+        if not before.strip():
+            return []
+        cancel = cancel or CancelToken()
+        typed = textops.partial_word(before)
+        with self._lock:
+            choices, finished = self._word_choices(before, count, typed, cancel)
+            if typed and finished > sum(c.probability for c in choices):
+                choices, _ = self._word_choices(before + " ", count, "", cancel)
+        return choices
+
+    def close(self) -> None:
+        with self._lock:
+            if self._llm is not None:
+                self._llm.close()
+                self._llm = None
+
+    # ------------------------------------------------------------ prompt and KV cache
+
+    def _tokenize(self, text: str) -> list[int]:
+        return self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
+
+    def _prompt(self, before: str, after: str, *, budget: int) -> _Prompt:
+        if self.fim and after.strip():
+            return self._fim_prompt(before, after, budget)
+        tokens = self._fit(self._tokenize(_recent(before, budget * 6)), budget)
+        keep, healed = self._heal(tokens, textops.word_tail(before))
+        return _Prompt(self._with_doc_start(tokens[:keep]), healed)
+
+    def _heal(self, tokens: list[int], tail: str) -> tuple[int, str]:
+        """Drop the tokens of the half-typed word (and the space before it): the model re-spells them,
+        so "next we" continues as " week" instead of from the odd token boundary " we|e"."""
+        keep, healed = len(tokens), ""
+        while tail and keep > 0 and len(healed) < len(tail) and len(tokens) - keep < _MAX_HEAL_TOKENS:
+            keep -= 1
+            healed = self._vocab.texts[tokens[keep]] + healed
+        if "\ufffd" in healed or len(healed) < len(tail):
+            return len(tokens), ""
+        return keep, healed
+
+    def _fim_prompt(self, before: str, after: str, budget: int) -> _Prompt:
+        pre, suf, mid = self.fim
+        suffix = self._tokenize(after[:2000])[: budget // 4]
+        prefix = self._fit(self._tokenize(_recent(before, budget * 6)), budget - len(suffix) - 3)
+        return _Prompt(self._with_doc_start([pre, *prefix, suf, *suffix, mid]), "")
+
+    def _document_start(self) -> list[int]:
+        """The token that opens a document in training: BOS where the model adds one, else GPT-2 style
+        <|endoftext|>. Without it a short text reads as the middle of a document ("I" -> "I-")."""
+        vocab = llama_cpp.llama_model_get_vocab(self._llm.model)
+        if llama_cpp.llama_vocab_get_add_bos(vocab):
+            return [self._llm.token_bos()]
+        found = self._llm.tokenize(b"<|endoftext|>", add_bos=False, special=True)
+        return found if len(found) == 1 and self._vocab.special[found[0]] else []
+
+    def _with_doc_start(self, tokens: list[int]) -> list[int]:
+        if self._doc_start:
+            return [*self._doc_start, *tokens]
+        return tokens or [self._llm.token_bos()]
+
+    @staticmethod
+    def _fit(tokens: list[int], budget: int) -> list[int]:
+        """Keep the most recent tokens, cutting the left edge in blocks so it moves rarely."""
+        excess = len(tokens) - max(1, budget)
+        if excess <= 0:
+            return tokens
+        cut = -(-excess // _TRIM_TOKENS_BLOCK) * _TRIM_TOKENS_BLOCK
+        return tokens[cut:]
+
+    def _feed(self, tokens: list[int], cancel: CancelToken) -> int:
+        """Make the context hold exactly `tokens`, with logits for the last one; returns reused tokens."""
+        llm = self._llm
+        reused = 0
+        if self._can_trim_kv:
+            reused = llama_cpp.Llama.longest_token_prefix(llm.input_ids[: llm.n_tokens].tolist(), tokens)
+            reused = min(reused, len(tokens) - 1)  # the last token is evaluated again for fresh logits
+            llm.n_tokens = reused  # Llama.eval drops the KV cells from n_tokens on
+        else:
+            llm.reset()
+        for i in range(reused, len(tokens), _EVAL_CHUNK):
+            cancel.raise_if_cancelled()
+            llm.eval(tokens[i : i + _EVAL_CHUNK])
+        return reused
+
+    def _logits(self) -> np.ndarray:
+        row = llama_cpp.llama_get_logits_ith(self._llm.ctx, -1)
+        return np.ctypeslib.as_array(row, shape=(self._llm.n_vocab(),)).copy()
+
+    # ------------------------------------------------------------ decoding
+
+    def _constrained(self, logits: np.ndarray, pending: str) -> np.ndarray:
+        logits[self._vocab.special] = -np.inf
+        if not pending:
+            return logits
+        allowed = self._vocab.healing(pending)
+        masked = np.full_like(logits, -np.inf)
+        masked[allowed] = logits[allowed]
+        return masked
+
+    def _penalize(self, logits: np.ndarray) -> np.ndarray:
+        penalty = self.config.repeat_penalty
+        if penalty == 1.0:
+            return logits
+        llm = self._llm
+        recent = np.unique(llm.input_ids[max(0, llm.n_tokens - self.config.repeat_window) : llm.n_tokens])
+        values = logits[recent]
+        logits[recent] = np.where(values > 0, values / penalty, values * penalty)
+        return logits
+
+    def _pick(self, pending: str) -> int:
+        """Greedy choice; end-of-generation wins only as the model's top choice with nothing pending."""
+        logits = self._penalize(self._logits())
+        top = int(np.argmax(logits))
+        if self._vocab.is_eog(top) and not pending:
+            return top
+        logits = self._constrained(logits, pending)
+        best = int(np.argmax(logits))
+        return best if np.isfinite(logits[best]) else self._llm.token_eos()
+
+    def _generate(
+        self,
+        before: str,
+        pending: str,
+        max_tokens: int,
+        stop: Sequence[str],
+        cancel: CancelToken,
+        on_token: Callable[[str], None] | None,
+    ) -> tuple[str, int]:
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        text, count = "", 0
+        last_step = max_tokens + _MAX_WORD_TOKENS + len(pending)
+        for step in range(last_step + 1):
+            cancel.raise_if_cancelled()
+            token = self._pick(pending)
+            if self._vocab.is_eog(token):
+                break
+            raw = decoder.decode(self._vocab.pieces[token])
+            if pending:
+                raw, pending = _spell(raw, pending)
+            elif text.endswith(textops.SENTENCE_END) and raw[:1].isspace():
+                break
+            elif count >= max_tokens:  # past the limit: only finish the word in progress
+                if not (textops.is_word_char(raw[:1]) and textops.is_word_char(text[-1:])):
+                    break
+                if step == last_step:
+                    text = _drop_partial_word(text)
+                    break
+            if not text and before[-1:].isspace():
+                raw = raw.lstrip(" \t")
+            visible, done = _cut(text + raw, stop)
+            added, text = visible[len(text) :], visible
+            count += 1
+            if added and on_token is not None:
+                on_token(added)
+            if done:
+                break
+            self._llm.eval([token])
+        return text, count
+
+    def _word_choices(self, before: str, count: int, typed: str, cancel: CancelToken) -> tuple[list[WordChoice], float]:
+        """Top first tokens, each extended greedily to a whole word; also the chance that `typed` is done."""
+        prompt = self._prompt(before, "", budget=self.n_ctx - 3 * _MAX_WORD_TOKENS)
+        self._feed(prompt.tokens, cancel)
+        base = self._llm.n_tokens
+        probs = _softmax(self._constrained(self._logits(), prompt.healed))
+        words: dict[str, float] = {}
+        finished = 0.0
+        for token in np.argsort(-probs)[:_WORD_CANDIDATES]:
+            if len(words) == count or probs[token] < _MIN_WORD_PROBABILITY:
+                break
+            cancel.raise_if_cancelled()
+            word = textops.leading_word(self._spell_word(base, int(token), prompt.healed))
+            if word == typed:
+                finished += float(probs[token])
+            elif word and word not in words and word.startswith(typed):
+                words[word] = float(probs[token])
+        self._llm.n_tokens = base
+        return [WordChoice(w, p) for w, p in words.items()], finished
+
+    def _spell_word(self, base: int, token: int, pending: str) -> str:
+        """The text of `token` plus greedy tokens while the healed text is unfinished or the word goes on."""
+        llm = self._llm
+        llm.n_tokens = base
+        text = ""
+        for _ in range(_MAX_WORD_TOKENS + _MAX_HEAL_TOKENS):
+            piece = self._vocab.texts[token]
+            if text and not pending and not textops.is_word_char(piece[:1]):
+                break
+            text += piece
+            pending = _spell(piece, pending)[1] if pending else ""
+            llm.eval([token])
+            token = int(np.argmax(self._constrained(self._logits(), pending)))
+        return text
+
+
+def _spell(raw: str, pending: str) -> tuple[str, str]:
+    """Consume a generated piece against the healed text: (new visible text, what is still pending)."""
+    if raw.startswith(pending):
+        return raw[len(pending) :], ""
+    return "", pending[len(raw) :]
+
+
+def _cut(text: str, stop: Sequence[str]) -> tuple[str, bool]:
+    """Trim at a newline or a stop string; True when generation must end there."""
+    cuts = [i for i in (text.find(s) for s in ("\n", *stop) if s) if i >= 0]
+    return (text[: min(cuts)], True) if cuts else (text, False)
+
+
+def _drop_partial_word(text: str) -> str:
+    """At the token limit, end on a whole word rather than half of one."""
+    head = text.rstrip()
+    cut = max(head.rfind(" "), head.rfind("\t"))
+    return text[:cut] if cut > 0 else text
+
+
+def _recent(text: str, max_chars: int) -> str:
+    """The tail of the text, starting at a block boundary then a word boundary, so it moves rarely."""
+    excess = len(text) - max_chars
+    if excess <= 0:
+        return text
+    start = -(-excess // _TRIM_CHARS_BLOCK) * _TRIM_CHARS_BLOCK
+    space = text.find(" ", start)
+    return text[space + 1 if 0 <= space < start + 64 else start :]
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    finite = np.isfinite(logits)
+    out = np.zeros_like(logits)
+    if finite.any():
+        shifted = np.exp(logits[finite] - logits[finite].max())
+        out[finite] = shifted / shifted.sum()
+    return out
+
+
+def _ms_since(start: float) -> float:
+    return (time.perf_counter() - start) * 1000

@@ -1,0 +1,60 @@
+"""Pure text rules for suggestions, shared by the completion engine and the editor (no Qt, no llama)."""
+
+from __future__ import annotations
+
+import re
+
+_WORD_TAIL = re.compile(r"\w+$")
+_LEADING_WORD = re.compile(r"^\s*([\w'’-]*\w)")
+_WORD_TAIL_WITH_SPACE = re.compile(r"[ \t]*\w*$")
+_NEXT_CHUNK = re.compile(r"^\s*\S+")
+SENTENCE_END = (".", "!", "?", "…")
+
+
+def is_word_char(ch: str) -> bool:
+    return bool(ch) and (ch.isalnum() or ch == "_")
+
+
+def partial_word(before: str) -> str:
+    """The word being typed at the cursor ('' after a space or punctuation)."""
+    found = _WORD_TAIL.search(before)
+    return found.group(0) if found else ""
+
+
+def inside_word(before: str, after: str) -> bool:
+    """The cursor sits between two letters: a suggestion there would split a word."""
+    return is_word_char(before[-1:]) and is_word_char(after[:1])
+
+
+def leading_word(text: str) -> str:
+    """The first word of a model's output, without the space before it ('' if it starts with punctuation)."""
+    found = _LEADING_WORD.match(text)
+    return found.group(1) if found else ""
+
+
+def chip_insertion(before: str, word: str) -> str:
+    """What picking a word chip inserts at the cursor: the rest of the typed word, or a new word."""
+    partial = partial_word(before)
+    if partial and word.startswith(partial):
+        return word[len(partial) :] + " "
+    if before and not before[-1].isspace():
+        return " " + word + " "
+    return word + " "
+
+
+def next_chunk(ghost: str) -> str:
+    """The part of the ghost text that Ctrl+Right accepts: leading spaces plus one word."""
+    found = _NEXT_CHUNK.match(ghost)
+    return found.group(0) if found else ghost
+
+
+def repeats_context(before: str, suggestion: str, min_chars: int = 12) -> bool:
+    """A long suggestion already present in the recent text is the model looping, not helping."""
+    core = suggestion.strip()
+    return len(core) >= min_chars and core in before[-2000:]
+
+
+def word_tail(before: str) -> str:
+    """The half-typed word with the whitespace before it (or trailing whitespace): what token healing re-spells."""
+    found = _WORD_TAIL_WITH_SPACE.search(before[-64:])
+    return found.group(0) if found else ""

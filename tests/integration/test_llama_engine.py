@@ -1,0 +1,194 @@
+"""The completion engine with the real default GGUF model (SmolLM2-135M-Instruct Q4_1)."""
+
+import re
+import shutil
+import threading
+
+import pytest
+
+from slm_desktop.cancel import Cancelled, CancelToken
+from slm_desktop.engines.base import CompletionEngine
+from slm_desktop.engines.llama import LlamaCompletionEngine, LlamaConfig
+from slm_desktop.errors import ModelError
+from tests.conftest import DEFAULT_GGUF
+
+PREFIXES = [
+    "Thank you for your",
+    "The meeting has been moved to next",
+    "Please find attached the report on the quarterly",
+    "I would like to",
+    "Once upon a time, there was a",
+]
+
+
+@pytest.fixture(scope="module")
+def engine():
+    loaded = LlamaCompletionEngine(LlamaConfig(DEFAULT_GGUF))
+    yield loaded
+    loaded.close()
+
+
+def test_implements_the_protocol(engine):
+    assert isinstance(engine, CompletionEngine)
+    assert engine.name == DEFAULT_GGUF.name
+
+
+@pytest.mark.parametrize("before", PREFIXES)
+def test_suggestion_continues_the_text_without_repeating_it(engine, before):
+    completion = engine.complete(before)
+    text = completion.text
+    assert text.strip(), f"no suggestion for {before!r}"
+    assert not text.strip().startswith(before.split()[0]), text
+    assert before not in text
+    assert "\n" not in text
+    assert re.search(r"[.!?]\s", text) is None, f"runs past a sentence end: {text!r}"
+    assert 0 < completion.tokens <= 12 + 4
+    assert completion.model == DEFAULT_GGUF.name and completion.ms > 0
+
+
+def test_greedy_suggestions_are_repeatable(engine):
+    assert engine.complete(PREFIXES[0]).text == engine.complete(PREFIXES[0]).text
+
+
+def test_half_typed_word_is_completed_not_split(engine):
+    text = engine.complete("The meeting has been moved to next wee").text
+    assert text[:1].isalpha(), text
+    assert ("wee" + text).startswith("week")
+
+
+def test_cursor_inside_a_word_gets_no_suggestion(engine):
+    completion = engine.complete("Hel", after="lo world")
+    assert completion.text == "" and completion.tokens == 0
+
+
+def test_empty_text_gets_no_suggestion(engine):
+    assert engine.complete("   ").text == ""
+    assert engine.next_words("") == []
+
+
+def test_stop_strings_and_token_limit(engine):
+    text = engine.complete("Once upon a time, there was a", stop=["e"]).text
+    assert "e" not in text
+    short = engine.complete("Once upon a time, there was a", max_tokens=2)
+    assert 1 <= short.tokens <= 2 + 4
+    assert len(short.text.split()) <= 3
+
+
+def test_kv_cache_prefix_is_reused_between_keystrokes(engine):
+    first = engine.complete("The meeting has been moved to next week because the manager")
+    second = engine.complete("The meeting has been moved to next week because the manager is")
+    assert first.prompt_tokens > 5
+    assert second.reused_tokens >= first.prompt_tokens - 1
+    unrelated = engine.complete("Completely different words here")
+    assert unrelated.reused_tokens <= 1
+
+
+def test_long_text_is_bounded_to_the_context(engine):
+    before = "We walked along the river and talked about the weather. " * 400 + "In the evening we"
+    completion = engine.complete(before)
+    assert completion.prompt_tokens <= engine.n_ctx
+    assert completion.text.strip()
+
+
+def test_cancel_stops_within_one_token(engine):
+    token, pieces = CancelToken(), []
+
+    def on_token(piece):
+        pieces.append(piece)
+        token.cancel()
+
+    with pytest.raises(Cancelled):
+        engine.complete("Once upon a time, there was a", max_tokens=64, cancel=token, on_token=on_token)
+    assert len(pieces) == 1
+
+
+def test_cancel_from_another_thread_stops_a_long_generation(engine):
+    token, pieces, outcome = CancelToken(), [], {}
+    first_piece = threading.Event()
+
+    def on_token(piece):
+        pieces.append(piece)
+        first_piece.set()
+
+    def run():
+        try:
+            engine.complete("Once upon a time, there was a", max_tokens=400, stop=(), cancel=token, on_token=on_token)
+            outcome["result"] = "finished"
+        except Cancelled:
+            outcome["result"] = "cancelled"
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    assert first_piece.wait(30)
+    token.cancel()
+    seen_at_cancel = len(pieces)
+    thread.join(30)
+    assert outcome.get("result") in ("cancelled", "finished")
+    assert len(pieces) <= seen_at_cancel + 1
+
+
+def test_precancelled_token_stops_before_decoding(engine):
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        engine.complete("A new prompt that is not cached yet", cancel=token)
+
+
+def test_next_words_are_three_distinct_likely_words(engine):
+    words = engine.next_words("The meeting has been moved to next")
+    assert len(words) == 3
+    assert len({w.word for w in words}) == 3
+    assert all(re.fullmatch(r"[\w'’-]+", w.word) and 0 < w.probability <= 1 for w in words)
+    assert [w.probability for w in words] == sorted((w.probability for w in words), reverse=True)
+
+
+def test_next_words_complete_a_half_typed_word(engine):
+    words = engine.next_words("The meeting has been moved to next we")
+    assert words and all(w.word.startswith("we") and w.word != "we" for w in words)
+    assert "week" in [w.word for w in words]
+
+
+def test_smollm2_has_no_fill_in_the_middle(engine):
+    assert engine.fim is None
+    with_after = engine.complete("Thank you for your", after="\nBest regards, Ann")
+    assert with_after.text.strip()
+
+
+def test_missing_model_is_a_clear_error(tmp_path):
+    with pytest.raises(ModelError, match="not found"):
+        LlamaCompletionEngine(LlamaConfig(tmp_path / "nothing.gguf"))
+
+
+def test_non_gguf_file_is_a_clear_error(tmp_path):
+    bogus = tmp_path / "notes.gguf"
+    bogus.write_text("these are not model weights")
+    with pytest.raises(ModelError, match="not a GGUF model file"):
+        LlamaCompletionEngine(LlamaConfig(bogus))
+
+
+def test_truncated_gguf_is_a_clear_error(tmp_path):
+    truncated = tmp_path / "truncated.gguf"
+    with open(DEFAULT_GGUF, "rb") as src, open(truncated, "wb") as dst:
+        dst.write(src.read(4_000_000))
+    with pytest.raises(ModelError, match="truncated or unsupported"):
+        LlamaCompletionEngine(LlamaConfig(truncated))
+
+
+def test_corrupt_tensor_data_header_is_a_clear_error(tmp_path):
+    corrupt = tmp_path / "corrupt.gguf"
+    shutil.copyfile(DEFAULT_GGUF, corrupt)
+    with open(corrupt, "r+b") as handle:
+        handle.seek(8)
+        handle.write(b"\xff" * 16)  # tensor and metadata counts
+    with pytest.raises(ModelError):
+        LlamaCompletionEngine(LlamaConfig(corrupt))
+
+
+def test_a_token_limit_beyond_the_context_does_not_overflow_it():
+    small = LlamaCompletionEngine(LlamaConfig(DEFAULT_GGUF, n_ctx=64))
+    try:
+        completion = small.complete("Counting: 1, 2, 3, 4, 5, 6, 7,", max_tokens=10_000)
+    finally:
+        small.close()
+    assert completion.tokens <= 32 + 8
+    assert completion.text.strip()

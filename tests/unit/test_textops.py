@@ -1,0 +1,63 @@
+"""Pure suggestion text rules shared by the engine and the editor."""
+
+import pytest
+
+from slm_desktop.engines import textops
+
+
+@pytest.mark.parametrize(
+    ("before", "expected"),
+    [("Hello wor", "wor"), ("Hello ", ""), ("Hello.", ""), ("", ""), ("naïve café", "café")],
+)
+def test_partial_word(before, expected):
+    assert textops.partial_word(before) == expected
+
+
+def test_inside_word_only_between_letters():
+    assert textops.inside_word("Hel", "lo")
+    assert not textops.inside_word("Hello", " world")
+    assert not textops.inside_word("Hello ", "world")
+    assert not textops.inside_word("Hello", "")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [(" world!", "world"), ("going to", "going"), (" don't", "don't"), (", and", ""), ("", ""), ("\nNext", "Next")],
+)
+def test_leading_word(text, expected):
+    assert textops.leading_word(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("before", "word", "inserted"),
+    [
+        ("Hello wor", "world", "ld "),
+        ("Hello ", "world", "world "),
+        ("Hello", "there", " there "),
+        ("", "Hi", "Hi "),
+        ("The end.", "Then", " Then "),
+    ],
+)
+def test_chip_insertion(before, word, inserted):
+    assert textops.chip_insertion(before, word) == inserted
+
+
+@pytest.mark.parametrize(
+    ("ghost", "chunk"), [(" to the park.", " to"), ("ld is big", "ld"), ("word", "word"), ("", ""), ("  x", "  x")]
+)
+def test_next_chunk(ghost, chunk):
+    assert textops.next_chunk(ghost) == chunk
+
+
+def test_repeats_context_flags_loops_not_short_words():
+    before = "We went to the market and bought some apples. Then"
+    assert textops.repeats_context(before, " We went to the market and bought")
+    assert not textops.repeats_context(before, " the")
+    assert not textops.repeats_context(before, " we went home after lunch")
+
+
+@pytest.mark.parametrize(
+    ("before", "tail"), [("next wee", " wee"), ("next ", " "), ("next.", ""), ("wee", "wee"), ("a\tb", "\tb")]
+)
+def test_word_tail(before, tail):
+    assert textops.word_tail(before) == tail
