@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-WORDS = [
+WORDS = (
     "the",
     "a",
     "cat",
@@ -70,7 +70,7 @@ WORDS = [
     "without",
     "in",
     "on",
-]
+)
 
 
 @dataclass(frozen=True)
