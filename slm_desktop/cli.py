@@ -27,6 +27,7 @@ SUBCOMMANDS = [
     "selftest",
     "doctor",
     "bench",
+    "translate",
 ]
 
 

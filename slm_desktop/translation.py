@@ -139,7 +139,7 @@ _SCRIPTS = (
     ("THAI", "th"),
 )
 _STOP_WORDS = {
-    "en": "the and is are of to in that it you for with this was have not be on what how",
+    "en": "the and is are of to in that it you for with this was have not be on what how i my we they like",
     "es": "el la los las de que y es en un una por con para no se del lo como está muy pero",
     "ca": "el la els les de que i és en un una per amb no es del com això molt però també",
     "fr": "le la les de des que et est en un une pour avec pas ne du ce qui dans je",
@@ -186,7 +186,7 @@ def detect_language(text: str, candidates: Sequence[str] = ()) -> Detection | No
     words = [w.lower() for w in _WORD.findall(text[:5000])]
     if not words:
         return None
-    codes = [c for c in candidates if c in _STOP_SETS] or list(_STOP_SETS)
+    codes = [c for c in _STOP_SETS if c in candidates] or list(_STOP_SETS)  # ties go to the earlier (en)
     scores = {code: sum(w in _STOP_SETS[code] for w in words) for code in codes}
     best = max(scores, key=lambda code: scores[code])
     if scores[best] == 0:
@@ -400,16 +400,21 @@ def translate_text(
     cache: SentenceCache,
     cancel: CancelToken | None = None,
     on_sentence: Callable[[SentenceDone], None] | None = None,
+    first_batch: int = 1,
     largest_batch: int = 16,
 ) -> TextTranslation:
-    """Split, translate batch by batch (streaming each sentence), and reassemble with the layout."""
+    """Split, translate batch by batch (streaming each sentence), and reassemble with the layout.
+
+    The first batch is small so the first sentence shows quickly; later batches grow so a
+    100,000-character text pays the engine's per-call cost only every few dozen sentences.
+    """
     cancel = cancel or CancelToken()
     started = time.perf_counter()
     segments = split_sentences(sanitize(text))
     indices = [i for i, s in enumerate(segments) if s.text]
     outputs = [s.text for s in segments]
     cached = 0
-    for lo, hi in batch_sizes(len(indices), largest=largest_batch):
+    for lo, hi in batch_sizes(len(indices), first_batch, largest_batch):
         cancel.raise_if_cancelled()
         chunk = indices[lo:hi]
         translated, hits = translate_batch([segments[i].text for i in chunk], route, engine_for, cache, cancel)

@@ -19,58 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-WORDS = (
-    "the",
-    "a",
-    "cat",
-    "dog",
-    "house",
-    "tree",
-    "river",
-    "city",
-    "morning",
-    "evening",
-    "friend",
-    "teacher",
-    "book",
-    "letter",
-    "table",
-    "window",
-    "is",
-    "was",
-    "will",
-    "can",
-    "runs",
-    "reads",
-    "writes",
-    "sees",
-    "opens",
-    "closes",
-    "likes",
-    "walks",
-    "sleeps",
-    "quickly",
-    "slowly",
-    "today",
-    "tomorrow",
-    "here",
-    "there",
-    "very",
-    "small",
-    "big",
-    "old",
-    "new",
-    "red",
-    "green",
-    "happy",
-    "quiet",
-    "and",
-    "but",
-    "with",
-    "without",
-    "in",
-    "on",
+_WORD_TEXT = (
+    "the a cat dog house tree river city morning evening friend teacher book letter table window is "
+    "was will can runs reads writes sees opens closes likes walks sleeps quickly slowly today "
+    "tomorrow here there very small big old new red green happy quiet and but with without in on"
 )
+WORDS = tuple(_WORD_TEXT.split())
 
 
 @dataclass(frozen=True)
