@@ -255,6 +255,11 @@ class Route:
     def pivot(self) -> bool:
         return len(self.steps) > 1
 
+    @property
+    def cache_pair(self) -> LanguagePair:
+        """The cache key of the whole route: a pivot result is cached as one step."""
+        return LanguagePair(self.steps[0].source, self.steps[-1].target, "route", self.describe())
+
     def describe(self) -> str:
         via = f" via {self.steps[0].target}" if self.pivot else ""
         engines = "+".join(dict.fromkeys(step.engine for step in self.steps))
@@ -379,7 +384,7 @@ def translate_batch(
     sentences: list[str], route: Route, engine_for: EngineFor, cache: SentenceCache, cancel: CancelToken
 ) -> tuple[list[str], int]:
     """Translate through every step of the route; cached whole-route results are reused."""
-    final = LanguagePair(route.steps[0].source, route.steps[-1].target, "route", route.describe())
+    final = route.cache_pair
     results: list[str | None] = [cache.get(final, s) for s in sentences]
     missing = [i for i, found in enumerate(results) if found is None]
     texts = [sentences[i] for i in missing]
