@@ -8,9 +8,12 @@ per batch, not per sentence.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Iterator, Sequence
@@ -116,6 +119,7 @@ class ApertiumEngine:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            start_new_session=True,  # `apertium` is a shell pipeline: cancel kills the whole group
         ) as process:
             payload: bytes | None = text.encode("utf-8")
             while True:
@@ -125,10 +129,15 @@ class ApertiumEngine:
                 except subprocess.TimeoutExpired:
                     payload = None  # communicate() keeps feeding what it started with
                     if cancel is not None and cancel.cancelled:
-                        process.kill()
-                        process.communicate()
+                        _kill_group(process)
                         raise Cancelled() from None
         if process.returncode != 0:
             message = err.decode("utf-8", "replace").strip().splitlines()
             raise ModelError(f"apertium {mode} failed: {message[0] if message else process.returncode}")
         return out.decode("utf-8", "replace")
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError):  # it may have finished in the meantime
+        os.killpg(process.pid, signal.SIGKILL)
+    process.communicate()

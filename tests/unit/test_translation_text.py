@@ -54,9 +54,10 @@ ROUTE = Route((LanguagePair("en", "xx", "fake", "m"),))
 
 
 def test_split_keeps_layout_and_abbreviations():
-    text = "Hello Mr. Smith. How are you?\n\nI am fine!  Thanks… \"Quoted.\" End"
+    text = 'Hello Mr. Smith. How are you?\n\nI am fine!  Thanks… "Quoted." End'
     segments = split_sentences(text)
-    assert [s.text for s in segments] == ["Hello Mr. Smith.", "How are you?", "I am fine!", "Thanks…", '"Quoted."', "End"]
+    expected = ["Hello Mr. Smith.", "How are you?", "I am fine!", "Thanks…", '"Quoted."', "End"]
+    assert [s.text for s in segments] == expected
     assert join_segments(segments, [s.text for s in segments]) == text
 
 
