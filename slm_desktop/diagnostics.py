@@ -22,6 +22,7 @@ class NotInstalled(Exception):
 # "module:function" so each capability registers its own check without import cycles.
 SELF_TESTS: list[tuple[str, str]] = [
     ("worker", "slm_desktop.diagnostics:check_worker"),
+    ("translation", "slm_desktop.translation:check_translation"),
 ]
 
 

@@ -463,3 +463,30 @@ __all__ = [
     "split_sentences",
     "translate_text",
 ]
+
+
+# ---------------------------------------------------------------- self-test
+
+
+def check_translation(paths) -> str:
+    """Self-test: one sentence through each installed engine (the first pair of each)."""
+    from slm_desktop.diagnostics import NotInstalled
+
+    catalog = discover(paths, threads=1)
+    if not catalog.pairs:
+        raise NotInstalled("no translation engine: apt install apertium-eng-spa, or install a CTranslate2 model")
+    details = []
+    for engine_name in ENGINE_PREFERENCE:
+        pairs = [p for p in catalog.pairs if p.engine == engine_name]
+        if not pairs:
+            continue
+        pair = next((p for p in pairs if (p.source, p.target) == ("en", "es")), pairs[0])
+        engine = catalog.open(pair)
+        try:
+            out = next(engine.translate(["Hello world."], source=pair.source, target=pair.target))
+        finally:
+            engine.close()
+        if not out.text.strip():
+            raise RuntimeError(f"{engine_name} {pair.source}→{pair.target} returned nothing")
+        details.append(f"{engine_name} {pair.source}→{pair.target}: {out.text!r}")
+    return "; ".join(details) + f" ({len(catalog.pairs)} pairs)"

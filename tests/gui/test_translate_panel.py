@@ -129,3 +129,22 @@ def test_every_widget_has_an_accessible_name(panel):
     own = panel.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly)
     assert len(own) >= 12
     assert [type(w).__name__ for w in own if not w.accessibleName()] == []
+
+
+def test_ct2_model_loads_once_in_the_translation_lane(qtbot, worker, tmp_path):
+    """The tiny Marian model (built here) through the panel: the engine loads in the lane, once."""
+    from slm_desktop.bench.tiny_marian import build_ct2_model
+    from slm_desktop.engines.ct2 import find_ct2_models
+
+    build_ct2_model(tmp_path / "models" / "opus-mt-en-de")
+    catalog = Catalog(tuple(find_ct2_models([tmp_path / "models"])), tmp_path / "unpacked", threads=1)
+    widget = TranslationPanel(worker, catalog, source="en", target="de", debounce_ms=10)
+    qtbot.addWidget(widget)
+    loaded = []
+    worker.engineLoaded.connect(lambda lane, key: loaded.append((lane, key)))
+    with qtbot.waitSignal(widget.translationFinished, timeout=20_000):
+        widget.translate_text("The cat sleeps. The dog runs.")
+    with qtbot.waitSignal(widget.translationFinished, timeout=20_000):
+        widget.translate_text("The cat sleeps. A new book.")
+    assert widget.translation().strip()
+    assert [lane for lane, _ in loaded] == ["translation"]
