@@ -36,6 +36,16 @@ class TinyMarianSpec:
     vocab_size: int = 120
     lines: int = 400
     seed: int = 7
+    extra_vocab: int = 0  # dummy tokens so the output layer has a real model's width
+
+    def parameters(self, vocab: int) -> int:
+        d, f, n = self.d_model, self.ffn, self.layers
+        attention, ffn = 4 * d * d + 4 * d + 2 * d, 2 * d * f + f + 3 * d
+        return vocab * d + vocab + n * (2 * attention + ffn) + n * (attention + ffn)
+
+
+# The size of an OPUS-MT "transformer-align" model (~74M parameters, 58k shared vocabulary).
+OPUS_MT_SIZE = TinyMarianSpec(d_model=512, ffn=2048, heads=8, layers=6, extra_vocab=58_000)
 
 
 def _corpus(lines: int, rng: random.Random) -> list[str]:
@@ -132,6 +142,7 @@ def write_marian(folder: Path, spec: TinyMarianSpec = TinyMarianSpec()) -> Path:
     source_spm = _train_spm(_corpus(spec.lines, rng), folder / "source", spec.vocab_size)
     shutil.copy(source_spm, folder / "target.spm")  # one shared SentencePiece model, as Argos packages have
     tokens = ["</s>", "<unk>", *_pieces(source_spm)]
+    tokens += [f"<dummy{i}>" for i in range(spec.extra_vocab)]
     _write_vocab(tokens, folder / "vocab.yml")
     np.savez(folder / "model.npz", **_weights(spec, len(tokens)))
     (folder / "decoder.yml").write_text("models:\n  - model.npz\nvocabs:\n  - vocab.yml\n  - vocab.yml\n")
@@ -146,6 +157,8 @@ def build_ct2_model(output: Path, *, quantization: str = "int8", spec: TinyMaria
     OpusMTConverter(str(marian)).convert(str(output), quantization=quantization, force=True)
     for name in ("source.spm", "target.spm"):
         shutil.copy(marian / name, output / name)
+    if spec.extra_vocab:  # the big .npz is only a conversion input
+        shutil.rmtree(marian)
     return output
 
 

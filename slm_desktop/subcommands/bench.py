@@ -9,7 +9,9 @@ from slm_desktop.errors import UserError
 
 # suite name -> "module:function"; each function takes (args) and returns a JSON-able dict
 # with a "table" entry: a list of rows (dicts) printed as the text report.
-SUITES: dict[str, str] = {}
+SUITES: dict[str, str] = {
+    "translate": "slm_desktop.bench.translate:run",
+}
 
 
 def register(sub) -> None:

@@ -113,7 +113,8 @@ class TranslationPanel(QWidget):
         self._debounce = QTimer(self, singleShot=True, interval=debounce_ms)
         self._debounce.timeout.connect(self._translate_now)
         self._render_timer = QTimer(self, singleShot=True, interval=30)
-        self._render_timer.timeout.connect(self._render)
+        self._render_timer.timeout.connect(self._on_render_timer)
+        self._render_pending = False
         self._fill_languages(source, target)
         self._connect(worker)
 
@@ -205,6 +206,10 @@ class TranslationPanel(QWidget):
         self._catalog = catalog
         self._fill_languages(self.source_language, self.target_language)
         self._translate_now()
+
+    def clear_cache(self) -> None:
+        """Forget translated sentences (after a model change, and for the benchmark's cold runs)."""
+        self._cache = SentenceCache()
 
     @Slot(str)
     def translate_text(self, text: str, target: str | None = None) -> None:
@@ -334,8 +339,8 @@ class TranslationPanel(QWidget):
         if value.index < len(self._outputs):
             self._outputs[value.index] = value.text
         self.progress_bar.setValue(value.done)
-        self.progressChanged.emit(value.done, value.total)
         self._schedule_render()
+        self.progressChanged.emit(value.done, value.total)
 
     @Slot(int, str, object)
     def _on_finished(self, job_id: int, kind: str, result: object) -> None:
@@ -378,8 +383,18 @@ class TranslationPanel(QWidget):
     # ------------------------------------------------------------ display
 
     def _schedule_render(self) -> None:
-        if not self._render_timer.isActive():
-            self._render_timer.start()
+        """Render now, then at most once per timer interval while sentences keep arriving."""
+        if self._render_timer.isActive():
+            self._render_pending = True
+            return
+        self._render()
+        self._render_pending = False
+        self._render_timer.start()
+
+    @Slot()
+    def _on_render_timer(self) -> None:
+        if self._render_pending:
+            self._schedule_render()
 
     @Slot()
     def _render(self) -> None:

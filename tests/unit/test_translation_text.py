@@ -130,8 +130,9 @@ def test_route_missing_pair_names_it():
     assert "en→de" in str(info.value)
 
 
-def test_batches_start_small_then_grow():
-    assert list(batch_sizes(40, 1, 16)) == [(0, 1), (1, 3), (3, 7), (7, 15), (15, 31), (31, 40)]
+def test_batches_start_small_then_fill_up():
+    assert list(batch_sizes(40, 1, 16)) == [(0, 1), (1, 17), (17, 33), (33, 40)]
+    assert list(batch_sizes(3, 32, 32)) == [(0, 3)]
 
 
 def test_translate_text_streams_in_order_and_caches():
@@ -163,7 +164,7 @@ def test_100k_characters_are_chunked_with_progress_and_cancellable():
     text = "".join(f"This is sentence number {i} of a long text. " for i in range(2500))
     assert len(text) > 100_000
     token, seen = CancelToken(), []
-    engine = UpperEngine(on_batch=lambda n: token.cancel() if n == 4 else None)
+    engine = UpperEngine(on_batch=lambda n: token.cancel() if n == 4 else None)  # batches: 1, 16, 16, 16
     with pytest.raises(Cancelled):
         translate_text(text, route=ROUTE, engine_for=lambda p: engine, cache=SentenceCache(), cancel=token,
                        on_sentence=seen.append)  # fmt: skip
