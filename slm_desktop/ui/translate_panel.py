@@ -53,6 +53,17 @@ LANE = "translation"
 PROGRESS_BAR_FROM = 20  # sentences; shorter texts finish before a bar would mean anything
 
 
+def _select_quietly(combo: QComboBox, code: str) -> None:
+    """Select a language (adding it if absent) without firing a translation per combo change."""
+    index = combo.findData(code)
+    if index < 0:
+        combo.addItem(language_name(code), code)
+        index = combo.count() - 1
+    combo.blockSignals(True)
+    combo.setCurrentIndex(index)
+    combo.blockSignals(False)
+
+
 class _TranslateJob:
     """Runs on the translation lane: engines are loaded once per lane through ctx.engine."""
 
@@ -215,7 +226,7 @@ class TranslationPanel(QWidget):
     def translate_text(self, text: str, target: str | None = None) -> None:
         """For "translate selection" and voice commands: show text and translate at once."""
         if target:
-            self._select_target(target)
+            _select_quietly(self.target_combo, target)
         self.source_edit.blockSignals(True)
         self.source_edit.setPlainText(text)
         self.source_edit.blockSignals(False)
@@ -228,14 +239,8 @@ class TranslationPanel(QWidget):
         if not source:
             self._set_status("Pick a source language before swapping")
             return
-        self._select_target(source)
-        index = self.source_combo.findData(target)
-        if index < 0:
-            self.source_combo.addItem(language_name(target), target)
-            index = self.source_combo.count() - 1
-        self.source_combo.blockSignals(True)
-        self.source_combo.setCurrentIndex(index)
-        self.source_combo.blockSignals(False)
+        _select_quietly(self.target_combo, source)
+        _select_quietly(self.source_combo, target)
         translated = self.translation()
         if translated.strip():
             self.translate_text(translated)
@@ -252,15 +257,6 @@ class TranslationPanel(QWidget):
             self._worker.cancel(self._job)
 
     # ------------------------------------------------------------ scheduling
-
-    def _select_target(self, target: str) -> None:
-        index = self.target_combo.findData(target)
-        if index < 0:
-            self.target_combo.addItem(language_name(target), target)
-            index = self.target_combo.count() - 1
-        self.target_combo.blockSignals(True)
-        self.target_combo.setCurrentIndex(index)
-        self.target_combo.blockSignals(False)
 
     @Slot()
     def _on_text_changed(self) -> None:
