@@ -196,3 +196,15 @@ def test_cache_is_thread_safe():
     for t in threads:
         t.join()
     assert len(cache) == 100
+
+
+def test_ui_and_logic_do_not_import_inference_libraries():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, slm_desktop.translation, slm_desktop.ui.translate_panel, slm_desktop.subcommands.translate;"
+        "print(sorted(m for m in ('ctranslate2', 'sentencepiece') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "[]", done.stderr
