@@ -37,6 +37,8 @@ class TinyMarianSpec:
     lines: int = 400
     seed: int = 7
     extra_vocab: int = 0  # dummy tokens so the output layer has a real model's width
+    spm_type: str = "unigram"
+    extra_text: tuple[str, ...] = ()  # more SentencePiece training lines (whole words, as a 32k vocab has)
 
     def parameters(self, vocab: int) -> int:
         d, f, n = self.d_model, self.ffn, self.layers
@@ -52,14 +54,15 @@ def _corpus(lines: int, rng: random.Random) -> list[str]:
     return [" ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 12))).capitalize() + "." for _ in range(lines)]
 
 
-def _train_spm(lines: list[str], prefix: Path, vocab_size: int) -> Path:
+def _train_spm(lines: list[str], prefix: Path, vocab_size: int, model_type: str) -> Path:
     import sentencepiece as spm
 
     spm.SentencePieceTrainer.train(
         sentence_iterator=iter(lines),
         model_writer=(buffer := io.BytesIO()),
         vocab_size=vocab_size,
-        model_type="unigram",
+        hard_vocab_limit=False,
+        model_type=model_type,
         character_coverage=1.0,
         minloglevel=2,
     )
@@ -139,7 +142,8 @@ def write_marian(folder: Path, spec: TinyMarianSpec = TinyMarianSpec()) -> Path:
     """An OPUS-MT style Marian folder: model.npz, decoder.yml, vocab.yml, source.spm, target.spm."""
     folder.mkdir(parents=True, exist_ok=True)
     rng = random.Random(spec.seed)
-    source_spm = _train_spm(_corpus(spec.lines, rng), folder / "source", spec.vocab_size)
+    lines = _corpus(spec.lines, rng) + list(spec.extra_text) * 20
+    source_spm = _train_spm(lines, folder / "source", spec.vocab_size, spec.spm_type)
     shutil.copy(source_spm, folder / "target.spm")  # one shared SentencePiece model, as Argos packages have
     tokens = ["</s>", "<unk>", *_pieces(source_spm)]
     tokens += [f"<dummy{i}>" for i in range(spec.extra_vocab)]
