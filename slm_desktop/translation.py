@@ -266,7 +266,7 @@ class Route:
         return f"{self.steps[0].source}→{self.steps[-1].target}{via} ({engines})"
 
 
-ENGINE_PREFERENCE = ("ct2", "apertium")
+ENGINE_PREFERENCE = ("ct2", "apertium", "llm")
 
 
 def _ranked(pairs: Sequence[LanguagePair], engine: str) -> list[LanguagePair]:
@@ -310,6 +310,10 @@ class Catalog:
             from slm_desktop.engines.apertium import ApertiumEngine
 
             return ApertiumEngine()
+        if pair.engine == "llm":
+            from slm_desktop.engines.llm_translate import LlmTranslationEngine
+
+            return LlmTranslationEngine(Path(pair.model), threads=self.threads)
         from slm_desktop.engines.ct2 import CT2Config, CT2Engine, prepare_model_folder
 
         folder = prepare_model_folder(Path(pair.model), self.unpack_dir)
@@ -323,8 +327,9 @@ class Catalog:
         return sorted({p.target for p in self.pairs} | {PIVOT} - {""})
 
 
-def discover(paths, *, threads: int = 0, beam_size: int = 1, engines: Sequence[str] = ("ct2", "apertium")) -> Catalog:
-    """Every installed pair: CTranslate2 folders/.argosmodel files on the search path, Apertium modes."""
+def discover(paths, *, threads: int = 0, beam_size: int = 1, engines: Sequence[str] = ENGINE_PREFERENCE) -> Catalog:
+    """Every installed pair: CTranslate2 folders/.argosmodel files on the search path, Apertium
+    modes, and GGUF chat models whose metadata declares two or more languages."""
     pairs: list[LanguagePair] = []
     if "ct2" in engines:
         from slm_desktop.engines.ct2 import find_ct2_models
@@ -334,6 +339,10 @@ def discover(paths, *, threads: int = 0, beam_size: int = 1, engines: Sequence[s
         from slm_desktop.engines.apertium import apertium_pairs
 
         pairs += apertium_pairs()
+    if "llm" in engines:
+        from slm_desktop.engines.llm_translate import llm_pairs
+
+        pairs += llm_pairs(paths.model_search_path())
     return Catalog(tuple(pairs), paths.data_dir / "unpacked", threads, beam_size)
 
 

@@ -7,11 +7,13 @@ import sys
 from slm_desktop.cli import add_json_flag, print_json
 from slm_desktop.errors import UserError
 
-ENGINES = ("auto", "ct2", "apertium")
+ENGINES = ("auto", "ct2", "apertium", "llm")
 
 
 def register(sub) -> None:
-    parser = sub.add_parser("translate", help="translate text offline (CTranslate2 or Apertium)")
+    parser = sub.add_parser(
+        "translate", help="translate text offline (CTranslate2, Apertium or a multilingual GGUF model)"
+    )
     parser.add_argument("text", nargs="?", help="text to translate (default: read stdin)")
     parser.add_argument("--from", dest="source", default="auto", help="source language code, or auto (default)")
     parser.add_argument("--to", dest="target", default="es", help="target language code (default: es)")
