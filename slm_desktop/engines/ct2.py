@@ -49,6 +49,17 @@ class ModelLayout:
     model_dir: Path
     source_spm: Path
     target_spm: Path
+    append_eos: bool = False  # Transformers-converted OPUS-MT expects "</s>" the converter did not add
+
+
+def _needs_eos(model_dir: Path) -> bool:
+    """OPUS-MT converted from Transformers (ct2-transformers-converter) leaves add_source_eos off,
+    and Hugging Face's Marian tokenizer appends "</s>"; the Marian/OPUS-MT converter sets it on."""
+    try:
+        config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(config, dict) and not config.get("add_source_eos", False)
 
 
 def _pair_from_metadata(folder: Path) -> tuple[str, str] | None:
@@ -123,7 +134,7 @@ def resolve_layout(folder: Path) -> ModelLayout:
     if not _is_model_folder(folder) and len(children) == 1 and _is_model_folder(children[0]):
         folder = children[0]  # an Argos zip has one top-level folder
     if (folder / "model.bin").is_file():
-        return ModelLayout(folder, _spm(folder, "source.spm"), _spm(folder, "target.spm"))
+        return ModelLayout(folder, _spm(folder, "source.spm"), _spm(folder, "target.spm"), _needs_eos(folder))
     if (folder / "model" / "model.bin").is_file():
         shared = _spm(folder, "sentencepiece.model")
         return ModelLayout(folder / "model", shared, shared)
@@ -149,6 +160,7 @@ class CT2Engine:
         self.config = config
         self.folder = folder
         layout = resolve_layout(folder)
+        self._eos = ["</s>"] if layout.append_eos else []
         found = pair or _pair_from_metadata(folder) or _pair_from_name(folder.name) or ("", "")
         self._pair = LanguagePair(found[0], found[1], self.name, str(folder))
         threads = config.threads or os.cpu_count() or 1
@@ -191,8 +203,11 @@ class CT2Engine:
             for offset, (text, out) in enumerate(zip(batch, outputs, strict=True)):
                 yield Translation(start + offset, text, out, ms)
 
+    def tokenize(self, text: str) -> list[str]:
+        return [*self._source.encode(text, out_type=str), *self._eos] if text.strip() else []
+
     def translate_batch(self, batch: list[str]) -> list[str]:
-        tokens = [self._source.encode(text, out_type=str) for text in batch]
+        tokens = [self.tokenize(text) for text in batch]
         limit = int(self.config.length_ratio * max((len(t) for t in tokens), default=1)) + 8
         results = self._translator.translate_batch(
             tokens,

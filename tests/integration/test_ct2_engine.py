@@ -174,3 +174,25 @@ def test_cli_json_with_the_tiny_model(models_dir, isolated_env):
     data = json.loads(done.stdout)
     assert data["engine"] == "ct2" and data["sentences"] == 2 and data["model"].endswith("opus-mt-en-de")
     assert {"text", "engine", "model", "sentences", "ms"} <= set(data)
+
+
+def test_transformers_converted_opus_mt_gets_an_end_of_sentence_token(models_dir, tmp_path):
+    """ct2-transformers-converter leaves add_source_eos off; Marian was trained with "</s>" at the end."""
+    converted = tmp_path / "opus-mt-en-es"
+    shutil.copytree(models_dir / "opus-mt-en-de", converted)
+    config = json.loads((converted / "config.json").read_text())
+    (converted / "config.json").write_text(json.dumps(config | {"add_source_eos": False}))
+    hf_style = CT2Engine(converted, CT2Config(threads=1))
+    marian_style = CT2Engine(models_dir / "opus-mt-en-de", CT2Config(threads=1))
+    try:
+        assert hf_style.tokenize("The cat.")[-1] == "</s>"
+        assert marian_style.tokenize("The cat.")[-1] != "</s>"
+        assert next(hf_style.translate(["The cat."], source="en", target="es")).text
+    finally:
+        hf_style.close()
+        marian_style.close()
+
+
+def test_blank_sentences_in_a_batch(engine):
+    out = [t.text for t in engine.translate(["", "The cat sleeps.", "   "], source="en", target="de")]
+    assert out[0] == "" and out[1] and out[2] == ""
