@@ -187,12 +187,22 @@ def detect_language(text: str, candidates: Sequence[str] = ()) -> Detection | No
     if not words:
         return None
     codes = [c for c in _STOP_SETS if c in candidates] or list(_STOP_SETS)  # ties go to the earlier (en)
-    scores = {code: sum(w in _STOP_SETS[code] for w in words) for code in codes}
+    scores = _stop_word_scores(words, codes)
     best = max(scores, key=lambda code: scores[code])
     if scores[best] == 0:
         return None
     runner_up = max((s for c, s in scores.items() if c != best), default=0)
     return Detection(best, (scores[best] - runner_up) / scores[best] * min(1.0, scores[best] / 3))
+
+
+def _stop_word_scores(words: list[str], codes: list[str]) -> dict[str, float]:
+    """A stop word shared by k languages counts 1/k for each ("el" says little between es and ca)."""
+    scores = dict.fromkeys(codes, 0.0)
+    for word in words:
+        owners = [code for code in codes if word in _STOP_SETS[code]]
+        for code in owners:
+            scores[code] += 1 / len(owners)
+    return scores
 
 
 # ---------------------------------------------------------------- cache

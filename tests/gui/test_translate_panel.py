@@ -148,3 +148,16 @@ def test_ct2_model_loads_once_in_the_translation_lane(qtbot, worker, tmp_path):
         widget.translate_text("The cat sleeps. A new book.")
     assert widget.translation().strip()
     assert [lane for lane, _ in loaded] == ["translation"]
+
+
+def test_text_in_the_wrong_source_language_gets_a_hint(qtbot, panel):
+    panel.translate_text("El gato está en la casa y es muy bonito, pero no es para mí.")
+    qtbot.waitUntil(lambda: "looks like Spanish" in panel.status_label.text(), timeout=10_000)
+
+
+def test_new_catalog_after_install_keeps_the_choice(qtbot, panel, tmp_path):
+    panel.translate_text("Hello.", target="de")
+    assert panel.install_button.isVisibleTo(panel)
+    pairs = (*panel._catalog.pairs, *apertium_pairs())  # stands in for a freshly installed model list
+    panel.set_catalog(Catalog(tuple(pairs), tmp_path / "unpacked"))
+    assert panel.target_language == "de" and panel.source_language == "en"
