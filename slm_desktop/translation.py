@@ -25,30 +25,6 @@ from slm_desktop.errors import UserError
 log = logging.getLogger(__name__)
 
 PIVOT = "en"
-LANGUAGE_NAMES = {
-    "en": "English",
-    "es": "Spanish",
-    "ca": "Catalan",
-    "fr": "French",
-    "de": "German",
-    "it": "Italian",
-    "pt": "Portuguese",
-    "nl": "Dutch",
-    "ru": "Russian",
-    "uk": "Ukrainian",
-    "el": "Greek",
-    "ar": "Arabic",
-    "he": "Hebrew",
-    "hi": "Hindi",
-    "th": "Thai",
-    "ja": "Japanese",
-    "ko": "Korean",
-    "zh": "Chinese",
-}
-
-
-def language_name(code: str) -> str:
-    return LANGUAGE_NAMES.get(code, code)
 
 
 # ---------------------------------------------------------------- clean-up and splitting

@@ -19,23 +19,9 @@ from typing import BinaryIO
 from slm_desktop.cancel import Cancelled, CancelToken
 from slm_desktop.engines.base import LanguagePair, Translation
 from slm_desktop.errors import ModelError
+from slm_desktop.languages import LANGUAGE_NAMES
 
 log = logging.getLogger(__name__)
-
-NAMES = {
-    "en": "English",
-    "es": "Spanish",
-    "ca": "Catalan",
-    "fr": "French",
-    "de": "German",
-    "it": "Italian",
-    "pt": "Portuguese",
-    "nl": "Dutch",
-    "ru": "Russian",
-    "zh": "Chinese",
-    "ja": "Japanese",
-    "ko": "Korean",
-}
 
 
 _FIXED_SIZES = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
@@ -96,7 +82,7 @@ def llm_pairs(search_path: Sequence[Path]) -> list[LanguagePair]:
     pairs = []
     for folder in search_path:
         for model in sorted(folder.glob("*.gguf")) if folder.is_dir() else []:
-            languages = [code for code in gguf_languages(model) if code in NAMES]
+            languages = [code for code in gguf_languages(model) if code in LANGUAGE_NAMES]
             if len(languages) >= 2:
                 pairs += [LanguagePair(s, t, "llm", str(model)) for s, t in permutations(languages, 2)]
     return pairs
@@ -128,7 +114,7 @@ class LlmTranslationEngine:
             raise ModelError(f"{model.name}: the model could not be loaded ({exc})") from exc
 
     def pairs(self) -> list[LanguagePair]:
-        codes = [c for c in self._languages if c in NAMES]
+        codes = [c for c in self._languages if c in LANGUAGE_NAMES]
         return [LanguagePair(s, t, self.name, str(self.model)) for s, t in permutations(codes, 2)]
 
     def translate(
@@ -139,11 +125,11 @@ class LlmTranslationEngine:
         target: str,
         cancel: CancelToken | None = None,
     ) -> Iterator[Translation]:
-        if source not in NAMES or target not in NAMES:
+        if source not in LANGUAGE_NAMES or target not in LANGUAGE_NAMES:
             raise ModelError(f"{self.model.name} cannot translate {source}→{target}")
         for index, sentence in enumerate(sentences):
             started = time.perf_counter()
-            text = self._one(sentence, NAMES[source], NAMES[target], cancel)
+            text = self._one(sentence, LANGUAGE_NAMES[source], LANGUAGE_NAMES[target], cancel)
             yield Translation(index, sentence, text, (time.perf_counter() - started) * 1000)
 
     def _one(self, sentence: str, source: str, target: str, cancel: CancelToken | None) -> str:

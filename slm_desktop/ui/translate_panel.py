@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from slm_desktop.languages import language_name
 from slm_desktop.translation import (
     PIVOT,
     Catalog,
@@ -38,7 +39,6 @@ from slm_desktop.translation import (
     count_words,
     detect_language,
     join_segments,
-    language_name,
     plan_route,
     sanitize,
     split_sentences,
