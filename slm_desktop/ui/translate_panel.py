@@ -51,6 +51,7 @@ AUTO = "auto"
 JOB_KIND = "translate"
 LANE = "translation"
 PROGRESS_BAR_FROM = 20  # sentences; shorter texts finish before a bar would mean anything
+LONG_TEXT = 20_000  # characters: showing it and splitting it go in separate event-loop turns
 
 
 def _select_quietly(combo: QComboBox, code: str) -> None:
@@ -230,7 +231,10 @@ class TranslationPanel(QWidget):
         self.source_edit.blockSignals(True)
         self.source_edit.setPlainText(text)
         self.source_edit.blockSignals(False)
-        self._translate_now()
+        if len(text) > LONG_TEXT:  # laying out a long text already took a frame: split it on the next turn
+            QTimer.singleShot(0, self._translate_now)
+        else:
+            self._translate_now()
 
     @Slot()
     def swap_languages(self) -> None:

@@ -112,7 +112,7 @@ def test_long_text_shows_progress_and_stops(qtbot, panel):
     text = "".join(f"The river number {i} is very long and the house is small. " for i in range(2000))
     assert len(text) > 100_000
     panel.translate_text(text)
-    assert panel.progress_bar.isVisibleTo(panel) and panel.stop_button.isVisibleTo(panel)
+    qtbot.waitUntil(lambda: panel.progress_bar.isVisibleTo(panel) and panel.stop_button.isVisibleTo(panel))
     qtbot.waitUntil(lambda: "río" in panel.translation(), timeout=10_000)
     panel.stop_button.click()
     qtbot.waitUntil(lambda: panel.status_label.text() == "Translation stopped", timeout=10_000)
