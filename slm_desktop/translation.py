@@ -287,6 +287,7 @@ class Catalog:
     unpack_dir: Path
     threads: int = 0
     beam_size: int = 1
+    length_ratio: float = 2.0  # CTranslate2 decoding limit (x source tokens + 8)
 
     def engine_key(self, pair: LanguagePair) -> str:
         return "apertium" if pair.engine == "apertium" else f"{pair.engine}:{pair.model}:{self.beam_size}"
@@ -303,7 +304,7 @@ class Catalog:
         from slm_desktop.engines.ct2 import CT2Config, CT2Engine, prepare_model_folder
 
         folder = prepare_model_folder(Path(pair.model), self.unpack_dir)
-        config = CT2Config(threads=self.threads, beam_size=self.beam_size)
+        config = CT2Config(threads=self.threads, beam_size=self.beam_size, length_ratio=self.length_ratio)
         return CT2Engine(folder, config, pair=(pair.source, pair.target))
 
     def sources(self) -> list[str]:

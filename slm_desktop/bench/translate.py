@@ -223,7 +223,8 @@ def run(args) -> dict:
         report |= _prefixed("panel_apertium", _panel_figures(Catalog(tuple(apertium), cache_dir), "es", repeat))
     opus_pair = LanguagePair("en", "xx", "ct2", str(opus))
     with tempfile.TemporaryDirectory() as unpack:
-        report |= _prefixed("panel_ct2_opus_size", _panel_figures(Catalog((opus_pair,), Path(unpack)), "xx", repeat))
+        catalog = Catalog((opus_pair,), Path(unpack), length_ratio=1.0)  # as in the engine rows above
+        report |= _prefixed("panel_ct2_opus_size", _panel_figures(catalog, "xx", repeat))
     return report | {"peak_rss_mb": peak_rss_mb(), "table": rows}
 
 
