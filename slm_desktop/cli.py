@@ -32,6 +32,7 @@ SUBCOMMANDS = [
     "intent",
     "command",
     "complete",
+    "translate",
 ]
 
 

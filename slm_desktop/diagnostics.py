@@ -27,6 +27,7 @@ SELF_TESTS: list[tuple[str, str]] = [
     ("speech-vosk", "slm_desktop.speech_checks:check_vosk"),
     ("intent", "slm_desktop.commands.intents:self_test"),
     ("completion", "slm_desktop.diagnostics:check_completion"),
+    ("translation", "slm_desktop.translation:check_translation"),
 ]
 
 

@@ -14,6 +14,7 @@ SUITES: dict[str, str] = {
     "speech": "slm_desktop.bench.speech:run",
     "intent": "slm_desktop.bench.intent:run",
     "complete": "slm_desktop.bench.complete:run",
+    "translate": "slm_desktop.bench.translate:run",
 }
 
 

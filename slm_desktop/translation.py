@@ -1,0 +1,490 @@
+"""Translation logic with no Qt and no inference library: text clean-up, sentence splitting,
+language detection, the sentence cache, routing (direct or pivot through English) and the
+batched, streamed, cancellable translation of a whole text.
+
+Engines are reached only through the TranslationEngine protocol and a catalog of installed
+pairs; the catalog imports the engine modules lazily, so the UI can import this module freely.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from slm_desktop.cancel import CancelToken
+from slm_desktop.engines.base import LanguagePair, Translation, TranslationEngine
+from slm_desktop.errors import UserError
+
+log = logging.getLogger(__name__)
+
+PIVOT = "en"
+
+
+# ---------------------------------------------------------------- clean-up and splitting
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u2028\u2029\ufeff]")
+
+
+def sanitize(text: str) -> str:
+    """Engines choke on NULs and lone surrogates (pasted from broken UTF-16); keep \\n and \\t."""
+    text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub(" ", text)
+
+
+_ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "no", "fig", "sra"}
+_BOUNDARY = re.compile(r"([.!?…。！？]+[\"'”’»)\]]*)(\s+)|(\n\s*)")
+MAX_SENTENCE_CHARS = 400  # a "sentence" without punctuation is cut so no single batch item is huge
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A sentence and the whitespace that followed it, so the translation keeps the layout."""
+
+    text: str
+    gap: str
+
+
+def _cut_long(text: str, gap: str) -> list[Segment]:
+    if len(text) <= MAX_SENTENCE_CHARS:
+        return [Segment(text, gap)]
+    pieces, rest = [], text
+    while len(rest) > MAX_SENTENCE_CHARS:
+        cut = rest.rfind(" ", 0, MAX_SENTENCE_CHARS)
+        cut = cut if cut > 0 else MAX_SENTENCE_CHARS
+        pieces.append(Segment(rest[:cut], " "))
+        rest = rest[cut:].lstrip()
+    pieces.append(Segment(rest, gap))
+    return pieces
+
+
+def _is_abbreviation(sentence: str) -> bool:
+    last = sentence.rsplit(None, 1)[-1].rstrip(".").lower() if sentence.strip() else ""
+    return last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha())
+
+
+def split_sentences(text: str) -> list[Segment]:
+    """Sentences end at . ! ? … (plus closing quotes) before whitespace, or at a line break."""
+    segments: list[Segment] = []
+    start, pending = 0, ""
+    for match in _BOUNDARY.finditer(text):
+        end = match.end(1) if match.group(1) else match.start(3)
+        sentence = pending + text[start:end]
+        gap = match.group(2) or match.group(3)
+        if match.group(1) and match.group(1) == "." and _is_abbreviation(sentence) and "\n" not in gap:
+            pending, start = sentence + gap, match.end()
+            continue
+        pending, start = "", match.end()
+        segments += _segments_for(sentence, gap)
+    segments += _segments_for(pending + text[start:], "")
+    return segments
+
+
+def _segments_for(sentence: str, gap: str) -> list[Segment]:
+    stripped = sentence.strip()
+    if not stripped:
+        return [Segment("", sentence + gap)] if sentence + gap else []
+    lead = sentence[: len(sentence) - len(sentence.lstrip())]
+    found = _cut_long(stripped, gap)
+    return [Segment("", lead), *found] if lead else found
+
+
+def join_segments(segments: Sequence[Segment], texts: Sequence[str]) -> str:
+    return "".join(text + segment.gap for segment, text in zip(segments, texts, strict=True))
+
+
+# ---------------------------------------------------------------- language detection
+
+_SCRIPTS = (
+    ("HIRAGANA", "ja"),
+    ("KATAKANA", "ja"),
+    ("HANGUL", "ko"),
+    ("CJK", "zh"),
+    ("CYRILLIC", "ru"),
+    ("GREEK", "el"),
+    ("ARABIC", "ar"),
+    ("HEBREW", "he"),
+    ("DEVANAGARI", "hi"),
+    ("THAI", "th"),
+)
+_STOP_WORDS = {
+    "en": "the and is are of to in that it you for with this was have not be on what how i my we they like",
+    "es": "el la los las de que y es en un una por con para no se del lo como está muy pero",
+    "ca": "el la els les de que i és en un una per amb no es del com això molt però també",
+    "fr": "le la les de des que et est en un une pour avec pas ne du ce qui dans je",
+    "de": "der die das und ist nicht ein eine zu mit den von ich sie es auf für dem",
+    "it": "il la di che e è un una per con non del della sono ma come anche questo",
+    "pt": "o a os as de que e é em um uma para com não do da por mais como",
+    "nl": "de het een en is van dat niet op te met voor zijn ik je die",
+}
+_STOP_SETS = {code: set(words.split()) for code, words in _STOP_WORDS.items()}
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Detection:
+    language: str
+    confidence: float
+
+
+def _script_language(text: str) -> Detection | None:
+    counts: dict[str, int] = {}
+    letters = 0
+    for char in text[:2000]:
+        if not char.isalpha():
+            continue
+        letters += 1
+        name = unicodedata.name(char, "")
+        for prefix, code in _SCRIPTS:
+            if name.startswith(prefix):
+                counts[code] = counts.get(code, 0) + 1
+                break
+    if not letters or not counts:
+        return None
+    if counts.get("ja"):  # Japanese mixes kana with CJK ideographs
+        counts["ja"] += counts.pop("zh", 0)
+    code, count = max(counts.items(), key=lambda item: item[1])
+    return Detection(code, count / letters) if count / letters > 0.3 else None
+
+
+def detect_language(text: str, candidates: Sequence[str] = ()) -> Detection | None:
+    """Script first (Cyrillic, CJK, ...), then Latin stop words; None when unsure (too little text)."""
+    by_script = _script_language(text)
+    if by_script is not None:
+        return by_script
+    words = [w.lower() for w in _WORD.findall(text[:5000])]
+    if not words:
+        return None
+    codes = [c for c in _STOP_SETS if c in candidates] or list(_STOP_SETS)  # ties go to the earlier (en)
+    scores = _stop_word_scores(words, codes)
+    best = max(scores, key=lambda code: scores[code])
+    if scores[best] == 0:
+        return None
+    runner_up = max((s for c, s in scores.items() if c != best), default=0)
+    return Detection(best, (scores[best] - runner_up) / scores[best] * min(1.0, scores[best] / 3))
+
+
+def _stop_word_scores(words: list[str], codes: list[str]) -> dict[str, float]:
+    """A stop word shared by k languages counts 1/k for each ("el" says little between es and ca)."""
+    scores = dict.fromkeys(codes, 0.0)
+    for word in words:
+        owners = [code for code in codes if word in _STOP_SETS[code]]
+        for code in owners:
+            scores[code] += 1 / len(owners)
+    return scores
+
+
+# ---------------------------------------------------------------- cache
+
+
+class SentenceCache:
+    """LRU of translated sentences per (engine, model, pair): editing one sentence of a paragraph
+    retranslates only that sentence. Shared by the GUI thread and the translation lane."""
+
+    def __init__(self, capacity: int = 4000):
+        self._capacity = capacity
+        self._items: OrderedDict[tuple[str, str, str, str, str], str] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    @staticmethod
+    def _key(pair: LanguagePair, sentence: str) -> tuple[str, str, str, str, str]:
+        return (pair.engine, pair.model, pair.source, pair.target, sentence)
+
+    def get(self, pair: LanguagePair, sentence: str) -> str | None:
+        with self._lock:
+            found = self._items.get(self._key(pair, sentence))
+            if found is None:
+                self.misses += 1
+                return None
+            self._items.move_to_end(self._key(pair, sentence))
+            self.hits += 1
+            return found
+
+    def put(self, pair: LanguagePair, sentence: str, text: str) -> None:
+        with self._lock:
+            self._items[self._key(pair, sentence)] = text
+            self._items.move_to_end(self._key(pair, sentence))
+            while len(self._items) > self._capacity:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+
+# ---------------------------------------------------------------- routing
+
+
+class NoModel(UserError):
+    """No installed engine translates source -> target, directly or through English."""
+
+    def __init__(self, source: str, target: str):
+        super().__init__(f"No model for {source}→{target} installed")
+        self.source = source
+        self.target = target
+
+
+@dataclass(frozen=True)
+class Route:
+    steps: tuple[LanguagePair, ...]
+
+    @property
+    def pivot(self) -> bool:
+        return len(self.steps) > 1
+
+    @property
+    def cache_pair(self) -> LanguagePair:
+        """The cache key of the whole route: a pivot result is cached as one step."""
+        return LanguagePair(self.steps[0].source, self.steps[-1].target, "route", self.describe())
+
+    def describe(self) -> str:
+        via = f" via {self.steps[0].target}" if self.pivot else ""
+        engines = "+".join(dict.fromkeys(step.engine for step in self.steps))
+        return f"{self.steps[0].source}→{self.steps[-1].target}{via} ({engines})"
+
+
+ENGINE_PREFERENCE = ("ct2", "apertium", "llm")
+
+
+def _ranked(pairs: Sequence[LanguagePair], engine: str) -> list[LanguagePair]:
+    usable = [p for p in pairs if engine in ("auto", p.engine)]
+    order = {name: i for i, name in enumerate(ENGINE_PREFERENCE)}
+    return sorted(usable, key=lambda p: order.get(p.engine, len(order)))
+
+
+def plan_route(pairs: Sequence[LanguagePair], source: str, target: str, *, engine: str = "auto") -> Route:
+    """Direct pair first (CTranslate2 preferred), else source→en→target; raises NoModel."""
+    ranked = _ranked(pairs, engine)
+    direct = [p for p in ranked if p.source == source and p.target == target]
+    if direct:
+        return Route((direct[0],))
+    first = [p for p in ranked if p.source == source and p.target == PIVOT]
+    second = [p for p in ranked if p.source == PIVOT and p.target == target]
+    if first and second and PIVOT not in (source, target):
+        return Route((first[0], second[0]))
+    raise NoModel(source, target)
+
+
+# ---------------------------------------------------------------- catalog of installed pairs
+
+EngineFor = Callable[[LanguagePair], TranslationEngine]
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Installed pairs, found without loading any model; ``open`` builds an engine for a pair."""
+
+    pairs: tuple[LanguagePair, ...]
+    unpack_dir: Path
+    threads: int = 0
+    beam_size: int = 1
+    length_ratio: float = 2.0  # CTranslate2 decoding limit (x source tokens + 8)
+
+    def engine_key(self, pair: LanguagePair) -> str:
+        return "apertium" if pair.engine == "apertium" else f"{pair.engine}:{pair.model}:{self.beam_size}"
+
+    def open(self, pair: LanguagePair) -> TranslationEngine:
+        if pair.engine == "apertium":
+            from slm_desktop.engines.apertium import ApertiumEngine
+
+            return ApertiumEngine()
+        if pair.engine == "llm":
+            from slm_desktop.engines.llm_translate import LlmTranslationEngine
+
+            return LlmTranslationEngine(Path(pair.model), threads=self.threads)
+        from slm_desktop.engines.ct2 import CT2Config, CT2Engine, prepare_model_folder
+
+        folder = prepare_model_folder(Path(pair.model), self.unpack_dir)
+        config = CT2Config(threads=self.threads, beam_size=self.beam_size, length_ratio=self.length_ratio)
+        return CT2Engine(folder, config, pair=(pair.source, pair.target))
+
+    def sources(self) -> list[str]:
+        return sorted({p.source for p in self.pairs})
+
+    def targets(self) -> list[str]:
+        return sorted({p.target for p in self.pairs} | {PIVOT} - {""})
+
+
+def discover(paths, *, threads: int = 0, beam_size: int = 1, engines: Sequence[str] = ENGINE_PREFERENCE) -> Catalog:
+    """Every installed pair: CTranslate2 folders/.argosmodel files on the search path, Apertium
+    modes, and GGUF chat models whose metadata declares two or more languages."""
+    pairs: list[LanguagePair] = []
+    if "ct2" in engines:
+        from slm_desktop.engines.ct2 import find_ct2_models
+
+        pairs += find_ct2_models(paths.model_search_path())
+    if "apertium" in engines:
+        from slm_desktop.engines.apertium import apertium_pairs
+
+        pairs += apertium_pairs()
+    if "llm" in engines:
+        from slm_desktop.engines.llm_translate import llm_pairs
+
+        pairs += llm_pairs(paths.model_search_path())
+    return Catalog(tuple(pairs), paths.data_dir / "unpacked", threads, beam_size)
+
+
+# ---------------------------------------------------------------- translating a text
+
+
+@dataclass(frozen=True)
+class SentenceDone:
+    """Streamed to the UI as each sentence (or batch) finishes."""
+
+    index: int
+    text: str
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class TextTranslation:
+    text: str
+    source: str
+    target: str
+    engine: str
+    model: str
+    sentences: int
+    ms: float
+    pivot: bool
+    cached: int
+
+
+def batch_sizes(total: int, first: int = 1, largest: int = 16) -> Iterator[tuple[int, int]]:
+    """A first batch of one sentence (so something shows at once), then full batches: each
+    engine call has a fixed cost (Apertium starts a process, CTranslate2 pads a batch), so the
+    measured throughput is best with few, large calls after the first."""
+    start, size = 0, first
+    while start < total:
+        yield start, min(total, start + size)
+        start += size
+        size = largest
+
+
+def _run_step(engine: TranslationEngine, pair: LanguagePair, texts: list[str], cancel: CancelToken) -> list[str]:
+    out = list(texts)
+    for item in engine.translate(texts, source=pair.source, target=pair.target, cancel=cancel):
+        out[item.index] = item.text
+    cancel.raise_if_cancelled()
+    return out
+
+
+def translate_batch(
+    sentences: list[str], route: Route, engine_for: EngineFor, cache: SentenceCache, cancel: CancelToken
+) -> tuple[list[str], int]:
+    """Translate through every step of the route; cached whole-route results are reused."""
+    final = route.cache_pair
+    results: list[str | None] = [cache.get(final, s) for s in sentences]
+    missing = [i for i, found in enumerate(results) if found is None]
+    texts = [sentences[i] for i in missing]
+    for pair in route.steps:
+        if texts:
+            texts = _run_step(engine_for(pair), pair, texts, cancel)
+    for i, text in zip(missing, texts, strict=True):
+        cache.put(final, sentences[i], text)
+        results[i] = text
+    return [r or "" for r in results], len(sentences) - len(missing)
+
+
+def translate_text(
+    text: str,
+    *,
+    route: Route,
+    engine_for: EngineFor,
+    cache: SentenceCache,
+    cancel: CancelToken | None = None,
+    on_sentence: Callable[[SentenceDone], None] | None = None,
+    first_batch: int = 1,
+    largest_batch: int = 16,
+) -> TextTranslation:
+    """Split, translate batch by batch (streaming each sentence), and reassemble with the layout.
+
+    The first batch is small so the first sentence shows quickly; later batches are large so a
+    100,000-character text pays the engine's per-call cost only every ``largest_batch`` sentences.
+    """
+    cancel = cancel or CancelToken()
+    started = time.perf_counter()
+    segments = split_sentences(sanitize(text))
+    indices = [i for i, s in enumerate(segments) if s.text]
+    outputs = [s.text for s in segments]
+    cached = 0
+    for lo, hi in batch_sizes(len(indices), first_batch, largest_batch):
+        cancel.raise_if_cancelled()
+        chunk = indices[lo:hi]
+        translated, hits = translate_batch([segments[i].text for i in chunk], route, engine_for, cache, cancel)
+        cached += hits
+        for offset, (i, out) in enumerate(zip(chunk, translated, strict=True)):
+            outputs[i] = out
+            if on_sentence is not None:
+                on_sentence(SentenceDone(i, out, lo + offset + 1, len(indices)))
+    last = route.steps[-1]
+    return TextTranslation(
+        text=join_segments(segments, outputs),
+        source=route.steps[0].source,
+        target=last.target,
+        engine="+".join(dict.fromkeys(step.engine for step in route.steps)),
+        model=" → ".join(step.model for step in route.steps),
+        sentences=len(indices),
+        ms=(time.perf_counter() - started) * 1000,
+        pivot=route.pivot,
+        cached=cached,
+    )
+
+
+def count_words(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+__all__ = [
+    "Catalog",
+    "Detection",
+    "NoModel",
+    "Route",
+    "Segment",
+    "SentenceCache",
+    "SentenceDone",
+    "TextTranslation",
+    "Translation",
+    "detect_language",
+    "discover",
+    "plan_route",
+    "sanitize",
+    "split_sentences",
+    "translate_text",
+]
+
+
+# ---------------------------------------------------------------- self-test
+
+
+def check_translation(paths) -> str:
+    """Self-test: one sentence through each installed engine (the first pair of each)."""
+    from slm_desktop.diagnostics import NotInstalled
+
+    catalog = discover(paths, threads=1)
+    if not catalog.pairs:
+        raise NotInstalled("no translation engine: apt install apertium-eng-spa, or install a CTranslate2 model")
+    details = []
+    for engine_name in ENGINE_PREFERENCE:
+        pairs = [p for p in catalog.pairs if p.engine == engine_name]
+        if not pairs:
+            continue
+        pair = next((p for p in pairs if (p.source, p.target) == ("en", "es")), pairs[0])
+        engine = catalog.open(pair)
+        try:
+            out = next(engine.translate(["Hello world."], source=pair.source, target=pair.target))
+        finally:
+            engine.close()
+        if not out.text.strip():
+            raise RuntimeError(f"{engine_name} {pair.source}→{pair.target} returned nothing")
+        details.append(f"{engine_name} {pair.source}→{pair.target}: {out.text!r}")
+    return "; ".join(details) + f" ({len(catalog.pairs)} pairs)"
