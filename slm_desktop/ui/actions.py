@@ -9,7 +9,7 @@ from PySide6.QtGui import QTextCursor
 from slm_desktop.commands.intents import Command, help_lines
 
 
-def _selection_or_document(window) -> str:
+def selection_or_document(window) -> str:
     cursor = window.editor.textCursor()
     return cursor.selectedText().replace("\u2029", "\n") if cursor.hasSelection() else window.editor.toPlainText()
 
@@ -23,7 +23,7 @@ def clear_undoably(window) -> None:
 
 
 def _translate(window, command: Command) -> None:
-    text = command.slots.get("text") or _selection_or_document(window)
+    text = command.slots.get("text") or selection_or_document(window)
     window.translate_text(text, command.slots.get("target"))
 
 

@@ -59,6 +59,7 @@ class MainWindow(QMainWindow):
         self._build_translation_dock()
         self._build_voice_dock()
         self._build_status_bar()
+        self._build_suggestions()
         self._build_menus()
         self._build_autosave()
         self._connect_worker()
@@ -84,7 +85,48 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
     def create_editor(self, parent: QWidget) -> QPlainTextEdit:
-        return QPlainTextEdit(parent)
+        from slm_desktop.ui.suggest import GhostEditor, WordChips
+
+        editor = GhostEditor(parent)
+        self.chips = WordChips(parent)
+        self.chips.setAccessibleName("Next-word suggestions")
+        self.chips_row.addWidget(self.chips)
+        self.chips_row.addStretch(1)
+        return editor
+
+    def _build_suggestions(self) -> None:
+        from slm_desktop.completion import engine_factory, engine_key, resolve_model
+        from slm_desktop.ui.suggest import SuggestionController
+
+        settings = self.services.settings.completion
+        try:
+            model = resolve_model(self.services.paths, settings.model)
+        except UserError as exc:
+            self.suggestions = None
+            self.show_message(f"Suggestions off: {exc}")
+            return
+        self.suggestions = SuggestionController(
+            self.editor,
+            self.chips,
+            self.services.worker,
+            settings,
+            engine_factory(model, settings),
+            engine_key=engine_key(model),
+            parent=self,
+        )
+        self.suggestions.statusChanged.connect(self._on_suggestion_status)
+        self.suggestions.errorOccurred.connect(self.show_message)
+
+    @Slot(str)
+    def _on_suggestion_status(self, text: str) -> None:
+        self.show_figure("completion", text)
+
+    @Slot(bool)
+    def toggle_suggestions(self, enabled: bool) -> None:
+        self.services.update_settings("completion", "enabled", enabled)
+        if self.suggestions is not None:
+            self.suggestions.set_settings(self.services.settings.completion)
+        self.show_message("Suggestions on" if enabled else "Suggestions off")
 
     def _build_translation_dock(self) -> None:
         self.translation_dock = QDockWidget("Translation", self)
@@ -94,10 +136,39 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.translation_dock)
 
     def create_translation_panel(self) -> QWidget:
-        label = QLabel("No translation engine installed yet.\nInstall one from Tools → Models.")
-        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        label.setAccessibleName("Translation status")
-        return label
+        from slm_desktop.translation import discover
+        from slm_desktop.ui.translate_panel import TranslationPanel
+
+        t = self.services.settings.translation
+        catalog = discover(self.services.paths, threads=t.threads, beam_size=t.beam_size)
+        engine = t.engine if t.engine in ("ct2", "apertium", "llm") else "auto"
+        self.translation_panel = TranslationPanel(
+            self.services.worker, catalog, source=t.source, target=t.target, engine=engine, live=t.live
+        )
+        self.translation_panel.insertRequested.connect(self._insert_translation)
+        self.translation_panel.installRequested.connect(self._install_translation_model)
+        self.translation_panel.statsChanged.connect(self._on_translation_stats)
+        return self.translation_panel
+
+    @Slot(str)
+    def _insert_translation(self, text: str) -> None:
+        self.editor.insert_as_one_step(text) if hasattr(self.editor, "insert_as_one_step") else None
+        self.editor.setFocus()
+
+    @Slot(str, str)
+    def _install_translation_model(self, source: str, target: str) -> None:
+        self.show_message(f"Install a {source}→{target} model from Tools → Models")
+        self.open_models()
+
+    @Slot(str)
+    def _on_translation_stats(self, text: str) -> None:
+        self.show_figure("translation", text)
+
+    @Slot()
+    def translate_selection(self) -> None:
+        from slm_desktop.ui.actions import selection_or_document
+
+        self.translate_text(selection_or_document(self), None)
 
     def _build_voice_dock(self) -> None:
         self.voice_dock = QDockWidget("Voice", self)
@@ -232,6 +303,11 @@ class MainWindow(QMainWindow):
         view.addAction(toggle_voice)
         self.tools_menu = bar.addMenu("&Tools")
         self._action(self.tools_menu, "command", "&Command…", self.focus_command_box, "Ctrl+K")
+        suggestions = self._action(
+            self.tools_menu, "suggestions", "&Suggestions", self.toggle_suggestions, "Ctrl+Shift+Space", True
+        )
+        suggestions.setChecked(self.services.settings.completion.enabled)
+        self._action(self.tools_menu, "translate_selection", "&Translate Selection", self.translate_selection, "Ctrl+T")
         self._action(self.tools_menu, "voice_dictation", "Voice: &Dictation Mode", self.dictation_mode, "Ctrl+Shift+1")
         self._action(self.tools_menu, "voice_command", "Voice: Co&mmand Mode", self.command_mode, "Ctrl+Shift+2")
         self._action(self.tools_menu, "models", "&Models…", self.open_models, "Ctrl+Shift+M")
@@ -304,6 +380,9 @@ class MainWindow(QMainWindow):
         s.update_settings("ui", "window_state", bytes(self.saveState().toHex()).decode())
         s.update_settings("ui", "show_translation", self.translation_dock.isVisible())
         s.update_settings("ui", "show_voice_bar", self.voice_dock.isVisible())
+        s.update_settings("translation", "source", self.translation_panel.source_language)
+        if self.translation_panel.target_language:
+            s.update_settings("translation", "target", self.translation_panel.target_language)
 
     @Slot()
     def open_settings(self) -> None:
@@ -600,20 +679,27 @@ class MainWindow(QMainWindow):
         self.show_message("Cancelled")
 
     def cancel_generation(self) -> None:
-        """Hook: suggestions and translation cancel their running jobs."""
+        self.editor.clear_ghost()
+        self.translation_panel.stop()
 
     def accept_suggestion(self) -> None:
-        """Hook: the suggestion editor accepts its ghost text."""
+        if self.editor.ghost():
+            self.editor.accept_ghost()
+        else:
+            self.show_message("No suggestion to accept")
 
     def forget_document_path(self) -> None:
         self.document = Document("")
         self._on_modified(self.editor.document().isModified())
 
     def translate_text(self, text: str, target: str | None) -> None:
-        """Hook: the translation panel translates text into target (or its current target)."""
-        self.show_message("No translation engine installed yet")
+        self.translation_dock.show()
+        self.translation_panel.translate_text(text, target)
+        if target:
+            self.services.update_settings("translation", "target", target)
 
     def set_translation_target(self, target: str) -> None:
+        self.translation_panel.set_target(target)
         self.services.update_settings("translation", "target", target)
         self.show_message(f"Translation target: {target}")
 

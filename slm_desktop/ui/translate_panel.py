@@ -236,6 +236,11 @@ class TranslationPanel(QWidget):
         else:
             self._translate_now()
 
+    def set_target(self, target: str) -> None:
+        """For "set the target language to German": retranslate what is shown into the new language."""
+        _select_quietly(self.target_combo, target)
+        self._translate_now()
+
     @Slot()
     def swap_languages(self) -> None:
         source = self.source_language if self.source_language != AUTO else self._detected

@@ -1,0 +1,67 @@
+"""The capabilities together in the real window: ghost text from the real model, translation
+through Apertium, and voice commands that drive both."""
+
+import shutil
+
+import pytest
+from PySide6.QtCore import Qt
+
+from slm_desktop import app as app_module
+
+
+@pytest.fixture
+def window(qtbot, app_paths):
+    win = app_module.create_window(app_paths)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.editor.document().setModified(False)
+    win.close()
+    win.services.worker.shutdown()
+
+
+def test_typing_shows_ghost_text_and_tab_accepts(qtbot, window):
+    window.editor.setFocus()
+    qtbot.keyClicks(window.editor, "The meeting is scheduled for next")
+    qtbot.waitUntil(lambda: bool(window.editor.ghost().strip()), timeout=30_000)
+    ghost = window.editor.ghost()
+    qtbot.keyClick(window.editor, Qt.Key.Key_Tab)
+    assert window.editor.toPlainText() == "The meeting is scheduled for next" + ghost
+    window.editor.undo()
+    assert window.editor.toPlainText() == "The meeting is scheduled for next"
+
+
+def test_suggestions_toggle_is_remembered(qtbot, window, app_paths):
+    window.action("suggestions").trigger()
+    assert window.services.settings.completion.enabled is False
+    window.close()
+    assert "enabled = false" in app_paths.settings_file.read_text()
+
+
+@pytest.mark.skipif(not shutil.which("apertium"), reason="needs the Debian package apertium-eng-spa")
+def test_translate_command_sends_selection_to_panel(qtbot, window):
+    window.editor.setPlainText("Hello world, how are you today?")
+    window.action("command").trigger()
+    qtbot.keyClicks(window.command_bar.input, "translate this into spanish")
+    qtbot.keyClick(window.command_bar.input, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "Hola" in window.translation_panel.translation(), timeout=30_000)
+    assert window.translation_panel.target_language == "es"
+
+
+@pytest.mark.skipif(not shutil.which("apertium"), reason="needs the Debian package apertium-eng-cat")
+def test_set_target_language_by_command(qtbot, window):
+    window.translation_panel.translate_text("Good morning", "es")
+    window.action("command").trigger()
+    qtbot.keyClicks(window.command_bar.input, "set the target language to catalan")
+    qtbot.keyClick(window.command_bar.input, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.translation_panel.target_language == "ca", timeout=15_000)
+    qtbot.waitUntil(lambda: bool(window.translation_panel.translation().strip()), timeout=30_000)
+
+
+def test_insert_translation_into_editor_is_one_undo_step(qtbot, window):
+    window.editor.setPlainText("Start: ")
+    window.editor.moveCursor(window.editor.textCursor().MoveOperation.End)
+    window.translation_panel.insertRequested.emit("Hola")
+    assert window.editor.toPlainText() == "Start: Hola"
+    window.editor.undo()
+    assert window.editor.toPlainText() == "Start: "
