@@ -34,9 +34,10 @@ def main(out_dir: str) -> int:
     cursor.movePosition(cursor.MoveOperation.End)
     window.editor.setTextCursor(cursor)
     window.editor.setFocus()
-    hook = getattr(window, "prepare_screenshot", None)
-    if hook:
-        hook()
+    window.translation_panel.translate_text("Thank you for the meeting yesterday. The notes are attached.", "es")
+    window.voice_bar.finalLabel.setText("and I would like to share them with you")
+    window.command_bar.feedback.setText("Translate → Spanish, 94%")
+    window.editor.setFocus()
 
     def shoot() -> None:
         window.grab().save(str(out / "main-window.png"))

@@ -39,6 +39,9 @@ def _application(argv: Sequence[str]):
     app.setOrganizationName(APP_NAME)
     app.setDesktopFileName(APP_NAME)
     app.setStyle("Fusion")  # Fusion follows the system's light/dark colour scheme
+    style = resources_dir() / "styles" / "app.qss"
+    if style.exists():
+        app.setStyleSheet(style.read_text(encoding="utf-8"))
     icon = resources_dir() / "icons" / "slm-desktop.svg"
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))

@@ -178,7 +178,9 @@ class Worker(QObject):
         found = self._lanes.get(lane)
         return found is not None and found.pending() > 0
 
-    def shutdown(self, timeout: float = 5.0) -> None:
+    def shutdown(self, timeout: float = 60.0) -> None:
+        """Cancel everything and wait for each lane to close its engines on its own thread: native
+        engines must not be freed while another lane is still loading or running one."""
         with self._lock:
             lanes = list(self._lanes.values())
             self._lanes.clear()

@@ -389,6 +389,7 @@ class MainWindow(QMainWindow):
         from slm_desktop.ui.settings_dialog import SettingsDialog
 
         dialog = SettingsDialog(self.services.settings, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         if dialog.exec():
             self.services.settings = dialog.result_settings()
             problem = self.services.save()
@@ -716,7 +717,17 @@ class MainWindow(QMainWindow):
         from slm_desktop.ui.models_dialog import ModelsDialog
 
         dialog = ModelsDialog(ModelManager(self.services.paths), self.services.worker, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.modelsChanged.connect(self._on_models_changed)
         dialog.exec()
+
+    @Slot()
+    def _on_models_changed(self) -> None:
+        """A new or removed model shows up at once: translation pairs are discovered again."""
+        from slm_desktop.translation import discover
+
+        t = self.services.settings.translation
+        self.translation_panel.set_catalog(discover(self.services.paths, threads=t.threads, beam_size=t.beam_size))
 
     # ------------------------------------------------------------------ closing
 

@@ -1,20 +1,6 @@
 """Typed commands through the shipped int8 intent model perform their action in the real window."""
 
-import pytest
 from PySide6.QtCore import Qt
-
-from slm_desktop import app as app_module
-
-
-@pytest.fixture
-def window(qtbot, app_paths):
-    win = app_module.create_window(app_paths)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.editor.document().setModified(False)
-    win.close()
-    win.services.worker.shutdown()
 
 
 def type_command(qtbot, window, text):

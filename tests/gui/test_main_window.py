@@ -2,23 +2,11 @@
 
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from qt_support import dispose
 
 from slm_desktop import app as app_module
-
-
-@pytest.fixture
-def window(qtbot, app_paths):
-    win = app_module.create_window(app_paths)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    # pytest-qt would close added widgets before this teardown, hitting the unsaved-changes prompt
-    win.editor.document().setModified(False)
-    win.close()
-    win.services.worker.shutdown()
 
 
 def test_typing_marks_dirty_and_save_as_writes(qtbot, window, tmp_path, monkeypatch):
@@ -111,7 +99,7 @@ def test_corrupt_settings_shown_and_defaults_used(qtbot, app_paths):
     win = app_module.create_window(app_paths)
     assert "could not be read" in win.statusBar().currentMessage()
     assert list(Path(app_paths.config_dir).glob("settings.toml.corrupt-*"))
-    win.services.worker.shutdown()
+    dispose(win)
 
 
 def test_settings_persist_on_close(qtbot, window, app_paths):

@@ -6,19 +6,6 @@ import shutil
 import pytest
 from PySide6.QtCore import Qt
 
-from slm_desktop import app as app_module
-
-
-@pytest.fixture
-def window(qtbot, app_paths):
-    win = app_module.create_window(app_paths)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.editor.document().setModified(False)
-    win.close()
-    win.services.worker.shutdown()
-
 
 def test_typing_shows_ghost_text_and_tab_accepts(qtbot, window):
     window.editor.setFocus()

@@ -33,6 +33,8 @@ def test_cli_command_from_recording(tmp_path, isolated_env):
 
 
 def test_spoken_command_acts_in_window(qtbot, tmp_path, app_paths):
+    from qt_support import dispose
+
     from slm_desktop import app as app_module
     from slm_desktop.audio.ptt import WavSource
     from slm_desktop.engines.speech_select import SpeechChoice
@@ -55,5 +57,4 @@ def test_spoken_command_acts_in_window(qtbot, tmp_path, app_paths):
     qtbot.waitUntil(lambda: len(heard) > 0, timeout=20_000)
     assert heard == ["make the text bigger"], heard
     qtbot.waitUntil(lambda: window.editor.font().pointSize() == before + 1, timeout=10_000)
-    window.close()
-    window.services.worker.shutdown()
+    dispose(window)
