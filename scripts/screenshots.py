@@ -25,7 +25,8 @@ def main(out_dir: str) -> int:
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp())
     paths = AppPaths(config_dir=tmp / "config", data_dir=tmp / "data")
-    qapp = app_module._application([])
+    scheme = os.environ.get("SLM_DESKTOP_THEME", "")
+    qapp = app_module._application([], scheme=scheme)
     window = app_module.create_window(paths)
     window.resize(1200, 760)
     window.show()
@@ -40,13 +41,13 @@ def main(out_dir: str) -> int:
     window.editor.setFocus()
 
     def shoot() -> None:
-        window.grab().save(str(out / "main-window.png"))
+        window.grab().save(str(out / f"main-window{'-' + scheme if scheme else ''}.png"))
         qapp.quit()
 
     QTimer.singleShot(int(os.environ.get("SLM_SCREENSHOT_DELAY_MS", "1500")), shoot)
     qapp.exec()
     window.services.worker.shutdown()
-    print(out / "main-window.png")
+    print(out / f"main-window{'-' + scheme if scheme else ''}.png")
     return 0
 
 

@@ -29,16 +29,22 @@ def create_window(paths: AppPaths):
     return MainWindow(build_services(paths))
 
 
-def _application(argv: Sequence[str]):
+def _application(argv: Sequence[str], *, scheme: str = ""):
+    """scheme: "" follows the system; "dark"/"light" force one (screenshots, SLM_DESKTOP_THEME)."""
+    from PySide6.QtCore import Qt
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
+
+    from slm_desktop.ui.theme import ThemeFollower
 
     app = QApplication.instance() or QApplication([sys.argv[0], *argv])
     app.setApplicationName(APP_NAME)
     app.setApplicationDisplayName("slm-desktop")
     app.setOrganizationName(APP_NAME)
     app.setDesktopFileName(APP_NAME)
-    app.setStyle("Fusion")  # Fusion follows the system's light/dark colour scheme
+    app.setStyle("Fusion")
+    forced = {"dark": Qt.ColorScheme.Dark, "light": Qt.ColorScheme.Light}.get(scheme)
+    app._theme = ThemeFollower(app, forced)
     style = resources_dir() / "styles" / "app.qss"
     if style.exists():
         app.setStyleSheet(style.read_text(encoding="utf-8"))
@@ -51,7 +57,7 @@ def _application(argv: Sequence[str]):
 def main(argv: Sequence[str] | None = None, *, paths: AppPaths | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     paths = paths or AppPaths.from_environment(dict(os.environ))
-    app = _application([])
+    app = _application([], scheme=os.environ.get("SLM_DESKTOP_THEME", ""))
     window = create_window(paths)
     window.show()
     window.offer_recovery()

@@ -107,3 +107,19 @@ def test_settings_persist_on_close(qtbot, window, app_paths):
     size = window.editor.font().pointSize()
     assert window.close()
     assert f"font_size = {size}" in app_paths.settings_file.read_text()
+
+
+def test_dark_scheme_gives_a_dark_palette_and_light_restores(qapp):
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QPalette
+
+    from slm_desktop.ui.theme import ThemeFollower
+
+    before = qapp.palette()
+    try:
+        ThemeFollower(qapp, Qt.ColorScheme.Dark)
+        assert qapp.palette().color(QPalette.ColorRole.Window).lightness() < 60
+        ThemeFollower(qapp, Qt.ColorScheme.Light)
+        assert qapp.palette().color(QPalette.ColorRole.Window).lightness() > 180
+    finally:
+        qapp.setPalette(before)
