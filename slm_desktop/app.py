@@ -58,10 +58,13 @@ def main(argv: Sequence[str] | None = None, *, paths: AppPaths | None = None) ->
     argv = list(sys.argv[1:] if argv is None else argv)
     paths = paths or AppPaths.from_environment(dict(os.environ))
     app = _application([], scheme=os.environ.get("SLM_DESKTOP_THEME", ""))
+    first_run = not paths.settings_file.exists()
     window = create_window(paths)
     window.show()
     window.offer_recovery()
     window.start_background()
+    if first_run:
+        window.first_run()
     if argv:
         window.open_path(Path(argv[0]))
     code = app.exec()

@@ -711,15 +711,25 @@ class MainWindow(QMainWindow):
         box.show()
         self._help_box = box
 
-    @Slot()
-    def open_models(self) -> None:
+    def _models_dialog(self):
         from slm_desktop.store.manager import ModelManager
         from slm_desktop.ui.models_dialog import ModelsDialog
 
         dialog = ModelsDialog(ModelManager(self.services.paths), self.services.worker, parent=self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.modelsChanged.connect(self._on_models_changed)
-        dialog.exec()
+        return dialog
+
+    @Slot()
+    def open_models(self) -> None:
+        self._models_dialog().exec()
+
+    def first_run(self) -> None:
+        """First start: measure this machine for a few seconds and recommend models; nothing is downloaded."""
+        dialog = self._models_dialog()
+        dialog.show()
+        dialog.measure()
+        self.show_message("Welcome! Measuring this machine to recommend models (nothing is downloaded)")
 
     @Slot()
     def _on_models_changed(self) -> None:

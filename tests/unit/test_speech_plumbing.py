@@ -26,9 +26,13 @@ def test_word_error_rate_counts_substitutions_insertions_deletions():
     assert corpus_wer([("a b c d", "a b c d"), ("e f", "x")]) == pytest.approx(2 / 6)
 
 
-def test_jsgf_accepts_one_or_more_phrases():
-    grammar = jsgf_for(["New  Note", "open file", " "])
-    assert "( new note | open file )+" in grammar
+def test_jsgf_phrases_are_one_of_and_words_any_sequence():
+    assert "( new note | open file ) ;" in jsgf_for(["New  Note", "open file", " "])
+    assert "( one | three | two )+ ;" in jsgf_for(["one", "two", "three"])
+
+
+def test_jsgf_drops_phrases_with_apostrophes_which_break_the_search():
+    assert "today's" not in jsgf_for(["insert today's date", "insert the date"])
 
 
 @pytest.fixture
