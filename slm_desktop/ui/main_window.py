@@ -398,7 +398,13 @@ class MainWindow(QMainWindow):
             self.settings_changed()
 
     def settings_changed(self) -> None:
-        """Hook for capabilities that re-read settings (suggestions, speech, translation)."""
+        """Apply what can change while running; the microphone device applies on the next start."""
+        settings = self.services.settings
+        if self.suggestions is not None:
+            self.suggestions.set_settings(settings.completion)
+        self._actions["suggestions"].setChecked(settings.completion.enabled)
+        self.ptt_key.key = self._ptt_key()
+        self.set_voice_mode(settings.speech.mode)
 
     # ------------------------------------------------------------------ zoom, insert
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QKeySequenceEdit,
     QLineEdit,
     QSpinBox,
     QTabWidget,
@@ -89,8 +91,28 @@ class SettingsDialog(QDialog):
             combo.addItems(CHOICES[key])
             combo.setCurrentText(value)
             return combo
+        if key == ("speech", "input_device"):
+            return self._device_chooser(value)
+        if key == ("speech", "push_to_talk_key"):
+            return QKeySequenceEdit(QKeySequence(value))
         line = QLineEdit(value)
         return line
+
+    @staticmethod
+    def _device_chooser(value: str) -> QComboBox:
+        """Microphones PortAudio lists; editable, so a device that is unplugged now is kept."""
+        from slm_desktop.audio.capture import input_devices
+        from slm_desktop.errors import AudioError
+
+        combo = QComboBox()
+        combo.setEditable(True)
+        combo.addItem("")  # the system's default input
+        try:
+            combo.addItems(input_devices())
+        except AudioError as exc:
+            combo.setToolTip(str(exc))
+        combo.setCurrentText(value)
+        return combo
 
     def result_settings(self) -> Settings:
         settings = self._settings
@@ -101,6 +123,8 @@ class SettingsDialog(QDialog):
                 value = editor.value()
             elif isinstance(editor, QComboBox):
                 value = editor.currentText()
+            elif isinstance(editor, QKeySequenceEdit):
+                value = editor.keySequence().toString() or "F9"
             else:
                 value = editor.text().strip()
             settings = settings.with_value(section, name, value)

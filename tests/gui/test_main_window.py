@@ -123,3 +123,26 @@ def test_dark_scheme_gives_a_dark_palette_and_light_restores(qapp):
         assert qapp.palette().color(QPalette.ColorRole.Window).lightness() > 180
     finally:
         qapp.setPalette(before)
+
+
+def test_settings_dialog_round_trip_applies_at_once(qtbot, window, monkeypatch):
+    from PySide6.QtWidgets import QCheckBox, QComboBox, QDialog, QKeySequenceEdit
+
+    from slm_desktop.ui.settings_dialog import SettingsDialog
+
+    def accept_with_changes(dialog):
+        dialog._editors[("completion", "enabled")].setChecked(False)
+        dialog._editors[("speech", "push_to_talk_key")].setKeySequence("F8")
+        dialog._editors[("speech", "mode")].setCurrentText("command")
+        assert isinstance(dialog._editors[("speech", "input_device")], QComboBox)
+        assert isinstance(dialog._editors[("completion", "enabled")], QCheckBox)
+        assert isinstance(dialog._editors[("speech", "push_to_talk_key")], QKeySequenceEdit)
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(SettingsDialog, "exec", accept_with_changes)
+    window.action("settings").trigger()
+    assert window.services.settings.completion.enabled is False
+    assert not window.action("suggestions").isChecked()
+    assert window.ptt_key.key == Qt.Key.Key_F8
+    assert window.speech.mode == "command"
+    assert 'push_to_talk_key = "F8"' in window.services.paths.settings_file.read_text()
