@@ -117,7 +117,7 @@ def prepare_model_folder(path: Path, unpack_dir: Path) -> Path:
         return path
     if not path.name.endswith(ARGOS_SUFFIX):
         raise ModelError(f"{path.name} is neither a CTranslate2 model folder nor an {ARGOS_SUFFIX} package")
-    from slm_desktop.store.archive import safe_extract
+    from slm_desktop.store.extract import safe_extract
 
     info = path.stat()
     dest = unpack_dir / f"{path.name.removesuffix(ARGOS_SUFFIX)}-{info.st_size}-{int(info.st_mtime)}"
