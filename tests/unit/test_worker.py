@@ -124,10 +124,16 @@ def _busy_python(ctx):
 
 
 def test_gil_heavy_job_leaves_gui_responsive(qtbot, worker):
+    """The job's own share of the stall: the worst gap with the job running, less the worst gap
+    of an idle event loop measured just before (other processes on a shared 2-core machine cause
+    that part). A job run on the GUI thread, or one that never yields the GIL, stalls ~2000 ms."""
     probe = StallProbe()
+    probe.start()
+    qtbot.wait(1000)
+    baseline = probe.stop()
     probe.start()
     with qtbot.waitSignal(worker.finished, timeout=10_000):
         worker.submit("busy", _busy_python)
     worst = probe.stop()
     assert probe.beats > 100
-    assert worst < 50, f"worst GUI stall {worst:.1f} ms"
+    assert worst - baseline < 50, f"worst GUI stall {worst:.1f} ms (idle baseline {baseline:.1f} ms)"
