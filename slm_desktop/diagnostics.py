@@ -22,6 +22,7 @@ class NotInstalled(Exception):
 # "module:function" so each capability registers its own check without import cycles.
 SELF_TESTS: list[tuple[str, str]] = [
     ("worker", "slm_desktop.diagnostics:check_worker"),
+    ("native-libraries", "slm_desktop.diagnostics:check_native_libraries"),
     ("models", "slm_desktop.store.manager:self_check"),
     ("speech-pocketsphinx", "slm_desktop.speech_checks:check_pocketsphinx"),
     ("speech-vosk", "slm_desktop.speech_checks:check_vosk"),
@@ -77,6 +78,68 @@ def check_worker(paths: AppPaths) -> str:
     if results != [42]:
         raise RuntimeError("the worker lane did not run a job")
     return "a job ran on a lane thread"
+
+
+def _native_library_probes() -> dict[str, Callable[[], str]]:
+    """Each probe calls into its shared library, so a bundle that lost one fails here, not mid-use."""
+
+    def llama() -> str:
+        import llama_cpp
+
+        features = llama_cpp.llama_print_system_info().decode(errors="replace")
+        flags = [f.split(" = ")[0].split(": ")[-1] for f in features.split(" | ") if f.strip().endswith("= 1")]
+        return "llama.cpp " + " ".join(flags)
+
+    def ct2() -> str:
+        import ctranslate2
+
+        compute_types = ",".join(sorted(ctranslate2.get_supported_compute_types("cpu")))
+        return f"ctranslate2 {ctranslate2.__version__} ({compute_types})"
+
+    def sentencepiece() -> str:
+        import sentencepiece as spm
+
+        spm.SentencePieceProcessor()
+        return f"sentencepiece {spm.__version__}"
+
+    def onnx() -> str:
+        import onnxruntime
+
+        return f"onnxruntime {onnxruntime.__version__}"
+
+    def tokenizers() -> str:
+        import tokenizers as tok
+
+        tok.Tokenizer(tok.models.WordLevel({"a": 0}, unk_token="a"))
+        return f"tokenizers {tok.__version__}"
+
+    def vosk() -> str:
+        import vosk as vosk_lib
+
+        vosk_lib.SetLogLevel(-1)
+        return "vosk"
+
+    def pocketsphinx() -> str:
+        import pocketsphinx as ps
+
+        ps.LogMath()
+        return "pocketsphinx"
+
+    return {f.__name__: f for f in (llama, ct2, sentencepiece, onnx, tokenizers, vosk, pocketsphinx)}
+
+
+def check_native_libraries(paths: AppPaths) -> str:
+    """Every inference library's native code loads (the frozen bundle's hooks are right)."""
+    details, failures = [], []
+    for name, probe in _native_library_probes().items():
+        try:
+            details.append(probe())
+        except (ImportError, OSError, AttributeError, RuntimeError) as exc:
+            last_line = (str(exc).strip().splitlines() or [""])[-1]  # numpy's ImportError is a page long
+            failures.append(f"{name}: {exc.__class__.__name__}: {last_line}")
+    if failures:
+        raise RuntimeError("; ".join(failures))
+    return "; ".join(details)
 
 
 def format_table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:

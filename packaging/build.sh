@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Builds the one-folder bundle dist/slm-desktop/ and dist/slm-desktop-VERSION-linux-ARCH.tar.gz.
+#   packaging/build.sh [--with-gguf] [--no-tar]
+#   VENV=/path/to/venv packaging/build.sh      (default: the project's .venv, created by scripts/setup.sh)
+# --with-gguf also ships the default completion model (98 MB); without it the app finds GGUF models in
+# the user data dir, $SLM_DESKTOP_MODELS, or a models/ folder next to the executable.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WITH_GGUF=0
+MAKE_TAR=1
+for arg in "$@"; do
+    case "$arg" in
+        --with-gguf) WITH_GGUF=1 ;;
+        --no-tar) MAKE_TAR=0 ;;
+        *) echo "build: unknown option $arg (use --with-gguf, --no-tar)" >&2; exit 2 ;;
+    esac
+done
+
+VENV=${VENV:-.venv}
+DIST=${DIST:-dist}
+WORK=${WORK:-build/pyinstaller}
+APP=slm-desktop
+
+ensure_venv() {
+    [ -x "$VENV/bin/python" ] || ./scripts/setup.sh
+    if ! "$VENV/bin/python" -c "import PyInstaller" 2>/dev/null; then
+        echo "build: installing the packaging extra (PyInstaller) into $VENV"
+        "$VENV/bin/pip" install -q -c constraints.txt -e ".[packaging]"
+    fi
+}
+
+run_pyinstaller() {
+    SLM_BUNDLE_GGUF=$WITH_GGUF "$VENV/bin/python" -m PyInstaller --noconfirm --log-level WARN \
+        --distpath "$DIST" --workpath "$WORK" packaging/slm-desktop.spec
+}
+
+# Some wheels ship their shared libraries with symbol tables (ctranslate2's _ext: 65 MB -> 1.3 MB).
+# Strip only those, and never the libraries auditwheel grafted into *.libs/: patchelf rewrote their
+# program headers and strip(1) breaks them ("ELF load command address/offset not page-aligned").
+# The frozen self-test then proves every library still loads.
+strip_libraries() {
+    command -v strip >/dev/null || { echo "build: no strip(1); skipping" >&2; return 0; }
+    local lib
+    while IFS= read -r -d '' lib; do
+        if readelf -S "$lib" 2>/dev/null | grep -q '\.symtab'; then
+            strip --strip-unneeded "$lib"
+        fi
+    done < <(find "$DIST/$APP" -type f \( -name '*.so' -o -name '*.so.*' \) -not -path '*.libs/*' -print0)
+}
+
+add_desktop_integration() {
+    cp packaging/install-desktop-entry.sh "$DIST/$APP/"
+}
+
+make_tarball() {
+    local version arch tarball
+    version=$("$VENV/bin/python" -c "import slm_desktop; print(slm_desktop.__version__)")
+    arch=$(uname -m)
+    tarball="$DIST/$APP-$version-linux-$arch.tar.gz"
+    tar -C "$DIST" -cf - "$APP" | gzip -6 > "$tarball"
+    echo "build: $tarball $(du -h "$tarball" | cut -f1)"
+}
+
+report_sizes() {
+    local total models
+    total=$(du -sm "$DIST/$APP" | cut -f1)
+    models=$(du -smc "$DIST/$APP"/_internal/models "$DIST/$APP"/_internal/pocketsphinx/model 2>/dev/null | tail -1 | cut -f1)
+    echo "build: $DIST/$APP unpacked ${total} MB (models ${models} MB, without models $((total - models)) MB)"
+}
+
+ensure_venv
+run_pyinstaller
+strip_libraries
+add_desktop_integration
+report_sizes
+[ "$MAKE_TAR" = 1 ] && make_tarball
+echo "build: done; try $DIST/$APP/$APP self-test"
