@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
 # Builds the one-folder bundle dist/slm-desktop/ and dist/slm-desktop-VERSION-linux-ARCH.tar.gz.
-#   packaging/build.sh [--with-gguf] [--no-tar]
+#   packaging/build.sh [--with-gguf] [--no-tar] [--exclude MODULE[,MODULE]]
 #   VENV=/path/to/venv packaging/build.sh      (default: the project's .venv, created by scripts/setup.sh)
 # --with-gguf also ships the default completion model (98 MB); without it the app finds GGUF models in
 # the user data dir, $SLM_DESKTOP_MODELS, or a models/ folder next to the executable.
+# --exclude ctranslate2 builds a lite bundle without that engine (81 MB less; translation then uses Apertium
+# or the completion model); the self-test lists it as absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 WITH_GGUF=0
 MAKE_TAR=1
-for arg in "$@"; do
-    case "$arg" in
+EXCLUDE=""
+while [ $# -gt 0 ]; do
+    case "$1" in
         --with-gguf) WITH_GGUF=1 ;;
         --no-tar) MAKE_TAR=0 ;;
-        *) echo "build: unknown option $arg (use --with-gguf, --no-tar)" >&2; exit 2 ;;
+        --exclude) EXCLUDE="${2:?--exclude needs a module name}"; shift ;;
+        *) echo "build: unknown option $1 (use --with-gguf, --no-tar, --exclude MODULE)" >&2; exit 2 ;;
     esac
+    shift
 done
 
 VENV=${VENV:-.venv}
@@ -31,7 +36,7 @@ ensure_venv() {
 }
 
 run_pyinstaller() {
-    SLM_BUNDLE_GGUF=$WITH_GGUF "$VENV/bin/python" -m PyInstaller --noconfirm --log-level WARN \
+    SLM_BUNDLE_GGUF=$WITH_GGUF SLM_BUNDLE_EXCLUDE=$EXCLUDE "$VENV/bin/python" -m PyInstaller --noconfirm --log-level WARN \
         --distpath "$DIST" --workpath "$WORK" packaging/slm-desktop.spec
 }
 
@@ -57,7 +62,7 @@ make_tarball() {
     local version arch tarball
     version=$("$VENV/bin/python" -c "import slm_desktop; print(slm_desktop.__version__)")
     arch=$(uname -m)
-    tarball="$DIST/$APP-$version-linux-$arch.tar.gz"
+    tarball="$DIST/$APP-$version-linux-$arch${EXCLUDE:+-lite}.tar.gz"
     tar -C "$DIST" -cf - "$APP" | gzip -6 > "$tarball"
     echo "build: $tarball $(du -h "$tarball" | cut -f1)"
 }
