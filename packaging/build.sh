@@ -54,6 +54,18 @@ strip_libraries() {
     done < <(find "$DIST/$APP" -type f \( -name '*.so' -o -name '*.so.*' \) -not -path '*.libs/*' -print0)
 }
 
+# llama-cpp-python built by scripts/setup.sh uses GGML_NATIVE=ON: fine for this machine, SIGILL on an older
+# CPU. Say so; packaging/llama-cmake-args.sh gives the flags for a distributable wheel.
+warn_if_native_llama() {
+    local features
+    features=$("$VENV/bin/python" -c "import llama_cpp; print(llama_cpp.llama_print_system_info().decode())" 2>/dev/null || true)
+    if echo "$features" | grep -Eq "AVX512 = 1|AVX512_[A-Z0-9]+ = 1|SVE = 1|MATMUL_INT8 = 1"; then
+        echo "build: WARNING: this venv's llama.cpp uses CPU features (AVX-512/SVE/i8mm) that many target CPUs lack;" >&2
+        echo "build:          for a bundle to share, rebuild it: CMAKE_ARGS=\"\$(packaging/llama-cmake-args.sh x86-64-v3)\" \\" >&2
+        echo "build:          $VENV/bin/pip install --force-reinstall --no-deps --no-binary llama-cpp-python -c constraints.txt llama-cpp-python" >&2
+    fi
+}
+
 add_desktop_integration() {
     cp packaging/install-desktop-entry.sh "$DIST/$APP/"
 }
@@ -75,6 +87,7 @@ report_sizes() {
 }
 
 ensure_venv
+warn_if_native_llama
 run_pyinstaller
 strip_libraries
 add_desktop_integration
