@@ -159,3 +159,18 @@ def test_frozen_window_opens_under_xvfb(bundle: Path, frozen_env: dict[str, str]
         app.wait(30)
         server.terminate()
         server.wait(30)
+
+
+def test_desktop_entry_installer_points_the_menu_at_the_bundle(bundle: Path, tmp_path: Path):
+    need_program("desktop-file-validate", "desktop-file-utils")
+    env = dict(os.environ, XDG_DATA_HOME=str(tmp_path / "share"))
+    installer = bundle / "install-desktop-entry.sh"
+    subprocess.run([str(installer)], env=env, check=True, capture_output=True, timeout=60)
+    entry = tmp_path / "share" / "applications" / f"{APP}.desktop"
+    exec_line = next(line for line in entry.read_text().splitlines() if line.startswith("Exec="))
+    assert exec_line == f'Exec="{bundle}/{APP}" %f'
+    subprocess.run(["desktop-file-validate", str(entry)], check=True, capture_output=True)
+    assert (tmp_path / "share" / "icons" / "hicolor" / "48x48" / "apps" / f"{APP}.png").is_file()
+    assert (tmp_path / "share" / "icons" / "hicolor" / "scalable" / "apps" / f"{APP}.svg").is_file()
+    subprocess.run([str(installer), "--remove"], env=env, check=True, capture_output=True, timeout=60)
+    assert not entry.exists()
