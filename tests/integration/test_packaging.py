@@ -88,6 +88,17 @@ def test_frozen_self_test_passes(bundle: Path, frozen_env: dict[str, str]):
     assert checks["intent"]["detail"].startswith("intent-minilm-int8")
 
 
+def test_frozen_app_loads_portaudio_and_lists_audio_devices(bundle: Path, frozen_env: dict[str, str]):
+    """doctor queries PortAudio through sounddevice; an empty device list is fine, a failed query is not."""
+    result = subprocess.run(
+        [str(bundle / APP), "doctor", "--json"], env=frozen_env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["audio"]["error"] in (None, "no microphone (input device) found"), report["audio"]
+    assert all(engine["found"] for engine in report["engines"]), report["engines"]
+
+
 def test_frozen_app_finds_dropped_and_shipped_models(bundle: Path, frozen_env: dict[str, str]):
     result = subprocess.run(
         [str(bundle / APP), "models", "list", "--json"], env=frozen_env, capture_output=True, text=True, timeout=120
