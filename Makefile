@@ -1,5 +1,5 @@
 # Two entry points: `make run` (set up, then open the window) and `make test` (set up, run all tests).
-.PHONY: setup setup-test run test test-slow bench screenshots clean
+.PHONY: setup setup-test run test test-slow bench screenshots bundle clean
 
 setup:
 	./scripts/setup.sh
@@ -21,6 +21,9 @@ bench: setup
 
 screenshots: setup-test
 	.venv/bin/python scripts/screenshots.py docs
+
+bundle: setup
+	./packaging/build.sh
 
 clean:
 	rm -rf .venv build dist .pytest_cache

@@ -54,12 +54,22 @@ def _application(argv: Sequence[str], *, scheme: str = ""):
     return app
 
 
+def _watch_startup(app, window, mode: str):
+    """print: announce the first painted frame on stdout; quit: announce it, then exit (startup timing)."""
+    from slm_desktop.startup_probe import StartupProbe
+
+    return StartupProbe(app, window, quit_after=mode == "quit")
+
+
 def main(argv: Sequence[str] | None = None, *, paths: AppPaths | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     paths = paths or AppPaths.from_environment(dict(os.environ))
+    probe_mode = os.environ.get("SLM_DESKTOP_STARTUP_PROBE", "")  # print | quit; read here only
     app = _application([], scheme=os.environ.get("SLM_DESKTOP_THEME", ""))
-    first_run = not paths.settings_file.exists()
+    first_run = not paths.settings_file.exists() and not probe_mode
     window = create_window(paths)
+    if probe_mode in ("print", "quit"):
+        _watch_startup(app, window, probe_mode)
     window.show()
     window.offer_recovery()
     window.start_background()

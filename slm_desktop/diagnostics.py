@@ -22,6 +22,7 @@ class NotInstalled(Exception):
 # "module:function" so each capability registers its own check without import cycles.
 SELF_TESTS: list[tuple[str, str]] = [
     ("worker", "slm_desktop.diagnostics:check_worker"),
+    ("native-libraries", "slm_desktop.diagnostics:check_native_libraries"),
     ("models", "slm_desktop.store.manager:self_check"),
     ("speech-pocketsphinx", "slm_desktop.speech_checks:check_pocketsphinx"),
     ("speech-vosk", "slm_desktop.speech_checks:check_vosk"),
@@ -99,6 +100,82 @@ def check_completion(paths: AppPaths) -> str:
     if not completion.text.strip():
         raise RuntimeError(f"{model.name} produced no suggestion")
     return f"{model.name}: 'Thank you for your' -> {completion.text!r} ({completion.ms:.0f} ms)"
+
+
+def _native_library_probes() -> dict[str, Callable[[], str]]:
+    """Each probe calls into its shared library, so a bundle that lost one fails here, not mid-use."""
+
+    def llama() -> str:
+        import llama_cpp
+
+        features = llama_cpp.llama_print_system_info().decode(errors="replace")
+        flags = [f.split(" = ")[0].split(": ")[-1] for f in features.split(" | ") if f.strip().endswith("= 1")]
+        return "llama.cpp " + " ".join(flags)
+
+    def ct2() -> str:
+        import ctranslate2
+
+        compute_types = ",".join(sorted(ctranslate2.get_supported_compute_types("cpu")))
+        return f"ctranslate2 {ctranslate2.__version__} ({compute_types})"
+
+    def sentencepiece() -> str:
+        import sentencepiece as spm
+
+        spm.SentencePieceProcessor()
+        return f"sentencepiece {spm.__version__}"
+
+    def onnx() -> str:
+        import onnxruntime
+
+        return f"onnxruntime {onnxruntime.__version__}"
+
+    def tokenizers() -> str:
+        import tokenizers as tok
+
+        tok.Tokenizer(tok.models.WordLevel({"a": 0}, unk_token="a"))
+        return f"tokenizers {tok.__version__}"
+
+    def vosk() -> str:
+        import vosk as vosk_lib
+
+        vosk_lib.SetLogLevel(-1)
+        return "vosk"
+
+    def pocketsphinx() -> str:
+        import pocketsphinx as ps
+
+        ps.LogMath()
+        return "pocketsphinx"
+
+    return {
+        "llama_cpp": llama,
+        "ctranslate2": ct2,
+        "sentencepiece": sentencepiece,
+        "onnxruntime": onnx,
+        "tokenizers": tokenizers,
+        "vosk": vosk,
+        "pocketsphinx": pocketsphinx,
+    }
+
+
+def check_native_libraries(paths: AppPaths) -> str:
+    """Every inference library's native code loads (the frozen bundle's hooks are right). A library left out
+    on purpose (a lite bundle built with `build.sh --exclude ctranslate2`) is listed as absent, not failed."""
+    details, failures = [], []
+    for module, probe in _native_library_probes().items():
+        try:
+            details.append(probe())
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                failures.append(f"{module}: ModuleNotFoundError: {exc}")
+            else:
+                details.append(f"{module} absent")
+        except (ImportError, OSError, AttributeError, RuntimeError) as exc:
+            last_line = (str(exc).strip().splitlines() or [""])[-1]  # numpy's ImportError is a page long
+            failures.append(f"{module}: {exc.__class__.__name__}: {last_line}")
+    if failures:
+        raise RuntimeError("; ".join(failures))
+    return "; ".join(details)
 
 
 def format_table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:

@@ -23,6 +23,16 @@ def resources_dir() -> Path:
     return Path(frozen_dir) / "resources" if frozen_dir else repo_root() / "resources"
 
 
+def shipped_models_dirs() -> list[Path]:
+    """models/ in the checkout or next to the frozen executable (where users may drop models too),
+    then the models a frozen bundle carries inside its contents folder (sys._MEIPASS/models)."""
+    dirs = [repo_root() / "models"]
+    frozen_dir = getattr(sys, "_MEIPASS", None)
+    if frozen_dir and Path(frozen_dir).resolve() != repo_root():
+        dirs.append(Path(frozen_dir).resolve() / "models")
+    return dirs
+
+
 @dataclass(frozen=True)
 class AppPaths:
     config_dir: Path
@@ -61,7 +71,7 @@ class AppPaths:
     def model_search_path(self) -> list[Path]:
         """$SLM_DESKTOP_MODELS, then the user data dir's models/, then the shipped models/."""
         dirs = [self.models_env] if self.models_env else []
-        dirs += [self.user_models_dir, repo_root() / "models"]
+        dirs += [self.user_models_dir, *shipped_models_dirs()]
         return [d for d in dirs if d.is_dir()]
 
     def find_model(self, name: str) -> Path | None:

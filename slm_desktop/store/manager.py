@@ -23,7 +23,7 @@ import tomli_w
 
 from slm_desktop.cancel import CancelToken
 from slm_desktop.errors import ModelError, UserError
-from slm_desktop.paths import AppPaths, repo_root
+from slm_desktop.paths import AppPaths, shipped_models_dirs
 from slm_desktop.store import download as dl
 from slm_desktop.store.catalog import Catalog, CatalogEntry, load_catalog, pin_hash
 from slm_desktop.store.extract import archive_kind, safe_extract
@@ -220,10 +220,10 @@ class ModelManager:
     def list_installed(self) -> list[InstalledModel]:
         """Every recognisable model on the search path; earlier folders hide later same names."""
         found: dict[str, InstalledModel] = {}
-        shipped = (repo_root() / "models").resolve()
+        shipped = {d.resolve() for d in shipped_models_dirs()}
         for folder in self.paths.model_search_path():
             manifest = _read_toml(folder / MANIFEST)
-            removable = folder.resolve() != shipped
+            removable = folder.resolve() not in shipped
             for path in sorted(folder.iterdir()):
                 if path.name.startswith(".") or path.name in found or path.name.endswith(".md"):
                     continue

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Builds the one-folder bundle dist/slm-desktop/ and dist/slm-desktop-VERSION-linux-ARCH.tar.gz.
+#   packaging/build.sh [--with-gguf] [--no-tar] [--exclude MODULE[,MODULE]]
+#   VENV=/path/to/venv packaging/build.sh      (default: the project's .venv, created by scripts/setup.sh)
+# --with-gguf also ships the default completion model (98 MB); without it the app finds GGUF models in
+# the user data dir, $SLM_DESKTOP_MODELS, or a models/ folder next to the executable.
+# --exclude ctranslate2 builds a lite bundle without that engine (81 MB less; translation then uses Apertium
+# or the completion model); the self-test lists it as absent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WITH_GGUF=0
+MAKE_TAR=1
+EXCLUDE=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --with-gguf) WITH_GGUF=1 ;;
+        --no-tar) MAKE_TAR=0 ;;
+        --exclude) EXCLUDE="${2:?--exclude needs a module name}"; shift ;;
+        *) echo "build: unknown option $1 (use --with-gguf, --no-tar, --exclude MODULE)" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+VENV=${VENV:-.venv}
+DIST=${DIST:-dist}
+WORK=${WORK:-build/pyinstaller}
+APP=slm-desktop
+
+ensure_venv() {
+    [ -x "$VENV/bin/python" ] || ./scripts/setup.sh
+    if ! "$VENV/bin/python" -c "import PyInstaller" 2>/dev/null; then
+        echo "build: installing the packaging extra (PyInstaller) into $VENV"
+        "$VENV/bin/pip" install -q -c constraints.txt -e ".[packaging]"
+    fi
+}
+
+run_pyinstaller() {
+    SLM_BUNDLE_GGUF=$WITH_GGUF SLM_BUNDLE_EXCLUDE=$EXCLUDE "$VENV/bin/python" -m PyInstaller --noconfirm --log-level WARN \
+        --distpath "$DIST" --workpath "$WORK" packaging/slm-desktop.spec
+}
+
+# Some wheels ship their shared libraries with symbol tables (ctranslate2's _ext: 65 MB -> 1.3 MB).
+# Strip only those, and never the libraries auditwheel grafted into *.libs/: patchelf rewrote their
+# program headers and strip(1) breaks them ("ELF load command address/offset not page-aligned").
+# The frozen self-test then proves every library still loads.
+strip_libraries() {
+    command -v strip >/dev/null || { echo "build: no strip(1); skipping" >&2; return 0; }
+    local lib
+    while IFS= read -r -d '' lib; do
+        if readelf -S "$lib" 2>/dev/null | grep -q '\.symtab'; then
+            strip --strip-unneeded "$lib"
+        fi
+    done < <(find "$DIST/$APP" -type f \( -name '*.so' -o -name '*.so.*' \) -not -path '*.libs/*' -print0)
+}
+
+# llama-cpp-python built by scripts/setup.sh uses GGML_NATIVE=ON: fine for this machine, SIGILL on an older
+# CPU. Say so; packaging/llama-cmake-args.sh gives the flags for a distributable wheel.
+warn_if_native_llama() {
+    local features
+    features=$("$VENV/bin/python" -c "import llama_cpp; print(llama_cpp.llama_print_system_info().decode())" 2>/dev/null || true)
+    if echo "$features" | grep -Eq "AVX512 = 1|AVX512_[A-Z0-9]+ = 1|SVE = 1|MATMUL_INT8 = 1"; then
+        echo "build: WARNING: this venv's llama.cpp uses CPU features (AVX-512/SVE/i8mm) that many target CPUs lack;" >&2
+        echo "build:          for a bundle to share, rebuild it: CMAKE_ARGS=\"\$(packaging/llama-cmake-args.sh x86-64-v3)\" \\" >&2
+        echo "build:          $VENV/bin/pip install --force-reinstall --no-deps --no-binary llama-cpp-python -c constraints.txt llama-cpp-python" >&2
+    fi
+}
+
+add_desktop_integration() {
+    cp packaging/install-desktop-entry.sh "$DIST/$APP/"
+}
+
+make_tarball() {
+    local version arch tarball
+    version=$("$VENV/bin/python" -c "import slm_desktop; print(slm_desktop.__version__)")
+    arch=$(uname -m)
+    tarball="$DIST/$APP-$version-linux-$arch${EXCLUDE:+-lite}.tar.gz"
+    tar -C "$DIST" -cf - "$APP" | gzip -6 > "$tarball"
+    echo "build: $tarball $(du -h "$tarball" | cut -f1)"
+}
+
+report_sizes() {
+    local total models
+    total=$(du -sm "$DIST/$APP" | cut -f1)
+    models=$(du -smc "$DIST/$APP"/_internal/models "$DIST/$APP"/_internal/pocketsphinx/model 2>/dev/null | tail -1 | cut -f1)
+    echo "build: $DIST/$APP unpacked ${total} MB (models ${models} MB, without models $((total - models)) MB)"
+}
+
+ensure_venv
+warn_if_native_llama
+run_pyinstaller
+strip_libraries
+add_desktop_integration
+report_sizes
+[ "$MAKE_TAR" = 1 ] && make_tarball
+echo "build: done; try $DIST/$APP/$APP self-test"
