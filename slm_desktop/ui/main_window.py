@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +32,8 @@ from slm_desktop.ui.voice import PushToTalkController, PushToTalkKey
 
 log = logging.getLogger(__name__)
 
+BUSY_KINDS = {"push-to-talk", "translate"}  # jobs that pause suggestions in low-power mode
+BUSY_LANES = ("speech", "translation")
 TEXT_FILTER = "Text files (*.txt *.md *.rst *.csv *.log);;All files (*)"
 MIN_FONT, MAX_FONT = 6, 48
 
@@ -98,7 +101,9 @@ class MainWindow(QMainWindow):
         from slm_desktop.completion import engine_factory, engine_key, resolve_model
         from slm_desktop.ui.suggest import SuggestionController
 
-        settings = self.services.settings.completion
+        settings = dataclasses.replace(
+            self.services.settings.completion, threads=self.services.power.completion_threads
+        )
         try:
             model = resolve_model(self.services.paths, settings.model)
         except UserError as exc:
@@ -139,8 +144,8 @@ class MainWindow(QMainWindow):
         from slm_desktop.translation import discover
         from slm_desktop.ui.translate_panel import TranslationPanel
 
-        t = self.services.settings.translation
-        catalog = discover(self.services.paths, threads=t.threads, beam_size=t.beam_size)
+        t, power = self.services.settings.translation, self.services.power
+        catalog = discover(self.services.paths, threads=power.translation_threads, beam_size=power.beam_size)
         engine = t.engine if t.engine in ("ct2", "apertium", "llm") else "auto"
         self.translation_panel = TranslationPanel(
             self.services.worker, catalog, source=t.source, target=t.target, engine=engine, live=t.live
@@ -333,14 +338,27 @@ class MainWindow(QMainWindow):
         worker.failed.connect(self._on_job_failed)
         worker.engineLoaded.connect(self._on_engine_loaded)
         self._loaded: dict[str, str] = {}
+        self._suggestions_paused = False
 
     @Slot(int, str)
     def _on_job_started(self, _job_id: int, kind: str) -> None:
         self.activity_label.setText(f"working: {kind}")
+        if kind in BUSY_KINDS and self.services.power.pause_suggestions_while_busy:
+            self._pause_suggestions(True)
 
     @Slot(str)
-    def _on_lane_idle(self, _lane: str) -> None:
+    def _on_lane_idle(self, lane: str) -> None:
         self.activity_label.setText("idle")
+        if lane in BUSY_LANES and not any(self.services.worker.busy(name) for name in BUSY_LANES):
+            self._pause_suggestions(False)
+
+    def _pause_suggestions(self, paused: bool) -> None:
+        """Low-power mode: no ghost text while speech or translation has the CPU; the setting is untouched."""
+        if self.suggestions is None or paused == self._suggestions_paused:
+            return
+        self._suggestions_paused = paused
+        settings = self.services.settings.completion
+        self.suggestions.set_settings(dataclasses.replace(settings, enabled=settings.enabled and not paused))
 
     @Slot(int, str, str)
     def _on_job_failed(self, _job_id: int, _kind: str, message: str) -> None:
@@ -742,8 +760,10 @@ class MainWindow(QMainWindow):
         """A new or removed model shows up at once: translation pairs are discovered again."""
         from slm_desktop.translation import discover
 
-        t = self.services.settings.translation
-        self.translation_panel.set_catalog(discover(self.services.paths, threads=t.threads, beam_size=t.beam_size))
+        power = self.services.power
+        self.translation_panel.set_catalog(
+            discover(self.services.paths, threads=power.translation_threads, beam_size=power.beam_size)
+        )
 
     # ------------------------------------------------------------------ closing
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from slm_desktop.config import Settings, save_settings
 from slm_desktop.paths import AppPaths
+from slm_desktop.power import PowerProfile
 from slm_desktop.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -17,6 +18,7 @@ class AppServices:
     paths: AppPaths
     settings: Settings
     worker: Worker
+    power: PowerProfile
     startup_messages: list[str] = field(default_factory=list)
 
     def update_settings(self, section: str, key: str, value) -> None:

@@ -6,6 +6,8 @@ import shutil
 import pytest
 from PySide6.QtCore import Qt
 
+from slm_desktop import app as app_module
+
 
 def test_typing_shows_ghost_text_and_tab_accepts(qtbot, window):
     window.editor.setFocus()
@@ -52,3 +54,22 @@ def test_insert_translation_into_editor_is_one_undo_step(qtbot, window):
     assert window.editor.toPlainText() == "Start: Hola"
     window.editor.undo()
     assert window.editor.toPlainText() == "Start: "
+
+
+@pytest.mark.skipif(not shutil.which("apertium"), reason="needs the Debian package apertium-eng-spa")
+def test_low_power_pauses_suggestions_while_translating(qtbot, app_paths):
+    from qt_support import dispose
+
+    app_paths.config_dir.mkdir(parents=True)
+    app_paths.settings_file.write_text('[ui]\nlow_power = "on"\n')
+    win = app_module.create_window(app_paths)
+    try:
+        assert win.services.power.low_power and "on (settings)" in win.services.power.reason
+        paused = []
+        win.services.worker.started.connect(lambda *_: paused.append(win._suggestions_paused))
+        win.translation_panel.translate_text("Hello world, how are you today?", "es")
+        qtbot.waitUntil(lambda: "Hola" in win.translation_panel.translation(), timeout=30_000)
+        qtbot.waitUntil(lambda: not win._suggestions_paused, timeout=10_000)
+        assert win.services.settings.completion.enabled  # the user's setting is untouched
+    finally:
+        dispose(win)
