@@ -50,6 +50,16 @@ def _probe_child(loader: Loader, model: str, conn) -> None:
         conn.close()
 
 
+def _report(receive) -> str | None:
+    """The child's one-line report; None when it died before sending one."""
+    try:
+        return receive.recv() if receive.poll() else None
+    except (EOFError, OSError):
+        return None
+    finally:
+        receive.close()
+
+
 def _signal_name(exitcode: int) -> str:
     try:
         return signal.Signals(-exitcode).name
@@ -114,8 +124,7 @@ def run_probe(loader: Loader, model: Path, *, timeout: float = PROBE_TIMEOUT_S, 
         if child.is_alive():
             child.kill()
             child.join()
-    message = receive.recv() if receive.poll() else None
-    receive.close()
+    message = _report(receive)
     if child.exitcode is not None and child.exitcode < 0:
         raise ModelError(
             f"{model.name} crashed the inference library while loading ({_signal_name(child.exitcode)}); "

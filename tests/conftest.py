@@ -29,3 +29,12 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, s
     env["QT_QPA_PLATFORM"] = "offscreen"
     env.pop("SLM_DESKTOP_MODELS", None)
     return env
+
+
+@pytest.fixture
+def gui_env(isolated_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """Environment for a GUI subprocess (tests/gui_driver.py), with a 1-second autosave."""
+    config = tmp_path / "config"
+    config.mkdir(exist_ok=True)
+    (config / "settings.toml").write_text("[ui]\nautosave_seconds = 1\n", encoding="utf-8")
+    return isolated_env
