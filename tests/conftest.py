@@ -7,6 +7,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from pathlib import Path
 
 import pytest
+from network_guard import NetworkGuard
 
 from slm_desktop.paths import AppPaths, repo_root
 
@@ -38,3 +39,11 @@ def gui_env(isolated_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
     config.mkdir(exist_ok=True)
     (config / "settings.toml").write_text("[ui]\nautosave_seconds = 1\n", encoding="utf-8")
     return isolated_env
+
+
+@pytest.fixture(autouse=True)
+def network_guard(monkeypatch: pytest.MonkeyPatch):
+    """No test may connect anywhere but loopback or a unix socket (see tests/network_guard.py)."""
+    guard = NetworkGuard().install(monkeypatch)
+    yield guard
+    assert not guard.attempts, f"test made a non-loopback connection: {guard.attempts}"

@@ -59,7 +59,12 @@ class Driver(QObject):
         elif self.mode == "restore":
             QTimer.singleShot(50, self.restore)
         elif self.mode == "idle":
-            say(f"{os.getpid()} ready")
+            QTimer.singleShot(0, self.type_word)
+            QTimer.singleShot(1500, self.report_ready)  # after start_background's microphone/engine jobs
+
+    @Slot()
+    def report_ready(self) -> None:
+        say(f"ready {os.getpid()}")
 
     @Slot()
     def type_word(self) -> None:
