@@ -26,6 +26,7 @@ SELF_TESTS: list[tuple[str, str]] = [
     ("speech-pocketsphinx", "slm_desktop.speech_checks:check_pocketsphinx"),
     ("speech-vosk", "slm_desktop.speech_checks:check_vosk"),
     ("intent", "slm_desktop.commands.intents:self_test"),
+    ("reliability", "slm_desktop.isolation:self_check"),
 ]
 
 

@@ -169,3 +169,27 @@ def load_onnx(model: Path):
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3
     return onnxruntime.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+
+
+def _open_nothing(model: Path) -> None:
+    """The self-test's loader: proves a probe process starts and reports back."""
+    if not model.exists():
+        raise FileNotFoundError(model)
+
+
+def self_check(paths) -> str:
+    """Recovery folder writable, free memory known, and a probe process round trip."""
+    from slm_desktop.memory import available_mb
+    from slm_desktop.recovery import RecoveryStore
+
+    store = RecoveryStore(paths.recovery_dir / "selftest")
+    store.write("self-test", None)
+    if store.read() is None or store.read().text != "self-test":
+        raise RuntimeError(f"recovery file in {store.folder} did not read back")
+    store.discard()
+    store.folder.rmdir()
+    started = time.perf_counter()
+    run_probe(_open_nothing, paths.recovery_dir, timeout=60)
+    free = available_mb()
+    memory = f"{free} MB free" if free is not None else "free memory unknown (no /proc/meminfo)"
+    return f"recovery writable; {memory}; probe process {1000 * (time.perf_counter() - started):.0f} ms"

@@ -84,7 +84,7 @@ class SphinxUtterance:
 
     def _words(self):
         self._decoder.get_prob()  # computes lattice posteriors, which seg().prob then reports
-        for seg in self._decoder.seg():
+        for seg in self._decoder.seg() or ():  # None when nothing was decoded (a tap of the key)
             if _FILLERS.match(seg.word):
                 continue
             yield Word(

@@ -13,6 +13,7 @@ SUITES: dict[str, str] = {
     "models": "slm_desktop.bench.models:run",
     "speech": "slm_desktop.bench.speech:run",
     "intent": "slm_desktop.bench.intent:run",
+    "reliability": "slm_desktop.bench.reliability:run",
 }
 
 

@@ -50,8 +50,8 @@ class ReplayingWav:
         return self.source.exhausted
 
     def preroll(self, pressed_at: float | None = None):
-        self.presses += 1
         self.source = WavSource(self.path)
+        self.presses += 1  # after the new source is in place: the test polls both from the GUI thread
         return self.source.preroll(pressed_at)
 
     def read(self, timeout: float = 0.05):
@@ -87,8 +87,9 @@ def _cycle(qtbot, window, n: int) -> None:
     with qtbot.waitSignal(window.speech.recordingStarted, timeout=10000):
         window.speech.press()
     qtbot.waitUntil(lambda: window.mic.exhausted and window.mic.presses == n + 1, timeout=30000)
-    with qtbot.waitSignal(window.speech.dictated, timeout=30000):
+    with qtbot.waitSignal(window.speech.dictated, timeout=30000) as dictated:
         window.speech.release()
+    assert dictated.args[0], "the replayed recording decoded to nothing"
     with qtbot.waitSignal(window.services.worker.finished, timeout=30000, check_params_cb=lambda *a: a[1] == "intent"):
         window.commands.submit(COMMANDS[n % len(COMMANDS)])
     window.autosave_now()

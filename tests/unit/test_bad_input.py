@@ -114,7 +114,7 @@ _ARG_WORDS = st.sampled_from(
 @settings(max_examples=300, deadline=None)
 @given(argv=st.lists(_ARG_WORDS, max_size=6))
 def test_fuzz_cli_arguments_parse_or_exit_2_with_one_line(argv):
-    if not argv or argv[0] not in {"models", "intent", "transcribe", "bench", "doctor", "selftest"}:
+    if not argv or argv[0] not in {"models", "intent", "transcribe", "listen", "bench", "doctor", "self-test"}:
         argv = ["models", *argv]  # never the default command: that opens the window
     stderr = io.StringIO()
     try:
