@@ -13,6 +13,7 @@ by the frequent autosave to the recovery file (see docs/reliability.md).
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import logging
 import multiprocessing
@@ -28,11 +29,32 @@ from slm_desktop.errors import ModelError
 
 log = logging.getLogger(__name__)
 
+CRASH_LOG_NAME = "crash.log"
 PROBE_TIMEOUT_S = 180.0
 PROBE_CACHE_NAME = "probed-models.json"
 POLL_S = 0.05
 
 Loader = Callable[[Path], Any]
+
+
+def enable_crash_log(data_dir: Path):
+    """On SIGSEGV/SIGABRT/SIGBUS/SIGFPE/SIGILL, append every thread's Python stack to <data dir>/crash.log.
+
+    It cannot save the document (nothing in Python runs safely after a native crash; the autosave
+    already did); it tells the user and the developers which engine call died. Returns the open file.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(data_dir / CRASH_LOG_NAME, "a", encoding="utf-8")  # noqa: SIM115 - open for the process's life
+    handle.write(f"--- slm-desktop started {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+    handle.flush()
+    faulthandler.enable(file=handle, all_threads=True)
+    return handle
+
+
+def close_crash_log(handle) -> None:
+    """Stop writing crash traces before the file closes (its descriptor number could be reused)."""
+    faulthandler.disable()
+    handle.close()
 
 
 def _probe_child(loader: Loader, model: str, conn) -> None:

@@ -58,6 +58,8 @@ def test_native_abort_in_a_worker_job_loses_no_autosaved_text(gui_env):
         assert gui.wait() == -signal.SIGABRT
     finally:
         gui.close()
+    crash_log = (Path(gui_env["SLM_DESKTOP_DATA_DIR"]) / "crash.log").read_text()
+    assert "Fatal Python error: Aborted" in crash_log and "abort_job" in crash_log  # which call died
     snapshot = _recovery(gui_env).read()
     assert snapshot is not None
     words = _typed_prefix(snapshot.text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from pathlib import Path
 
@@ -41,14 +42,38 @@ def _listening(pid: int) -> list[str]:
     return found
 
 
-def test_the_running_app_opens_no_listening_socket(gui_env):
+def _proc_ip(hex_address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """/proc/net/tcp* addresses: 32-bit words in host (little-endian) order."""
+    raw = bytes.fromhex(hex_address)
+    return ipaddress.ip_address(b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4)))
+
+
+def _remote_peers(pid: int) -> list[str]:
+    """Connected TCP/UDP peers of this process that are not loopback."""
+    mine = _socket_inodes(pid)
+    found = []
+    for table in ("tcp", "tcp6", "udp", "udp6"):
+        for fields in (line.split() for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]):
+            peer = _proc_ip(fields[2].split(":")[0])
+            if fields[9] in mine and not peer.is_unspecified and not peer.is_loopback:
+                found.append(f"{table} {peer}")
+    return found
+
+
+def test_the_running_app_opens_no_listening_socket_and_connects_nowhere(gui_env):
     gui = GuiProcess("idle", gui_env)
     try:
         pid = int(gui.wait_for(lambda s: s.startswith("ready ")).split()[1])
         assert pid == gui.process.pid
         assert _listening(pid) == []
+        assert _remote_peers(pid) == []
     finally:
         gui.close()
+
+
+def test_proc_addresses_parse():
+    assert str(_proc_ip("0100007F")) == "127.0.0.1"
+    assert str(_proc_ip("00000000000000000000000001000000")) == "::1"
 
 
 def test_the_probe_sees_a_listening_socket_when_there_is_one():
