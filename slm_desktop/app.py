@@ -67,6 +67,7 @@ def main(argv: Sequence[str] | None = None, *, paths: AppPaths | None = None) ->
     argv = list(sys.argv[1:] if argv is None else argv)
     paths = paths or AppPaths.from_environment(dict(os.environ))
     probe_mode = os.environ.get("SLM_DESKTOP_STARTUP_PROBE", "")  # print | quit; read here only
+    crash_log = _crash_log(paths)
     app = _application([], scheme=os.environ.get("SLM_DESKTOP_THEME", ""))
     first_run = not paths.settings_file.exists() and not probe_mode
     window = create_window(paths)
@@ -81,7 +82,22 @@ def main(argv: Sequence[str] | None = None, *, paths: AppPaths | None = None) ->
         window.open_path(Path(argv[0]))
     code = app.exec()
     window.services.worker.shutdown()
+    if crash_log is not None:
+        from slm_desktop.isolation import close_crash_log
+
+        close_crash_log(crash_log)
     return code
+
+
+def _crash_log(paths: AppPaths):
+    """Native crashes leave a stack trace in the data dir (the text itself is in the recovery file)."""
+    from slm_desktop.isolation import enable_crash_log
+
+    try:
+        return enable_crash_log(paths.data_dir)
+    except OSError as exc:
+        log.warning("no crash log: %s", exc.strerror or exc)
+        return None
 
 
 if __name__ == "__main__":

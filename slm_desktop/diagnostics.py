@@ -29,6 +29,7 @@ SELF_TESTS: list[tuple[str, str]] = [
     ("intent", "slm_desktop.commands.intents:self_test"),
     ("completion", "slm_desktop.diagnostics:check_completion"),
     ("translation", "slm_desktop.translation:check_translation"),
+    ("reliability", "slm_desktop.isolation:self_check"),
 ]
 
 

@@ -65,11 +65,37 @@ def _normalise(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+# encoding name -> (byte-order mark written back on save, codec for the body)
+BOM_ENCODINGS = {
+    "utf-8-sig": (codecs.BOM_UTF8, "utf-8"),
+    "utf-16-le": (codecs.BOM_UTF16_LE, "utf-16-le"),
+    "utf-16-be": (codecs.BOM_UTF16_BE, "utf-16-be"),
+}
+
+
+def _decode_with_bom(raw: bytes) -> tuple[str, str] | None:
+    """A byte-order mark names the encoding; a damaged body falls through to the plain checks."""
+    for encoding, (bom, codec) in BOM_ENCODINGS.items():
+        if raw.startswith(bom):
+            try:
+                return raw[len(bom) :].decode(codec), encoding
+            except UnicodeDecodeError:
+                return None
+    return None
+
+
+def _encode(text: str, encoding: str) -> bytes:
+    """The inverse of _decode: the same byte-order mark (and byte order) as the file had."""
+    if encoding in BOM_ENCODINGS:
+        bom, codec = BOM_ENCODINGS[encoding]
+        return bom + text.encode(codec)
+    return text.encode(encoding)
+
+
 def _decode(raw: bytes, fallback: str | None) -> tuple[str, str]:
-    if raw.startswith(codecs.BOM_UTF8):
-        return raw[3:].decode("utf-8"), "utf-8-sig"
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return raw.decode("utf-16"), "utf-16"
+    with_bom = _decode_with_bom(raw)
+    if with_bom is not None:
+        return with_bom
     if b"\x00" in raw[:BINARY_SNIFF_BYTES]:
         raise NotText("this looks like a binary file, not text; it was not opened")
     try:
@@ -133,7 +159,7 @@ def write_document(doc: Document, text: str, path: Path | None = None) -> Docume
         raise UserError("no file name given")
     encoded_text = _normalise(text).replace("\n", doc.newline)
     try:
-        data = encoded_text.encode(doc.encoding)
+        data = _encode(encoded_text, doc.encoding)
     except UnicodeEncodeError as exc:
         bad = exc.object[exc.start : exc.end]
         raise UserError(f"'{bad}' cannot be saved in {doc.encoding}; use Save As with UTF-8") from None

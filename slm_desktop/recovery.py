@@ -30,7 +30,8 @@ class RecoveryStore:
     def write(self, text: str, path: Path | None) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         payload = {"text": text, "path": str(path) if path else None, "saved_at": time.time()}
-        atomic_write_bytes(self.file, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+        # ASCII escapes: a path from a non-UTF-8 file name (lone surrogates) must not stop the autosave
+        atomic_write_bytes(self.file, json.dumps(payload).encode("ascii"))
 
     def read(self) -> Snapshot | None:
         """None when there is nothing to recover or the file is unreadable (it is kept)."""

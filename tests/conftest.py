@@ -7,6 +7,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from pathlib import Path
 
 import pytest
+from network_guard import NetworkGuard
 
 from slm_desktop.paths import AppPaths, repo_root
 
@@ -29,3 +30,20 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, s
     env["QT_QPA_PLATFORM"] = "offscreen"
     env.pop("SLM_DESKTOP_MODELS", None)
     return env
+
+
+@pytest.fixture
+def gui_env(isolated_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """Environment for a GUI subprocess (tests/gui_driver.py), with a 1-second autosave."""
+    config = tmp_path / "config"
+    config.mkdir(exist_ok=True)
+    (config / "settings.toml").write_text("[ui]\nautosave_seconds = 1\n", encoding="utf-8")
+    return isolated_env
+
+
+@pytest.fixture(autouse=True)
+def network_guard(monkeypatch: pytest.MonkeyPatch):
+    """No test may connect anywhere but loopback or a unix socket (see tests/network_guard.py)."""
+    guard = NetworkGuard().install(monkeypatch)
+    yield guard
+    assert not guard.attempts, f"test made a non-loopback connection: {guard.attempts}"

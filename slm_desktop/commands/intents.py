@@ -152,8 +152,11 @@ def self_test(paths: AppPaths) -> str:
 def make_engine(paths: AppPaths, *, threads: int = 2) -> IntentEngine:
     """Build the shipped int8 engine; called inside a worker lane, so the import stays off the GUI thread."""
     from slm_desktop.engines.intent_onnx import OnnxIntentEngine
+    from slm_desktop.memory import ensure_fits
 
-    return OnnxIntentEngine(locate_model(paths), threads=threads)
+    model = locate_model(paths)
+    ensure_fits(model)
+    return OnnxIntentEngine(model, threads=threads)
 
 
 # Short, common ways to say each command: command mode restricts speech recognition to these

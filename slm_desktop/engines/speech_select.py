@@ -12,6 +12,8 @@ from pathlib import Path
 from slm_desktop.config import SpeechSettings
 from slm_desktop.engines.base import SpeechEngine
 from slm_desktop.errors import ModelError, UserError
+from slm_desktop.isolation import PROBE_CACHE_NAME, load_vosk, probe_first_load
+from slm_desktop.memory import ensure_fits
 from slm_desktop.paths import AppPaths
 
 ENGINES = ("vosk", "pocketsphinx")
@@ -22,6 +24,7 @@ VOSK_PATTERN = "vosk-model-*"
 class SpeechChoice:
     engine: str  # vosk | pocketsphinx
     model: Path | None  # None: PocketSphinx's embedded en-us model
+    probe_cache: Path | None = None  # set: a Vosk model's first load is probed in a child process first
 
     @property
     def key(self) -> str:
@@ -29,9 +32,14 @@ class SpeechChoice:
         return f"speech:{self.engine}:{self.model or 'embedded'}"
 
     def create(self) -> SpeechEngine:
+        """Runs inside the worker lane: memory check, first-load probe, then the real load."""
+        if self.model is not None:
+            ensure_fits(self.model)
         if self.engine == "vosk":
             from slm_desktop.engines.vosk_engine import VoskConfig, VoskEngine
 
+            if self.probe_cache is not None:
+                probe_first_load(load_vosk, self.model, cache_file=self.probe_cache)
             return VoskEngine(VoskConfig(model_path=self.model))
         from slm_desktop.engines.sphinx_engine import SphinxConfig, SphinxEngine
 
@@ -64,7 +72,7 @@ def choose_speech_engine(
     if vosk_model is None and model:
         raise ModelError(f"model folder not found: {model}")
     if vosk_model is not None:
-        return SpeechChoice("vosk", vosk_model)
+        return SpeechChoice("vosk", vosk_model, paths.data_dir / PROBE_CACHE_NAME)
     if wanted == "vosk":
         where = paths.install_dir
         raise ModelError(f"no Vosk model for '{settings.language}': put a {VOSK_PATTERN} folder in {where}")

@@ -36,6 +36,7 @@ BUSY_KINDS = {"push-to-talk", "translate"}  # jobs that pause suggestions in low
 BUSY_LANES = ("speech", "translation")
 TEXT_FILTER = "Text files (*.txt *.md *.rst *.csv *.log);;All files (*)"
 MIN_FONT, MAX_FONT = 6, 48
+AUTOSAVE_DEADLINE_FACTOR = 2  # while typing non-stop, autosave at least every 2 x the idle delay
 
 
 class WindowPushToTalkKey(PushToTalkKey):
@@ -555,15 +556,22 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ recovery
 
     def _build_autosave(self) -> None:
+        """Idle autosave (restarted by each keystroke) plus a deadline, so non-stop typing is saved too."""
         self._autosave = QTimer(self)
         self._autosave.setSingleShot(True)
         self._autosave.timeout.connect(self.autosave_now)
+        self._autosave_deadline = QTimer(self)
+        self._autosave_deadline.setSingleShot(True)
+        self._autosave_deadline.timeout.connect(self.autosave_now)
         QApplication.instance().applicationStateChanged.connect(self._on_app_state)
 
     @Slot()
     def _schedule_autosave(self) -> None:
         if self.editor.document().isModified():
-            self._autosave.start(max(1, self.services.settings.ui.autosave_seconds) * 1000)
+            idle_ms = max(1, self.services.settings.ui.autosave_seconds) * 1000
+            self._autosave.start(idle_ms)
+            if not self._autosave_deadline.isActive():
+                self._autosave_deadline.start(AUTOSAVE_DEADLINE_FACTOR * idle_ms)
 
     @Slot(Qt.ApplicationState)
     def _on_app_state(self, state: Qt.ApplicationState) -> None:
@@ -572,6 +580,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def autosave_now(self) -> None:
+        self._autosave.stop()
+        self._autosave_deadline.stop()
         if not self.editor.document().isModified():
             return
         try:

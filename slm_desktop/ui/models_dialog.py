@@ -371,10 +371,13 @@ class ModelsDialog(QDialog):
 
 def _measure_and_recommend(manager: ModelManager, languages: tuple[str, ...]) -> str:
     """Runs on the store lane: a few seconds of generation with the installed completion model."""
+    from slm_desktop.isolation import PROBE_CACHE_NAME, load_gguf, probe_first_load
     from slm_desktop.store import recommend as rec
 
     hw = rec.measure_hardware()
     model = manager.default_path("completion")
+    if model is not None:  # the user's own model may be new: its first load runs in a probe process
+        probe_first_load(load_gguf, model, cache_file=manager.paths.data_dir / PROBE_CACHE_NAME)
     sample = rec.measure_tokens_per_second(model, seconds=2.0) if model is not None else None
     lines = [
         f"This machine: {hw.machine}, {hw.cores} cores, {hw.ram_available_mb} MB RAM free, "

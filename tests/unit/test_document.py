@@ -1,5 +1,6 @@
 """Documents keep their encoding and line endings, refuse binaries, and save atomically."""
 
+import codecs
 import os
 
 import pytest
@@ -21,7 +22,8 @@ from slm_desktop.errors import UserError
         (b"one\ntwo\n", "utf-8", "\n"),
         (b"one\r\ntwo\r\n", "utf-8", "\r\n"),
         (b"\xef\xbb\xbfcaf\xc3\xa9\r\n", "utf-8-sig", "\r\n"),
-        ("h\u00e9llo\n".encode("utf-16"), "utf-16", "\n"),
+        (codecs.BOM_UTF16_LE + "h\u00e9llo\n".encode("utf-16-le"), "utf-16-le", "\n"),
+        (codecs.BOM_UTF16_BE + "h\u00e9llo\r\n".encode("utf-16-be"), "utf-16-be", "\r\n"),
     ],
 )
 def test_round_trip_is_byte_exact(tmp_path, raw, encoding, newline):

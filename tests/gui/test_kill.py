@@ -1,0 +1,96 @@
+"""SIGKILL and a native abort() in a real GUI subprocess: the text survives, saved files are never mixed."""
+
+from __future__ import annotations
+
+import re
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from gui_process import GuiProcess, restore_text
+
+from slm_desktop.recovery import RecoveryStore
+
+WORDS = re.compile(r"^(w(\d+) )*$")
+
+
+def _recovery(env) -> RecoveryStore:
+    return RecoveryStore(Path(env["SLM_DESKTOP_DATA_DIR"]) / "recovery")
+
+
+def _typed_prefix(text: str) -> int:
+    """How many words of the stream "w0 w1 w2 ..." the text holds; fails on anything else."""
+    assert WORDS.match(text), f"recovered text is not a clean prefix of what was typed: {text[-80:]!r}"
+    words = text.split()
+    assert words == [f"w{i}" for i in range(len(words))]
+    return len(words)
+
+
+def _typed(line: str) -> int:
+    return int(line.split()[1]) if line.startswith("typed ") else -1
+
+
+@pytest.mark.parametrize("kill_after_words", [40, 140])
+def test_sigkill_mid_typing_then_restart_restores_the_text(gui_env, kill_after_words):
+    gui = GuiProcess("type", gui_env)
+    recovery = _recovery(gui_env)
+    try:
+        gui.wait_for(lambda s: _typed(s) >= kill_after_words and recovery.file.exists())
+        typed_before_kill = _typed(gui.wait_for(lambda s: s.startswith("typed ")))
+        gui.kill()
+    finally:
+        gui.close()
+    snapshot = recovery.read()
+    assert snapshot is not None, "no recovery file after the kill"
+    saved_words = _typed_prefix(snapshot.text)
+    assert 0 < saved_words <= typed_before_kill + 1
+    restored = restore_text(gui_env)
+    assert restored["text"] == snapshot.text
+    assert restored["modified"] is True  # still unsaved: the user decides where it goes
+    assert recovery.read() is not None, "restoring must not discard the recovery file before a save"
+
+
+def test_native_abort_in_a_worker_job_loses_no_autosaved_text(gui_env):
+    gui = GuiProcess("crash", gui_env)
+    try:
+        gui.wait_for(lambda s: s == "aborting")
+        assert gui.wait() == -signal.SIGABRT
+    finally:
+        gui.close()
+    crash_log = (Path(gui_env["SLM_DESKTOP_DATA_DIR"]) / "crash.log").read_text()
+    assert "Fatal Python error: Aborted" in crash_log and "abort_job" in crash_log  # which call died
+    snapshot = _recovery(gui_env).read()
+    assert snapshot is not None
+    words = _typed_prefix(snapshot.text)
+    assert words > 0
+    assert restore_text(gui_env)["text"] == snapshot.text
+
+
+def _saved_versions(tmp_path: Path) -> tuple[Path, str]:
+    from gui_driver import version_text
+
+    target = tmp_path / "notes.txt"
+    original = version_text(0)
+    target.write_text(original, encoding="utf-8")
+    return target, original
+
+
+@pytest.mark.parametrize(("kill_at_save", "delay_ms"), [(1, 0), (2, 2), (3, 4), (4, 6), (5, 8), (6, 10)])
+def test_sigkill_mid_save_leaves_the_old_or_the_new_file_never_a_mix(gui_env, tmp_path, kill_at_save, delay_ms):
+    """A save of this file takes ~10 ms here; the delays sweep the kill across it."""
+    from gui_driver import version_text
+
+    target, original = _saved_versions(tmp_path)
+    gui = GuiProcess("save", gui_env, str(target))
+    try:
+        gui.wait_for(lambda s: s == f"saving {kill_at_save}")
+        time.sleep(delay_ms / 1000)  # the save starts right after that line
+        gui.kill()
+    finally:
+        gui.close()
+    content = target.read_bytes().decode("utf-8")
+    interrupted = sorted(p.name for p in tmp_path.glob(".notes.txt.*.tmp"))
+    print(f"kill at save {kill_at_save}: interrupted temp files {interrupted}")  # evidence the kill hit a write
+    allowed = {original, version_text(kill_at_save - 1), version_text(kill_at_save)}
+    assert content in allowed, f"saved file is a mix: {len(content)} chars, starts {content[:40]!r}"

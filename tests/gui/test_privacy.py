@@ -1,0 +1,104 @@
+"""Privacy: the running app listens on no socket, and INFO logs never carry the user's text."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from pathlib import Path
+
+from gui_process import GuiProcess
+from PySide6.QtWidgets import QFileDialog
+
+SECRET = "Zebulon-the-confidential-merger-7731"
+LISTENING_UNIX = 0x10000  # __SO_ACCEPTCON in /proc/net/unix's Flags column
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = fd.readlink()
+        except OSError:
+            continue
+        if str(target).startswith("socket:["):
+            inodes.add(str(target)[8:-1])
+    return inodes
+
+
+def _listening(pid: int) -> list[str]:
+    """Sockets of this process that accept connections: TCP LISTEN, any bound UDP, listening unix."""
+    mine = _socket_inodes(pid)
+    found = []
+    for table in ("tcp", "tcp6", "udp", "udp6"):
+        lines = Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]
+        for fields in (line.split() for line in lines):
+            listening = fields[3] == "0A" if table.startswith("tcp") else True
+            if fields[9] in mine and listening:
+                found.append(f"{table} {fields[1]}")
+    for line in Path(f"/proc/{pid}/net/unix").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[6] in mine and int(fields[3], 16) & LISTENING_UNIX:
+            found.append(f"unix {fields[-1] if len(fields) > 7 else '(anonymous)'}")
+    return found
+
+
+def _proc_ip(hex_address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    """/proc/net/tcp* addresses: 32-bit words in host (little-endian) order."""
+    raw = bytes.fromhex(hex_address)
+    return ipaddress.ip_address(b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4)))
+
+
+def _remote_peers(pid: int) -> list[str]:
+    """Connected TCP/UDP peers of this process that are not loopback."""
+    mine = _socket_inodes(pid)
+    found = []
+    for table in ("tcp", "tcp6", "udp", "udp6"):
+        for fields in (line.split() for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]):
+            peer = _proc_ip(fields[2].split(":")[0])
+            if fields[9] in mine and not peer.is_unspecified and not peer.is_loopback:
+                found.append(f"{table} {peer}")
+    return found
+
+
+def test_the_running_app_opens_no_listening_socket_and_connects_nowhere(gui_env):
+    gui = GuiProcess("idle", gui_env)
+    try:
+        pid = int(gui.wait_for(lambda s: s.startswith("ready ")).split()[1])
+        assert pid == gui.process.pid
+        assert _listening(pid) == []
+        assert _remote_peers(pid) == []
+    finally:
+        gui.close()
+
+
+def test_proc_addresses_parse():
+    assert str(_proc_ip("0100007F")) == "127.0.0.1"
+    assert str(_proc_ip("00000000000000000000000001000000")) == "::1"
+
+
+def test_the_probe_sees_a_listening_socket_when_there_is_one():
+    """The check above can fail: this test process listening on TCP is found."""
+    import os
+    import socket
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        assert any(entry.startswith("tcp ") for entry in _listening(os.getpid()))
+
+
+def test_info_logs_never_contain_the_document_text(qtbot, window, caplog, tmp_path, monkeypatch):
+    caplog.set_level(logging.INFO)
+    qtbot.keyClicks(window.editor, f"Dear board, {SECRET} closes Friday.")
+    window.autosave_now()
+    target = tmp_path / "letter.txt"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    assert window.save_document()
+    assert window.open_path(target)
+    window.editor.selectAll()
+    with qtbot.waitSignal(window.services.worker.finished, timeout=20000):
+        window.commands.submit("translate this into spanish")
+    assert SECRET in target.read_text()  # the text really went through save, open and the command
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert caplog.records, "nothing was logged: the check would prove nothing"
+    assert SECRET not in logged

@@ -1,0 +1,128 @@
+"""Test-only driver: runs the real CLI (`slm-desktop gui ...`) in this process and drives it with QTest.
+
+Used by tests/reliability/test_kill.py as a subprocess, so the app can be SIGKILLed or crash for real.
+The mode comes from the SLM_TEST_DRIVE environment variable, which only this script reads:
+  type     type "w0 w1 w2 ..." forever, printing "typed N" after each word
+  crash    type until the recovery file exists, then abort() inside a worker job (a native crash)
+  save     alternate two large versions of the open file, printing "saving K" / "saved K" around each save
+  restore  click Restore in the recovery prompt, print the editor's text as JSON, quit
+  idle     print "pid ready" and wait (for socket inspection)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from PySide6.QtCore import QObject, QTimer, Slot
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from slm_desktop import cli
+
+SAVE_LINES = 16000
+
+
+def version_text(k: int) -> str:
+    """One saved version: every line names the version, so a mix of two is easy to spot."""
+    return "".join(f"version {k:04d} line {i:05d} lorem ipsum dolor sit amet\n" for i in range(SAVE_LINES))
+
+
+def say(line: str) -> None:
+    print(line, flush=True)
+
+
+def abort_job(_ctx) -> None:
+    os.abort()  # what a segfault/assert in a native library does to the process
+
+
+class Driver(QObject):
+    def __init__(self, mode: str):
+        super().__init__()
+        self.mode = mode
+        self.count = 0
+        self.timer = QTimer(self)
+        self.timer.setInterval(15)
+
+    def window(self):
+        from slm_desktop.ui.main_window import MainWindow
+
+        return next((w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)), None)
+
+    @Slot()
+    def start(self) -> None:
+        step = {"type": self.type_word, "crash": self.type_then_crash, "save": self.save_next}.get(self.mode)
+        if step is not None:
+            self.timer.timeout.connect(step)
+            self.timer.start()
+        elif self.mode == "restore":
+            QTimer.singleShot(50, self.restore)
+        elif self.mode == "idle":
+            QTimer.singleShot(0, self.type_word)
+            QTimer.singleShot(1500, self.report_ready)  # after start_background's microphone/engine jobs
+
+    @Slot()
+    def report_ready(self) -> None:
+        say(f"ready {os.getpid()}")
+
+    @Slot()
+    def type_word(self) -> None:
+        window = self.window()
+        if window is None:
+            return
+        QTest.keyClicks(window.editor, f"w{self.count} ")
+        say(f"typed {self.count}")
+        self.count += 1
+
+    @Slot()
+    def type_then_crash(self) -> None:
+        window = self.window()
+        if window is None:
+            return
+        if window.recovery.file.exists():
+            self.timer.stop()
+            say("aborting")
+            window.services.worker.submit("completion", abort_job)
+            return
+        self.type_word()
+
+    @Slot()
+    def save_next(self) -> None:
+        window = self.window()
+        if window is None:
+            return
+        self.count += 1
+        window.editor.setPlainText(version_text(self.count))
+        say(f"saving {self.count}")
+        if not window.save_document():
+            say("save failed")
+        say(f"saved {self.count}")
+
+    @Slot()
+    def restore(self) -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            button = next(b for b in box.buttons() if b.text() == "Restore")
+            button.click()
+            QTimer.singleShot(50, self.restore)
+            return
+        window = self.window()
+        if window is None:
+            QTimer.singleShot(50, self.restore)
+            return
+        say(json.dumps({"text": window.editor.toPlainText(), "modified": window.editor.document().isModified()}))
+        QApplication.exit(0)  # quit() would close the window and ask about unsaved changes
+
+
+def main() -> int:
+    app = QApplication([sys.argv[0]])
+    driver = Driver(os.environ["SLM_TEST_DRIVE"])
+    QTimer.singleShot(0, driver.start)
+    code = cli.main(sys.argv[1:])
+    del app
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
