@@ -42,12 +42,24 @@ def engine_key(model: Path) -> str:
     return f"completion:{model}"
 
 
-def engine_factory(model: Path, settings: CompletionSettings) -> Callable[[], CompletionEngine]:
-    """A zero-argument builder for JobContext.engine(); it runs in the worker lane."""
+def engine_factory(
+    model: Path, settings: CompletionSettings, *, probe_cache: Path | None = None, ram_mb: int = 0
+) -> Callable[[], CompletionEngine]:
+    """A zero-argument builder for JobContext.engine(); it runs in the worker lane.
+
+    Before llama.cpp touches the file in this process: refuse it if it cannot fit in free memory,
+    and (with probe_cache) load it once in a throwaway process, so a file that crashes llama.cpp
+    costs a message instead of the user's session."""
 
     def build() -> CompletionEngine:
         from slm_desktop.engines.llama import LlamaCompletionEngine, LlamaConfig
+        from slm_desktop.memory import ensure_fits
 
+        ensure_fits(model, ram_mb=ram_mb)
+        if probe_cache is not None:
+            from slm_desktop.isolation import load_gguf, probe_first_load
+
+            probe_first_load(load_gguf, model, cache_file=probe_cache)
         config = LlamaConfig(model, n_threads=settings.threads, n_ctx=settings.context_tokens)
         return LlamaCompletionEngine(config)
 

@@ -116,12 +116,22 @@ class MainWindow(QMainWindow):
             self.chips,
             self.services.worker,
             settings,
-            engine_factory(model, settings),
+            engine_factory(model, settings, probe_cache=self._probe_cache(), ram_mb=self._catalog_ram(model)),
             engine_key=engine_key(model),
             parent=self,
         )
         self.suggestions.statusChanged.connect(self._on_suggestion_status)
         self.suggestions.errorOccurred.connect(self.show_message)
+
+    def _probe_cache(self) -> Path:
+        from slm_desktop.isolation import PROBE_CACHE_NAME
+
+        return self.services.paths.data_dir / PROBE_CACHE_NAME
+
+    def _catalog_ram(self, model: Path) -> int:
+        from slm_desktop.memory import catalog_ram_mb
+
+        return catalog_ram_mb(self.services.paths, model.name)
 
     @Slot(str)
     def _on_suggestion_status(self, text: str) -> None:
