@@ -79,7 +79,7 @@ class SphinxUtterance:
     def finish(self) -> Transcript:
         start = time.perf_counter()
         self._decoder.end_utt()
-        if len(self._audio) < REDECODE_MAX_BYTES:
+        if 0 < len(self._audio) < REDECODE_MAX_BYTES:  # a tap of the key gives no audio at all
             self._redecode_whole()
         self._engine.open_utterance = None
         words = tuple(self._words())
