@@ -349,6 +349,7 @@ class MainWindow(QMainWindow):
         worker.failed.connect(self._on_job_failed)
         worker.engineLoaded.connect(self._on_engine_loaded)
         self._loaded: dict[str, str] = {}
+        self._engine_keys: set[str] = set()
         self._suggestions_paused = False
 
     @Slot(int, str)
@@ -377,6 +378,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str, str)
     def _on_engine_loaded(self, lane: str, key: str) -> None:
+        self._engine_keys.add(key)
         self._loaded[lane] = Path(key).name or key
         self.models_label.setText("models: " + ", ".join(f"{k}: {v}" for k, v in sorted(self._loaded.items())))
 
@@ -759,7 +761,9 @@ class MainWindow(QMainWindow):
         from slm_desktop.store.manager import ModelManager
         from slm_desktop.ui.models_dialog import ModelsDialog
 
-        dialog = ModelsDialog(ModelManager(self.services.paths), self.services.worker, parent=self)
+        dialog = ModelsDialog(
+            ModelManager(self.services.paths), self.services.worker, loaded=self.loaded_model_paths, parent=self
+        )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.modelsChanged.connect(self._on_models_changed)
         return dialog
@@ -767,6 +771,11 @@ class MainWindow(QMainWindow):
     @Slot()
     def open_models(self) -> None:
         self._models_dialog().exec()
+
+    def loaded_model_paths(self) -> set[Path]:
+        """Model files and folders some lane has loaded: the Models dialog will not remove or replace them."""
+        parts = {part for key in self._engine_keys for part in key.split(":")}
+        return {Path(part) for part in parts if part.startswith("/") and Path(part).exists()}
 
     def first_run(self) -> None:
         """First start: measure this machine for a few seconds and recommend models; nothing is downloaded."""

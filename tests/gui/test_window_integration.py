@@ -73,3 +73,10 @@ def test_low_power_pauses_suggestions_while_translating(qtbot, app_paths):
         assert win.services.settings.completion.enabled  # the user's setting is untouched
     finally:
         dispose(win)
+
+
+def test_loaded_model_is_protected_in_the_models_dialog(qtbot, window):
+    window.editor.setFocus()
+    qtbot.keyClicks(window.editor, "Thank you for the")
+    qtbot.waitUntil(lambda: bool(window.loaded_model_paths()), timeout=30_000)
+    assert any(p.suffix == ".gguf" for p in window.loaded_model_paths())
