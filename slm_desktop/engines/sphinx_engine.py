@@ -28,6 +28,9 @@ _ALT_PRONUNCIATION = re.compile(r"\(\d+\)$")
 class SphinxConfig:
     model_dir: Path | None = None  # a folder with en-us/, en-us.lm.bin, cmudict-en-us.dict; None: the wheel's
     sample_rate: int = 16000
+    # utterances up to this long are decoded again in one batch at finish() (better first-utterance
+    # accuracy, costs ~0.1-0.2 x the audio); live translation sets 0: its stream is warm and it needs speed
+    redecode_max_seconds: float = 15.0
 
 
 def _model_files(model_dir: Path) -> dict[str, str]:
@@ -40,9 +43,6 @@ def _model_files(model_dir: Path) -> dict[str, str]:
     if missing:
         raise ModelError(f"PocketSphinx model folder {model_dir} lacks {', '.join(missing)}")
     return {key: str(path) for key, path in files.items()}
-
-
-REDECODE_MAX_BYTES = 16000 * 2 * 15  # utterances up to 15 s are decoded again in one batch at the end
 
 
 def jsgf_for(phrases: Sequence[str]) -> str:
@@ -63,6 +63,7 @@ class SphinxUtterance:
         self._samples = 0
         self._decode_seconds = 0.0
         self._audio = bytearray()
+        self._redecode_max = int(engine.redecode_max_seconds * engine.sample_rate * 2)
         self._decoder.start_utt()
         engine.open_utterance = self
 
@@ -70,7 +71,7 @@ class SphinxUtterance:
         start = time.perf_counter()
         self._decoder.process_raw(pcm, False, False)
         self._samples += len(pcm) // 2
-        if len(self._audio) < REDECODE_MAX_BYTES:
+        if len(self._audio) < self._redecode_max:
             self._audio += pcm
         hyp = self._decoder.hyp()
         self._decode_seconds += time.perf_counter() - start
@@ -79,7 +80,7 @@ class SphinxUtterance:
     def finish(self) -> Transcript:
         start = time.perf_counter()
         self._decoder.end_utt()
-        if len(self._audio) < REDECODE_MAX_BYTES:
+        if 0 < len(self._audio) < self._redecode_max:
             self._redecode_whole()
         self._engine.open_utterance = None
         words = tuple(self._words())
@@ -126,6 +127,7 @@ class SphinxEngine:
         model_dir = config.model_dir or Path(get_model_path()) / "en-us"
         files = _model_files(model_dir)
         self.sample_rate = config.sample_rate
+        self.redecode_max_seconds = config.redecode_max_seconds
         self.model = f"pocketsphinx/{model_dir.name}"
         try:
             self.decoder = Decoder(**files, samprate=float(config.sample_rate), loglevel="FATAL")
