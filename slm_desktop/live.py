@@ -56,7 +56,7 @@ class PhraseTranslator:
 
     def __call__(self, text: str, cancel: CancelToken) -> str:
         done = translate_text(text, route=self.route, engine_for=self._engine_for, cache=self._cache, cancel=cancel)
-        return done.text.strip()
+        return " ".join(done.text.split())  # one line; Apertium leaves doubled spaces where it drops words
 
 
 class OwnedEngines:
@@ -114,8 +114,8 @@ class LivePipeline:
     def feed(self, pcm: bytes) -> None:
         self.cancel.raise_if_cancelled()
         self._audio += pcm
-        for event in self._vad.accept(pcm):
-            self._begin(event.sample) if event.kind == START else self._end(event.sample)
+        for event in self._vad.accept(pcm):  # the utterance hears up to the decision, whatever the chunking
+            self._begin(event.sample) if event.kind == START else self._end(event.sample, event.at)
         if self._utterance is not None:
             self._hand_over(self._audio_start + len(self._audio) // 2)
         else:
@@ -124,7 +124,7 @@ class LivePipeline:
     def cut(self) -> None:
         """End the phrase being heard now: push-to-talk release, end of a file, stop."""
         for event in self._vad.flush():
-            self._end(event.sample)
+            self._end(event.sample, event.at)
 
     def run(self, source: AudioSource, *, until: Callable[[], bool] = lambda: False, on_level=None) -> int:
         """Read the source until ``until()`` or its end (a file), cutting the last phrase; returns phrases."""
@@ -165,11 +165,11 @@ class LivePipeline:
             self._partial = partial_text
             self._on_event(LiveEvent(PARTIAL, self.phrases, partial_text, start_s=self._phrase_start / self._rate))
 
-    def _end(self, sample: int) -> None:
+    def _end(self, sample: int, decided: int) -> None:
         if self._utterance is None:
             return
         cut_at = time.perf_counter()
-        self._hand_over(sample)
+        self._hand_over(decided)
         text = self._utterance.finish().text.strip()
         self._utterance = None
         span = {"start_s": self._phrase_start / self._rate, "end_s": sample / self._rate, "cut_at": cut_at}

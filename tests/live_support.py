@@ -21,9 +21,12 @@ class Joined:
     references: list[str]
 
 
-def join_clips(count: int = 3, *, pause_s: float = 1.5, noise: float = 30.0, seed: int = 0) -> Joined:
-    """``count`` librivox clips, each after a pause of low room noise (std ``noise`` in int16 units)."""
-    refs = sorted(librivox_references().items())[:count]
+def join_clips(
+    count: int = 3, *, pause_s: float = 1.5, noise: float = 30.0, seed: int = 0, pick: tuple[int, ...] = ()
+) -> Joined:
+    """``count`` librivox clips (or those at ``pick``), each after a pause of low room noise (std ``noise``)."""
+    refs = sorted(librivox_references().items())
+    refs = [refs[i] for i in pick] if pick else refs[:count]
     rng = np.random.default_rng(seed)
     parts, spans, position = [], [], 0
 

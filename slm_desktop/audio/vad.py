@@ -10,7 +10,7 @@ of voiced frames (a click is not a phrase) and an end needs ``min_silence_ms`` o
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -33,7 +33,8 @@ class VadConfig:
 @dataclass(frozen=True)
 class VadEvent:
     kind: str  # START or END
-    sample: int  # position in the stream (samples since the detector was created)
+    sample: int  # where the utterance starts/ends in the stream (samples since the detector was created)
+    at: int = 0  # where the stream was when the detector decided (sample + the min speech/silence wait)
 
 
 def frame_db(frame: np.ndarray) -> float:
@@ -81,7 +82,7 @@ class EnergyVad:
             event = self._step(frame_db(samples[offset : offset + self._frame]))
             self._position += self._frame
             if event is not None:
-                events.append(event)
+                events.append(replace(event, at=self._position))
         return events
 
     def flush(self) -> list[VadEvent]:
@@ -89,7 +90,7 @@ class EnergyVad:
         if not self.in_speech:
             return []
         self._enter_silence()
-        return [VadEvent(END, self._position)]
+        return [VadEvent(END, self._position, self._position)]
 
     def _step(self, db: float) -> VadEvent | None:
         self._track_floor(db)
