@@ -189,13 +189,20 @@ def _ms_since(start: float) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def live_speech_engine(choice) -> SpeechEngine:
-    """The chosen engine tuned for a warm, continuous stream: PocketSphinx skips its batch re-decode
-    at each cut (it roughly doubles end-of-phrase latency and only helps a cold first utterance)."""
-    if choice.engine == "pocketsphinx":
-        from slm_desktop.engines.sphinx_engine import SphinxConfig, SphinxEngine
+def live_sphinx_config(model_dir=None):
+    from slm_desktop.engines.sphinx_engine import SphinxConfig
 
-        return SphinxEngine(SphinxConfig(model_dir=choice.model, redecode_max_seconds=0))
+    return SphinxConfig(model_dir=model_dir, redecode_max_seconds=0, second_pass=False)
+
+
+def live_speech_engine(choice) -> SpeechEngine:
+    """The chosen engine tuned for a warm, continuous stream beside a GUI: PocketSphinx skips its batch
+    re-decode (it roughly doubles end-of-phrase latency and only helps a cold first utterance) and its
+    second search pass (whose end_utt() holds the GIL ~0.2 s per phrase, a visible GUI stall)."""
+    if choice.engine == "pocketsphinx":
+        from slm_desktop.engines.sphinx_engine import SphinxEngine
+
+        return SphinxEngine(live_sphinx_config(choice.model))
     return choice.create()
 
 

@@ -6,12 +6,9 @@ import wave
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from speech_support import librivox_references
 
-from slm_desktop.audio.wav import read_pcm16k
-
-RATE = 16000
+from slm_desktop.bench.live import RATE, join_recordings
 
 
 @dataclass(frozen=True)
@@ -27,20 +24,8 @@ def join_clips(
     """``count`` librivox clips (or those at ``pick``), each after a pause of low room noise (std ``noise``)."""
     refs = sorted(librivox_references().items())
     refs = [refs[i] for i in pick] if pick else refs[:count]
-    rng = np.random.default_rng(seed)
-    parts, spans, position = [], [], 0
-
-    def pause() -> np.ndarray:
-        return rng.normal(0, noise, int(pause_s * RATE)).astype("<i2")
-
-    for path, _ in refs:
-        clip = np.frombuffer(read_pcm16k(path), dtype="<i2")
-        parts += [pause(), clip]
-        start = position + int(pause_s * RATE)
-        spans.append((start / RATE, (start + len(clip)) / RATE))
-        position = start + len(clip)
-    parts.append(pause())
-    return Joined(np.concatenate(parts).tobytes(), spans, [r for _, r in refs])
+    pcm, spans = join_recordings([path for path, _ in refs], pause_s=pause_s, noise=noise, seed=seed)
+    return Joined(pcm, spans, [r for _, r in refs])
 
 
 def write_wav(pcm: bytes, path: Path) -> Path:

@@ -31,6 +31,9 @@ class SphinxConfig:
     # utterances up to this long are decoded again in one batch at finish() (better first-utterance
     # accuracy, costs ~0.1-0.2 x the audio); live translation sets 0: its stream is warm and it needs speed
     redecode_max_seconds: float = 15.0
+    # the flat-lexicon and lattice passes at the end of each utterance: a little more accurate, but
+    # end_utt() then holds the GIL for ~0.2 s per phrase (a GUI stall); live translation turns them off
+    second_pass: bool = True
 
 
 def _model_files(model_dir: Path) -> dict[str, str]:
@@ -130,7 +133,8 @@ class SphinxEngine:
         self.redecode_max_seconds = config.redecode_max_seconds
         self.model = f"pocketsphinx/{model_dir.name}"
         try:
-            self.decoder = Decoder(**files, samprate=float(config.sample_rate), loglevel="FATAL")
+            passes = {} if config.second_pass else {"fwdflat": False, "bestpath": False}
+            self.decoder = Decoder(**files, samprate=float(config.sample_rate), loglevel="FATAL", **passes)
         except (RuntimeError, ValueError) as exc:
             raise ModelError(f"PocketSphinx could not load {model_dir}: {exc}") from exc
         self._default_search = self.decoder.current_search()

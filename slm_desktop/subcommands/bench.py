@@ -15,6 +15,7 @@ SUITES: dict[str, str] = {
     "intent": "slm_desktop.bench.intent:run",
     "complete": "slm_desktop.bench.complete:run",
     "translate": "slm_desktop.bench.translate:run",
+    "live": "slm_desktop.bench.live:run",
 }
 
 

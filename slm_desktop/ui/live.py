@@ -1,14 +1,17 @@
 """Live translate (Qt side): the controller that runs the live pipeline as one job on a worker lane,
 the view that writes it into the translation panel, the subtitle window and the live bar.
 
-The job runs on the "speech" lane on purpose: that lane already holds the open microphone (one
-consumer per stream) and push-to-talk and live translation must never listen at the same time.
+The job runs on its own "live" lane, whose thread runs at a lower CPU priority (nice 10, inherited
+by the Apertium processes it starts): on 2 cores the GUI thread must win, or each phrase's decode
+and translation stalls the window. The lane opens its own input stream (PulseAudio/PipeWire mix
+two streams of one device; a raw ALSA device that cannot is reported as a one-line AudioError).
 No inference library is imported here; engines come through slm_desktop.live and factories.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -28,7 +31,8 @@ from slm_desktop.worker import JobContext, Worker
 
 log = logging.getLogger(__name__)
 
-LANE = "speech"
+LANE = "live"
+NICE = 10
 JOB_KIND = "live-translate"
 CONTINUOUS, HOLD = "continuous", "hold"
 
@@ -61,7 +65,8 @@ class LiveTranslateController(QObject):
         self._capture = capture or CaptureConfig()
         self._engine_key = engine_key
         self.source_factory = source_factory  # tests and the bench put a WavSource here
-        self.source_key = f"microphone:{self._capture.device}"  # push-to-talk's key: one open stream, shared
+        self.source_key = f"microphone:{self._capture.device}"
+        self._held = False
         self._job_id = 0
         self._stop: threading.Event | None = None
         self.languages = ("en", "es")
@@ -98,11 +103,34 @@ class LiveTranslateController(QObject):
         if self._stop is not None:
             self._stop.set()
 
-    press, release = start, stop  # push-to-talk in live mode
+    @Slot()
+    def press(self) -> None:
+        """Push-to-talk in live mode; a press while the toggle already listens changes nothing."""
+        if self._stop is None:
+            self._held = True
+            self.start()
+
+    @Slot()
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self.stop()
+
+    @Slot()
+    def prepare(self) -> None:
+        """Load the speech and translation engines ahead of the first phrase (a one-off GIL-bound load)."""
+        self._worker.submit("live-prepare", partial(self._prepare_job, languages=self.languages), lane=LANE)
+
+    def _prepare_job(self, ctx: JobContext, *, languages: tuple[str, str]) -> None:
+        _lower_priority()
+        ctx.engine(self._engine_key, self._speech_factory)
+        for pair in plan_translator(self.catalog, *languages, engine_for=lambda pair: None).route.steps:
+            ctx.engine(self.catalog.engine_key(pair), partial(self.catalog.open, pair))
 
     # ------------------------------------------------------------ in the lane
 
     def _run(self, ctx: JobContext, *, stop: threading.Event, languages: tuple[str, str]) -> int:
+        _lower_priority()
         audio = ctx.engine(self.source_key, partial(self.source_factory, self._capture))
         speech = ctx.engine(self._engine_key, self._speech_factory)
 
@@ -151,8 +179,17 @@ class LiveTranslateController(QObject):
 
     def _ended(self) -> None:
         self._job_id = 0
+        self._held = False
         self._stop = None
         self.runningChanged.emit(False)
+
+
+def _lower_priority() -> None:
+    """Nice the calling thread (Linux: per thread, inherited by the processes it starts)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICE)
+    except (AttributeError, OSError):  # not Linux, or not permitted: run at normal priority
+        log.debug("could not lower the live lane's priority", exc_info=True)
 
 
 class PanelWriter(QObject):

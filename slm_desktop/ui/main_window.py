@@ -776,6 +776,8 @@ class MainWindow(QMainWindow):
                 self.suggestions.set_settings(replace(self.services.settings.completion, enabled=False))
             if self.live_bar.mode == CONTINUOUS:
                 self.live.start()
+            else:
+                self.live.prepare()
         else:
             self.live.stop()
             if self.suggestions is not None:

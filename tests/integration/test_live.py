@@ -14,8 +14,8 @@ import pytest
 import test_virtual_mic
 from live_support import join_clips, write_wav
 
-from slm_desktop.engines.sphinx_engine import SphinxConfig, SphinxEngine
-from slm_desktop.live import FINAL, PARTIAL, TRANSLATED, LivePipeline, OwnedEngines, plan_translator
+from slm_desktop.engines.sphinx_engine import SphinxEngine
+from slm_desktop.live import FINAL, PARTIAL, TRANSLATED, LivePipeline, OwnedEngines, live_sphinx_config, plan_translator
 from slm_desktop.translation import discover
 
 pytestmark = pytest.mark.skipif(shutil.which("apertium") is None, reason="needs apertium-eng-spa (setup.sh --test)")
@@ -56,7 +56,7 @@ def test_pocketsphinx_and_apertium_translate_each_phrase_once_in_order(app_paths
     engines = CountingEngines(catalog)
     translator = plan_translator(catalog, "en", "es", engine_for=engines)
     events = []
-    pipeline = LivePipeline(SphinxEngine(SphinxConfig(redecode_max_seconds=0)), translator, on_event=events.append)
+    pipeline = LivePipeline(SphinxEngine(live_sphinx_config()), translator, on_event=events.append)
     try:
         for offset in range(0, len(joined.pcm), 640):  # 20 ms blocks, as the microphone delivers them
             pipeline.feed(joined.pcm[offset : offset + 640])
@@ -132,7 +132,7 @@ def test_virtual_microphone_to_translated_phrases(virtual_mic, tmp_path, app_pat
     engines = OwnedEngines(catalog)
     events = []
     pipeline = LivePipeline(
-        SphinxEngine(SphinxConfig(redecode_max_seconds=0)),
+        SphinxEngine(live_sphinx_config()),
         plan_translator(catalog, "en", "es", engine_for=engines),
         on_event=events.append,
     )
