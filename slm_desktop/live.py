@@ -112,6 +112,13 @@ class LivePipeline:
         self.phrases = 0
 
     def feed(self, pcm: bytes) -> None:
+        """Any amount of audio; it is decoded in 20 ms pieces because native decoders (PocketSphinx)
+        hold the GIL for a whole call: a backlog decoded in one call would freeze the GUI thread."""
+        piece = self._rate * 2 // 50
+        for offset in range(0, len(pcm), piece):
+            self._feed_piece(pcm[offset : offset + piece])
+
+    def _feed_piece(self, pcm: bytes) -> None:
         self.cancel.raise_if_cancelled()
         self._audio += pcm
         for event in self._vad.accept(pcm):  # the utterance hears up to the decision, whatever the chunking
@@ -158,7 +165,9 @@ class LivePipeline:
         size = (upto - self._audio_start) * 2
         if size <= 0 or self._utterance is None:
             return
-        partial_text = self._utterance.accept(bytes(self._audio[:size]))
+        piece, partial_text = self._rate * 2 // 50, ""
+        for offset in range(0, size, piece):  # the pre-roll too goes in 20 ms calls (see feed)
+            partial_text = self._utterance.accept(bytes(self._audio[offset : min(size, offset + piece)]))
         del self._audio[:size]
         self._audio_start = upto
         if partial_text and partial_text != self._partial:
