@@ -23,8 +23,42 @@ pytestmark = pytest.mark.skipif(shutil.which("apertium") is None, reason="needs 
 virtual_mic = test_virtual_mic.virtual_mic  # the PulseAudio virtual-microphone fixture, shared
 
 SPANISH = set(  # common Spanish function words and auxiliaries; none is an English word
-    "el la los las de que y es en un una por con para no se su al del lo le él fue ser sido haber hasta más "
-    "como muy pero podría hacer estos aquellos".split()
+    [
+        "el",
+        "la",
+        "los",
+        "las",
+        "de",
+        "que",
+        "y",
+        "es",
+        "en",
+        "un",
+        "una",
+        "por",
+        "con",
+        "para",
+        "se",
+        "su",
+        "al",
+        "del",
+        "lo",
+        "le",
+        "él",
+        "fue",
+        "ser",
+        "sido",
+        "haber",
+        "hasta",
+        "más",
+        "como",
+        "muy",
+        "pero",
+        "podría",
+        "hacer",
+        "estos",
+        "aquellos",
+    ]
 )
 
 
