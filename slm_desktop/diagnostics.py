@@ -28,6 +28,7 @@ SELF_TESTS: list[tuple[str, str]] = [
     ("intent", "slm_desktop.commands.intents:self_test"),
     ("completion", "slm_desktop.diagnostics:check_completion"),
     ("translation", "slm_desktop.translation:check_translation"),
+    ("live-translate", "slm_desktop.live:check_live"),
 ]
 
 
