@@ -96,16 +96,24 @@ class _Typist:
         self.words += 1
 
 
-def _wait_prepared(window) -> None:
+def _wait_for_job(window, kind: str, start) -> None:
     from PySide6.QtCore import QEventLoop, QTimer
 
     loop = QEventLoop()
-    window.services.worker.finished.connect(lambda _id, kind, _r: loop.quit() if kind == "live-prepare" else None)
-    window.services.worker.failed.connect(lambda _id, kind, _m: loop.quit() if kind == "live-prepare" else None)
+    worker = window.services.worker
+    worker.finished.connect(lambda _id, done, _r: loop.quit() if done == kind else None)
+    worker.failed.connect(lambda _id, done, _m: loop.quit() if done == kind else None)
     QTimer.singleShot(60_000, loop.quit)
-    window.live.set_languages("en", "es")
-    window.live.prepare()
+    start()
     loop.exec()
+
+
+def _warm_up(window, typist) -> None:
+    """Engine loads hold the GIL once (~0.25 s each); the figures are the steady state after them."""
+    window.live.set_languages("en", "es")
+    _wait_for_job(window, "live-prepare", window.live.prepare)
+    if window.suggestions is not None and window.services.settings.ui.low_power == "off":
+        _wait_for_job(window, "suggest", typist.type_word)
 
 
 def _app_figures(wav: Path, paths, audio_seconds: float, *, low_power: str) -> dict:
@@ -126,7 +134,7 @@ def _app_figures(wav: Path, paths, audio_seconds: float, *, low_power: str) -> d
     window.services.worker.started.connect(lambda _id, kind: kinds.__setitem__(kind, kinds.get(kind, 0) + 1))
     typist = _Typist(window)
     probe = StallProbe()
-    _wait_prepared(window)  # engine loads hold the GIL once (~0.25 s); the figures are the steady state
+    _warm_up(window, typist)
     loop = QEventLoop()
     window.live.runningChanged.connect(lambda running: None if running else loop.quit())
     QTimer.singleShot(int((audio_seconds + 120) * 1000), loop.quit)
