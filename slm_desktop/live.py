@@ -127,7 +127,10 @@ class LivePipeline:
         self.cancel.raise_if_cancelled()
         self._audio += pcm
         for event in self._vad.accept(pcm):  # the utterance hears up to the decision, whatever the chunking
-            self._begin(event.sample) if event.kind == START else self._end(event.sample, event.at)
+            if event.kind == START:
+                self._begin(event.sample)
+            else:
+                self._end(event.sample, event.at)
         if self._utterance is not None:
             self._hand_over(self._audio_start + len(self._audio) // 2)
         else:

@@ -153,8 +153,10 @@ class LiveTranslateController(QObject):
             return
         if value.kind == PARTIAL:
             self.partial.emit(value.text)
+        elif value.kind == FINAL and not value.text:
+            self.partial.emit("")  # nothing recognised after all: withdraw the partial
         elif value.kind == FINAL:
-            self.partial.emit("") if not value.text else self.phrase.emit(value.phrase, value.text)
+            self.phrase.emit(value.phrase, value.text)
         elif value.kind == TRANSLATED:
             self.translated.emit(value.phrase, value.text)  # direct connections: on screen when emit returns
             shown = (time.perf_counter() - value.cut_at) * 1000
