@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 
+import live_support
 import pytest
 from live_support import join_clips, write_wav
 from PySide6.QtCore import Qt
@@ -14,6 +15,7 @@ from slm_desktop import app as app_module
 from slm_desktop.audio.ptt import WavSource
 from slm_desktop.ui.live import HOLD, SubtitleWindow
 
+virtual_mic = live_support.virtual_mic  # the PulseAudio virtual-microphone fixture
 needs_apertium = pytest.mark.skipif(not shutil.which("apertium"), reason="needs the Debian package apertium-eng-spa")
 
 
@@ -113,3 +115,22 @@ def test_subtitle_window_shows_the_last_two_lines_large_and_on_top(qtbot):
     assert min(label.font().pointSize() for label in subtitles._labels) >= 24
     subtitles.resize(1200, 300)
     assert subtitles.width() == 1200
+
+
+@needs_apertium
+def test_live_mode_through_the_virtual_microphone(qtbot, window, tmp_path, virtual_mic):
+    from slm_desktop.audio.capture import CaptureConfig, Microphone
+
+    wav = write_wav(join_clips(pick=(1, 4), pause_s=1.0).pcm, tmp_path / "two.wav")
+    window.live.source_factory = lambda capture: Microphone(CaptureConfig(device="pulse"))
+    window.live.source_key = "microphone:pulse"
+    window.translation_panel.set_target("es")
+    with qtbot.waitSignal(window.live.runningChanged, timeout=10_000):
+        window.action("live_translate").trigger()
+    player = virtual_mic.play(wav)
+    qtbot.waitUntil(lambda: len(window.translation_panel.translation().splitlines()) >= 2, timeout=60_000)
+    assert player.wait(30) == 0
+    with qtbot.waitSignal(window.live.runningChanged, timeout=10_000):
+        window.action("live_translate").trigger()  # off: the lane stops listening
+    assert len(window.translation_panel.translation().splitlines()) == 2
+    assert window.subtitles.lines() == window.translation_panel.translation().splitlines()

@@ -10,17 +10,17 @@ import sys
 import threading
 import time
 
+import live_support
 import pytest
-import test_virtual_mic
 from live_support import join_clips, write_wav
 
 from slm_desktop.engines.sphinx_engine import SphinxEngine
 from slm_desktop.live import FINAL, PARTIAL, TRANSLATED, LivePipeline, OwnedEngines, live_sphinx_config, plan_translator
 from slm_desktop.translation import discover
 
+virtual_mic = live_support.virtual_mic  # the PulseAudio virtual-microphone fixture
 pytestmark = pytest.mark.skipif(shutil.which("apertium") is None, reason="needs apertium-eng-spa (setup.sh --test)")
 
-virtual_mic = test_virtual_mic.virtual_mic  # the PulseAudio virtual-microphone fixture, shared
 
 SPANISH = set(  # common Spanish function words and auxiliaries; none is an English word
     [
