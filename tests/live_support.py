@@ -6,10 +6,8 @@ import wave
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-from speech_support import VirtualMic, librivox_references
+from speech_support import librivox_references
 
-from slm_desktop.audio.capture import refresh_devices
 from slm_desktop.bench.live import RATE, join_recordings
 
 
@@ -37,16 +35,3 @@ def write_wav(pcm: bytes, path: Path) -> Path:
         out.setframerate(RATE)
         out.writeframes(pcm)
     return path
-
-
-@pytest.fixture
-def virtual_mic(monkeypatch):
-    """The PulseAudio virtual microphone (speech_support.VirtualMic) as the default input, for any test folder."""
-    mic = VirtualMic()
-    monkeypatch.setenv("PULSE_SERVER", mic.env["PULSE_SERVER"])
-    mic.start()
-    refresh_devices()  # PortAudio lists devices once; let it see the new server
-    yield mic
-    mic.stop()
-    monkeypatch.undo()
-    refresh_devices()

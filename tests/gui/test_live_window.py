@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import shutil
 
-import live_support
 import pytest
+import speech_support
 from live_support import join_clips, write_wav
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCursor
@@ -15,7 +15,7 @@ from slm_desktop import app as app_module
 from slm_desktop.audio.ptt import WavSource
 from slm_desktop.ui.live import HOLD, SubtitleWindow
 
-virtual_mic = live_support.virtual_mic  # the PulseAudio virtual-microphone fixture
+virtual_mic = speech_support.virtual_mic  # the PulseAudio virtual-microphone fixture
 needs_apertium = pytest.mark.skipif(not shutil.which("apertium"), reason="needs the Debian package apertium-eng-spa")
 
 

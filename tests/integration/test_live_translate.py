@@ -10,15 +10,15 @@ import sys
 import threading
 import time
 
-import live_support
 import pytest
+import speech_support
 from live_support import join_clips, write_wav
 
 from slm_desktop.engines.sphinx_engine import SphinxEngine
 from slm_desktop.live import FINAL, PARTIAL, TRANSLATED, LivePipeline, OwnedEngines, live_sphinx_config, plan_translator
 from slm_desktop.translation import discover
 
-virtual_mic = live_support.virtual_mic  # the PulseAudio virtual-microphone fixture
+virtual_mic = speech_support.virtual_mic  # the PulseAudio virtual-microphone fixture
 pytestmark = pytest.mark.skipif(shutil.which("apertium") is None, reason="needs apertium-eng-spa (setup.sh --test)")
 
 
