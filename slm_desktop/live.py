@@ -145,6 +145,7 @@ class LivePipeline:
         """Read the source until ``until()`` or its end (a file), cutting the last phrase; returns phrases."""
         source.preroll()
         while not until():
+            self.cancel.raise_if_cancelled()  # also while a silent source delivers nothing
             chunk = source.read(0.05)
             if chunk is not None:
                 if on_level is not None:

@@ -92,3 +92,18 @@ def test_an_empty_final_withdraws_the_partial_and_is_not_translated():
     pipeline.cut()
     assert asked == [] and pipeline.phrases == 0
     assert [e.text for e in events if e.kind == FINAL] == [""]
+
+
+def test_run_stops_on_cancel_even_when_the_source_is_silent():
+    class Silent:
+        def preroll(self, pressed_at=None):
+            return None
+
+        def read(self, timeout=0.05):
+            token.cancel()  # the window closes while nothing arrives
+            return None
+
+    token = CancelToken()
+    pipeline = LivePipeline(FakeSpeech(), lambda t, c: t, on_event=lambda e: None, cancel=token)
+    with pytest.raises(Cancelled):
+        pipeline.run(Silent())
