@@ -110,8 +110,8 @@ def _wait_for_job(window, kind: str, start) -> None:
 
 def _warm_up(window, typist) -> None:
     """Engine loads hold the GIL once (~0.25 s each); the figures are the steady state after them."""
-    window.live.set_languages("en", "es")
-    _wait_for_job(window, "live-prepare", window.live.prepare)
+    window.live_mode.controller.set_languages("en", "es")
+    _wait_for_job(window, "live-prepare", window.live_mode.controller.prepare)
     if window.suggestions is not None and window.services.settings.ui.low_power == "off":
         _wait_for_job(window, "suggest", typist.type_word)
 
@@ -127,8 +127,8 @@ def _app_figures(wav: Path, paths, audio_seconds: float, *, low_power: str) -> d
     window = create_window(paths)
     window.services.update_settings("ui", "low_power", low_power)  # off: suggestions keep running (worst case)
     window.show()
-    window.live.source_factory = lambda capture: WavSource(wav, realtime=True)
-    window.live.source_key = f"bench-wav:{wav}"
+    window.live_mode.controller.source_factory = lambda capture: WavSource(wav, realtime=True)
+    window.live_mode.controller.source_key = f"bench-wav:{wav}"
     window.translation_panel.set_target("es")
     kinds: dict[str, int] = {}
     window.services.worker.started.connect(lambda _id, kind: kinds.__setitem__(kind, kinds.get(kind, 0) + 1))
@@ -136,23 +136,23 @@ def _app_figures(wav: Path, paths, audio_seconds: float, *, low_power: str) -> d
     probe = StallProbe()
     _warm_up(window, typist)
     loop = QEventLoop()
-    window.live.runningChanged.connect(lambda running: None if running else loop.quit())
+    window.live_mode.controller.runningChanged.connect(lambda running: None if running else loop.quit())
     QTimer.singleShot(int((audio_seconds + 120) * 1000), loop.quit)
     try:
         probe.start()
         typist.timer.start()
-        window.set_live_translate(True)
+        window.live_mode.set_on(True)
         loop.exec()
         stall = probe.stop()
         typist.timer.stop()
     finally:
         window.editor.document().setModified(False)
-        window.subtitles.close()
+        window.live_mode.subtitles.close()
         window.close()
         window.services.worker.shutdown()
     return {
-        "phrases": len(window.live.latencies),
-        "shown": summary(window.live.latencies),
+        "phrases": len(window.live_mode.controller.latencies),
+        "shown": summary(window.live_mode.controller.latencies),
         "stall_ms": stall,
         "jobs": kinds,
     }

@@ -341,3 +341,88 @@ class LiveBar(QWidget):
     @property
     def mode(self) -> str:
         return self.modeBox.currentData()
+
+
+class LiveMode(QObject):
+    """Live translate wired into the main window: the controller, the panel writer, the subtitle window
+    and the live bar (added to the voice dock). ``set_on`` is the one toggle slot (menu and button)."""
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        services = window.services
+        self.controller = LiveTranslateController(
+            services.worker,
+            self._create_speech_engine,
+            window.translation_panel.catalog,
+            CaptureConfig(device=services.settings.speech.input_device or None),
+            engine_key="live:" + window._speech_key(),
+            parent=self,
+        )
+        self.writer = PanelWriter(window.translation_panel, self)
+        self.writer.connect_to(self.controller)
+        self.subtitles = SubtitleWindow(window)
+        self.controller.translated.connect(self.subtitles.add_translation)
+        self.bar = LiveBar()
+        window.voice_dock.widget().layout().addWidget(self.bar)
+        self.bar.liveButton.toggled.connect(self.set_on)
+        self.bar.subtitlesButton.toggled.connect(self.subtitles.setVisible)
+        self.controller.runningChanged.connect(self._on_running)
+        self.controller.error.connect(window.show_message)
+        self.controller.latency.connect(self._on_latency)
+        self.action = None  # the window's Tools → Live Translate action, set by the window
+
+    def _create_speech_engine(self):
+        """Runs in the live lane."""
+        from slm_desktop.engines.speech_select import choose_speech_engine
+        from slm_desktop.live import live_speech_engine
+
+        services = self.window.services
+        return live_speech_engine(choose_speech_engine(services.settings.speech, services.paths))
+
+    def _show_checked(self, on: bool) -> None:
+        for toggle in (self.action, self.bar.liveButton):
+            if toggle is not None:
+                toggle.blockSignals(True)
+                toggle.setChecked(on)
+                toggle.blockSignals(False)
+
+    @Slot(bool)
+    def set_on(self, on: bool) -> None:
+        """Continuous: listen now, cut at pauses. Hold: F9 drives live translation instead of dictation."""
+        window = self.window
+        self._show_checked(on)
+        panel = window.translation_panel
+        source = panel.source_language if panel.source_language != "auto" else window.services.settings.speech.language
+        self.controller.catalog = panel.catalog  # models installed since start-up count
+        self.controller.set_languages(source, panel.target_language)
+        window.ptt_key.controller = self.controller if on else window.speech
+        if on:
+            window.translation_dock.show()
+            self.writer.clear()
+            self._pause_suggestions()
+            self.controller.start() if self.bar.mode == CONTINUOUS else self.controller.prepare()
+        else:
+            self.controller.stop()
+            if window.suggestions is not None:
+                window.suggestions.set_settings(window.services.settings.completion)
+        window.show_message("Live translate on" if on else "Live translate off")
+
+    def _pause_suggestions(self) -> None:
+        """Low-power mode (setting "on", or "auto" on 2 cores or fewer) pauses suggestions meanwhile."""
+        from dataclasses import replace
+
+        settings = self.window.services.settings
+        low_power = settings.ui.low_power == "on" or (settings.ui.low_power == "auto" and (os.cpu_count() or 1) <= 2)
+        if self.window.suggestions is not None and low_power:
+            self.window.suggestions.set_settings(replace(settings.completion, enabled=False))
+
+    @Slot(bool)
+    def _on_running(self, running: bool) -> None:
+        self.bar.statusLabel.setText("listening…" if running else "")
+        if not running and self.bar.mode == CONTINUOUS and self.action is not None and self.action.isChecked():
+            self.set_on(False)  # the stream ended (file, error): the toggle says so
+
+    @Slot(float)
+    def _on_latency(self, ms: float) -> None:
+        self.window.show_figure("live", f"live {ms:.0f} ms")

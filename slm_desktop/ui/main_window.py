@@ -722,86 +722,13 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ live translate (feat-live)
 
     def _build_live(self) -> None:
-        """Tools → Live Translate + the live bar in the voice dock; see slm_desktop/ui/live.py."""
-        from slm_desktop.ui.live import LiveBar, LiveTranslateController, PanelWriter, SubtitleWindow
+        """Tools → Live Translate and the live bar in the voice dock; all of it in slm_desktop/ui/live.py."""
+        from slm_desktop.ui.live import LiveMode
 
-        self.live = LiveTranslateController(
-            self.services.worker,
-            self._create_live_speech_engine,
-            self.translation_panel.catalog,
-            self.speech._capture,
-            engine_key="live:" + self._speech_key(),
-            parent=self,
+        self.live_mode = LiveMode(self)
+        self.live_mode.action = self._action(
+            self.tools_menu, "live_translate", "&Live Translate", self.live_mode.set_on, "Ctrl+Shift+L", True
         )
-        self.live_writer = PanelWriter(self.translation_panel, self)
-        self.live_writer.connect_to(self.live)
-        self.subtitles = SubtitleWindow(self)
-        self.live.translated.connect(self.subtitles.add_translation)
-        self.live_bar = LiveBar()
-        self.voice_dock.widget().layout().addWidget(self.live_bar)
-        self.live_bar.liveButton.toggled.connect(self.set_live_translate)
-        self.live_bar.subtitlesButton.toggled.connect(self.subtitles.setVisible)
-        self.live.runningChanged.connect(self._on_live_running)
-        self.live.error.connect(self.show_message)
-        self.live.latency.connect(self._on_live_latency)
-        self._action(
-            self.tools_menu, "live_translate", "&Live Translate", self.set_live_translate, "Ctrl+Shift+L", True
-        )
-
-    def _create_live_speech_engine(self):
-        from slm_desktop.live import live_speech_engine
-
-        return live_speech_engine(self._speech_choice())
-
-    @Slot(bool)
-    def set_live_translate(self, on: bool) -> None:
-        """Continuous: listen now, cut at pauses. Hold: F9 drives live translation instead of dictation."""
-        from dataclasses import replace
-
-        from slm_desktop.ui.live import CONTINUOUS
-
-        for toggle in (self.action("live_translate"), self.live_bar.liveButton):
-            toggle.blockSignals(True)
-            toggle.setChecked(on)
-            toggle.blockSignals(False)
-        panel = self.translation_panel
-        source = panel.source_language if panel.source_language != "auto" else self.services.settings.speech.language
-        self.live.catalog = panel.catalog  # models installed since start-up count
-        self.live.set_languages(source, panel.target_language)
-        self.ptt_key.controller = self.live if on else self.speech
-        if on:
-            self.translation_dock.show()
-            self.live_writer.clear()
-            if self.suggestions is not None and self._low_power():
-                self.suggestions.set_settings(replace(self.services.settings.completion, enabled=False))
-            if self.live_bar.mode == CONTINUOUS:
-                self.live.start()
-            else:
-                self.live.prepare()
-        else:
-            self.live.stop()
-            if self.suggestions is not None:
-                self.suggestions.set_settings(self.services.settings.completion)
-        self.show_message("Live translate on" if on else "Live translate off")
-
-    def _low_power(self) -> bool:
-        """Low-power mode pauses suggestions while live translation runs (2 cores or fewer on auto)."""
-        import os
-
-        mode = self.services.settings.ui.low_power
-        return mode == "on" or (mode == "auto" and (os.cpu_count() or 1) <= 2)
-
-    @Slot(bool)
-    def _on_live_running(self, running: bool) -> None:
-        from slm_desktop.ui.live import CONTINUOUS
-
-        self.live_bar.statusLabel.setText("listening…" if running else "")
-        if not running and self.live_bar.mode == CONTINUOUS and self.action("live_translate").isChecked():
-            self.set_live_translate(False)  # the stream ended (file, error): the toggle says so
-
-    @Slot(float)
-    def _on_live_latency(self, ms: float) -> None:
-        self.show_figure("live", f"live {ms:.0f} ms")
 
     # ------------------------------------------------------------------ closing
 

@@ -26,14 +26,14 @@ def window(qtbot, app_paths):
     qtbot.waitExposed(win)
     yield win
     win.editor.document().setModified(False)
-    win.subtitles.close()
+    win.live_mode.subtitles.close()
     win.close()
     win.services.worker.shutdown()
 
 
 def feed_file(window, wav) -> None:
-    window.live.source_factory = lambda capture: WavSource(wav)  # fast: as quickly as the engines go
-    window.live.source_key = f"wav:{wav}"
+    window.live_mode.controller.source_factory = lambda capture: WavSource(wav)  # fast: as quickly as the engines go
+    window.live_mode.controller.source_key = f"wav:{wav}"
     window.translation_panel.set_target("es")
 
 
@@ -43,13 +43,13 @@ def test_live_mode_fills_the_panel_and_the_subtitles_from_speech(qtbot, window, 
     feed_file(window, wav)
     window.services.update_settings("ui", "low_power", "on")
     partials, translated = [], []
-    window.live.partial.connect(partials.append)
-    window.live.translated.connect(lambda index, text: translated.append((index, text)))
-    with qtbot.waitSignal(window.live.runningChanged, timeout=10_000):
+    window.live_mode.controller.partial.connect(partials.append)
+    window.live_mode.controller.translated.connect(lambda index, text: translated.append((index, text)))
+    with qtbot.waitSignal(window.live_mode.controller.runningChanged, timeout=10_000):
         window.action("live_translate").trigger()
-    assert window.live_bar.liveButton.isChecked()
+    assert window.live_mode.bar.liveButton.isChecked()
     assert window.suggestions is None or window.suggestions.settings.enabled is False  # paused in low power
-    qtbot.waitUntil(lambda: not window.live.running, timeout=90_000)
+    qtbot.waitUntil(lambda: not window.live_mode.controller.running, timeout=90_000)
     panel = window.translation_panel
     target_lines = panel.translation().splitlines()
     source_lines = panel.source_edit.toPlainText().splitlines()
@@ -57,8 +57,8 @@ def test_live_mode_fills_the_panel_and_the_subtitles_from_speech(qtbot, window, 
     assert target_lines == [text for _, text in translated] and len(source_lines) == 3
     assert any(w in panel.translation().split() for w in ("y", "de", "el", "la", "en", "para")), target_lines
     assert "joven" in target_lines[1]  # "... young man"
-    assert partials and window.live_writer.partial_text() == ""  # partials shown, then replaced by finals
-    assert window.subtitles.lines() == target_lines[-2:]
+    assert partials and window.live_mode.writer.partial_text() == ""  # partials shown, then replaced by finals
+    assert window.live_mode.subtitles.lines() == target_lines[-2:]
     assert not window.action("live_translate").isChecked()  # the file ended: the toggle turned off
     if window.suggestions is not None:
         assert window.suggestions.settings.enabled is window.services.settings.completion.enabled
@@ -68,21 +68,21 @@ def test_live_mode_fills_the_panel_and_the_subtitles_from_speech(qtbot, window, 
 def test_hold_mode_routes_f9_to_live_translation(qtbot, window, tmp_path):
     wav = write_wav(join_clips(pick=(1,)).pcm, tmp_path / "one.wav")
     feed_file(window, wav)
-    window.live_bar.modeBox.setCurrentIndex(window.live_bar.modeBox.findData(HOLD))
+    window.live_mode.bar.modeBox.setCurrentIndex(window.live_mode.bar.modeBox.findData(HOLD))
     window.action("live_translate").trigger()
-    assert window.ptt_key.controller is window.live and not window.live.running
+    assert window.ptt_key.controller is window.live_mode.controller and not window.live_mode.controller.running
     window.editor.setFocus()
-    with qtbot.waitSignal(window.live.translated, timeout=60_000):
+    with qtbot.waitSignal(window.live_mode.controller.translated, timeout=60_000):
         qtbot.keyPress(window.editor, Qt.Key.Key_F9)
     qtbot.keyRelease(window.editor, Qt.Key.Key_F9)
-    qtbot.waitUntil(lambda: not window.live.running, timeout=30_000)
+    qtbot.waitUntil(lambda: not window.live_mode.controller.running, timeout=30_000)
     assert len(window.translation_panel.translation().splitlines()) == 1
     window.action("live_translate").trigger()
     assert window.ptt_key.controller is window.speech
 
 
 def test_partials_are_grey_italic_and_finals_normal(qtbot, window):
-    writer = window.live_writer
+    writer = window.live_mode.writer
     writer.add_phrase(0, "hello there")
     writer.show_partial("how are")
     writer.show_partial("how are you")
@@ -122,15 +122,15 @@ def test_live_mode_through_the_virtual_microphone(qtbot, window, tmp_path, virtu
     from slm_desktop.audio.capture import CaptureConfig, Microphone
 
     wav = write_wav(join_clips(pick=(1, 4), pause_s=1.0).pcm, tmp_path / "two.wav")
-    window.live.source_factory = lambda capture: Microphone(CaptureConfig(device="pulse"))
-    window.live.source_key = "microphone:pulse"
+    window.live_mode.controller.source_factory = lambda capture: Microphone(CaptureConfig(device="pulse"))
+    window.live_mode.controller.source_key = "microphone:pulse"
     window.translation_panel.set_target("es")
-    with qtbot.waitSignal(window.live.runningChanged, timeout=10_000):
+    with qtbot.waitSignal(window.live_mode.controller.runningChanged, timeout=10_000):
         window.action("live_translate").trigger()
     player = virtual_mic.play(wav)
     qtbot.waitUntil(lambda: len(window.translation_panel.translation().splitlines()) >= 2, timeout=60_000)
     assert player.wait(30) == 0
-    with qtbot.waitSignal(window.live.runningChanged, timeout=10_000):
+    with qtbot.waitSignal(window.live_mode.controller.runningChanged, timeout=10_000):
         window.action("live_translate").trigger()  # off: the lane stops listening
     assert len(window.translation_panel.translation().splitlines()) == 2
-    assert window.subtitles.lines() == window.translation_panel.translation().splitlines()
+    assert window.live_mode.subtitles.lines() == window.translation_panel.translation().splitlines()
