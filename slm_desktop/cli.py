@@ -33,6 +33,7 @@ SUBCOMMANDS = [
     "command",
     "complete",
     "translate",
+    "live",
 ]
 
 

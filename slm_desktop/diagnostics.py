@@ -30,6 +30,7 @@ SELF_TESTS: list[tuple[str, str]] = [
     ("completion", "slm_desktop.diagnostics:check_completion"),
     ("translation", "slm_desktop.translation:check_translation"),
     ("reliability", "slm_desktop.isolation:self_check"),
+    ("live-translate", "slm_desktop.live:check_live"),
 ]
 
 

@@ -98,3 +98,18 @@ def wer(reference: str, hypothesis: str) -> float:
     from slm_desktop.bench.wer import word_error_rate
 
     return word_error_rate(reference, hypothesis)
+
+
+@pytest.fixture
+def virtual_mic(monkeypatch):
+    """A VirtualMic as the default input for the test; import it into a test module to use it."""
+    from slm_desktop.audio.capture import refresh_devices
+
+    mic = VirtualMic()
+    monkeypatch.setenv("PULSE_SERVER", mic.env["PULSE_SERVER"])
+    mic.start()
+    refresh_devices()  # PortAudio lists devices once; let it see the new server
+    yield mic
+    mic.stop()
+    monkeypatch.undo()
+    refresh_devices()

@@ -28,6 +28,14 @@ _ALT_PRONUNCIATION = re.compile(r"\(\d+\)$")
 class SphinxConfig:
     model_dir: Path | None = None  # a folder with en-us/, en-us.lm.bin, cmudict-en-us.dict; None: the wheel's
     sample_rate: int = 16000
+    # command-mode (grammar) utterances up to this long are decoded again in one batch at finish():
+    # the first command after start-up is otherwise often misheard, and a grammar decode is cheap
+    # (20-40 ms). Free dictation is not re-decoded: at RTF ~0.2 it would add ~0.5 s to a 3 s
+    # utterance's release latency. Live translation sets 0.
+    redecode_max_seconds: float = 15.0
+    # the flat-lexicon and lattice passes at the end of each utterance: a little more accurate, but
+    # end_utt() then holds the GIL for ~0.2 s per phrase (a GUI stall); live translation turns them off
+    second_pass: bool = True
 
 
 def _model_files(model_dir: Path) -> dict[str, str]:
@@ -42,9 +50,6 @@ def _model_files(model_dir: Path) -> dict[str, str]:
     return {key: str(path) for key, path in files.items()}
 
 
-REDECODE_MAX_BYTES = 16000 * 2 * 15  # utterances up to 15 s are decoded again in one batch at the end
-
-
 def jsgf_for(phrases: Sequence[str]) -> str:
     """Single words: any sequence of them. Phrases: exactly one of them, which keeps a large
     command list from matching noise as a run of short phrases."""
@@ -57,12 +62,13 @@ def jsgf_for(phrases: Sequence[str]) -> str:
 class SphinxUtterance:
     """Streaming decode of one utterance; the engine runs one at a time."""
 
-    def __init__(self, engine: SphinxEngine):
+    def __init__(self, engine: SphinxEngine, *, redecode: bool = False):
         self._engine = engine
         self._decoder = engine.decoder
         self._samples = 0
         self._decode_seconds = 0.0
         self._audio = bytearray()
+        self._redecode_max = int(engine.redecode_max_seconds * engine.sample_rate * 2) if redecode else 0
         self._decoder.start_utt()
         engine.open_utterance = self
 
@@ -70,7 +76,7 @@ class SphinxUtterance:
         start = time.perf_counter()
         self._decoder.process_raw(pcm, False, False)
         self._samples += len(pcm) // 2
-        if len(self._audio) < REDECODE_MAX_BYTES:
+        if len(self._audio) < self._redecode_max:
             self._audio += pcm
         hyp = self._decoder.hyp()
         self._decode_seconds += time.perf_counter() - start
@@ -79,7 +85,7 @@ class SphinxUtterance:
     def finish(self) -> Transcript:
         start = time.perf_counter()
         self._decoder.end_utt()
-        if 0 < len(self._audio) < REDECODE_MAX_BYTES:  # a tap of the key gives no audio at all
+        if 0 < len(self._audio) < self._redecode_max:  # a tap of the key gives no audio at all
             self._redecode_whole()
         self._engine.open_utterance = None
         words = tuple(self._words())
@@ -95,7 +101,7 @@ class SphinxUtterance:
 
     def _redecode_whole(self) -> None:
         """Live CMN starts from a generic guess, so the first utterance after start-up (often a short
-        push-to-talk command) is misheard; decoding the whole short utterance again with batch CMN
+        push-to-talk command) is misheard; decoding the whole short command again with batch CMN
         fixes that for a few tens of milliseconds. Partial results stay live."""
         self._decoder.start_utt()
         self._decoder.process_raw(bytes(self._audio), False, True)
@@ -126,9 +132,11 @@ class SphinxEngine:
         model_dir = config.model_dir or Path(get_model_path()) / "en-us"
         files = _model_files(model_dir)
         self.sample_rate = config.sample_rate
+        self.redecode_max_seconds = config.redecode_max_seconds
         self.model = f"pocketsphinx/{model_dir.name}"
         try:
-            self.decoder = Decoder(**files, samprate=float(config.sample_rate), loglevel="FATAL")
+            passes = {} if config.second_pass else {"fwdflat": False, "bestpath": False}
+            self.decoder = Decoder(**files, samprate=float(config.sample_rate), loglevel="FATAL", **passes)
         except (RuntimeError, ValueError) as exc:
             raise ModelError(f"PocketSphinx could not load {model_dir}: {exc}") from exc
         self._default_search = self.decoder.current_search()
@@ -141,7 +149,7 @@ class SphinxEngine:
             self.decoder.end_utt()
             self.open_utterance = None
         self.decoder.activate_search(self._grammar_search(grammar) if grammar else self._default_search)
-        return SphinxUtterance(self)
+        return SphinxUtterance(self, redecode=bool(grammar))
 
     def unknown_words(self, phrases: Sequence[str]) -> list[str]:
         words = {w for p in phrases for w in p.lower().split()}

@@ -16,6 +16,7 @@ SUITES: dict[str, str] = {
     "complete": "slm_desktop.bench.complete:run",
     "translate": "slm_desktop.bench.translate:run",
     "reliability": "slm_desktop.bench.reliability:run",
+    "live": "slm_desktop.bench.live:run",
 }
 
 

@@ -65,6 +65,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._build_suggestions()
         self._build_menus()
+        self._build_live()  # live translate (feat-live)
         self._build_autosave()
         self._connect_worker()
         self._apply_settings()
@@ -792,6 +793,17 @@ class MainWindow(QMainWindow):
         power = self.services.power
         self.translation_panel.set_catalog(
             discover(self.services.paths, threads=power.translation_threads, beam_size=power.beam_size)
+        )
+
+    # ------------------------------------------------------------------ live translate (feat-live)
+
+    def _build_live(self) -> None:
+        """Tools → Live Translate and the live bar in the voice dock; all of it in slm_desktop/ui/live.py."""
+        from slm_desktop.ui.live import LiveMode
+
+        self.live_mode = LiveMode(self)
+        self.live_mode.action = self._action(
+            self.tools_menu, "live_translate", "&Live Translate", self.live_mode.set_on, "Ctrl+Shift+L", True
         )
 
     # ------------------------------------------------------------------ closing

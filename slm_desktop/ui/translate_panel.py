@@ -210,6 +210,10 @@ class TranslationPanel(QWidget):
     def target_language(self) -> str:
         return self.target_combo.currentData() or ""
 
+    @property
+    def catalog(self) -> Catalog:
+        return self._catalog
+
     def translation(self) -> str:
         return self.target_edit.toPlainText()
 

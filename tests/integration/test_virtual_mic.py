@@ -9,25 +9,16 @@ import sys
 import threading
 
 import pytest
-from speech_support import VirtualMic, librivox_references
+import speech_support
+from speech_support import librivox_references
 
-from slm_desktop.audio.capture import CaptureConfig, Microphone, refresh_devices
+from slm_desktop.audio.capture import CaptureConfig, Microphone
 from slm_desktop.audio.ptt import PushToTalkSession
 from slm_desktop.bench.wer import word_error_rate
 from slm_desktop.engines.sphinx_engine import SphinxEngine
 from slm_desktop.errors import AudioError
 
-
-@pytest.fixture
-def virtual_mic(monkeypatch):
-    mic = VirtualMic()
-    monkeypatch.setenv("PULSE_SERVER", mic.env["PULSE_SERVER"])
-    mic.start()
-    refresh_devices()  # PortAudio lists devices once; let it see the new server
-    yield mic
-    mic.stop()
-    monkeypatch.undo()
-    refresh_devices()
+virtual_mic = speech_support.virtual_mic  # the fixture, shared with the live translation tests
 
 
 def test_microphone_records_what_paplay_plays_and_pocketsphinx_transcribes_it(virtual_mic):
