@@ -372,6 +372,8 @@ class MainWindow(QMainWindow):
         self._suggestions_paused = paused
         settings = self.services.settings.completion
         self.suggestions.set_settings(dataclasses.replace(settings, enabled=settings.enabled and not paused))
+        if not paused and settings.enabled and self.editor.hasFocus():
+            self.suggestions.request_now()  # what the pause held back, for where the cursor is now
 
     @Slot(int, str, str)
     def _on_job_failed(self, _job_id: int, _kind: str, message: str) -> None:
