@@ -25,6 +25,9 @@ def main(out_dir: str) -> int:
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp())
     paths = AppPaths(config_dir=tmp / "config", data_dir=tmp / "data")
+    paths.config_dir.mkdir(parents=True)
+    # as on a laptop: low-power mode (automatic on <= 4 cores) would pause the ghost text during translation
+    paths.settings_file.write_text('[ui]\nlow_power = "off"\n')
     scheme = os.environ.get("SLM_DESKTOP_THEME", "")
     qapp = app_module._application([], scheme=scheme)
     window = app_module.create_window(paths)
