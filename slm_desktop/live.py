@@ -214,13 +214,14 @@ def live_sphinx_config(model_dir=None):
 
 
 def live_speech_engine(choice) -> SpeechEngine:
-    """The chosen engine tuned for a warm, continuous stream beside a GUI: PocketSphinx skips its batch
+    """The chosen engine tuned for a warm, continuous stream beside a GUI. PocketSphinx skips its batch
     re-decode (it roughly doubles end-of-phrase latency and only helps a cold first utterance) and its
-    second search pass (whose end_utt() holds the GIL ~0.2 s per phrase, a visible GUI stall)."""
+    second search pass, and decodes in a child process: it holds the GIL while decoding, which would
+    stall the GUI on every chunk of a continuous stream."""
     if choice.engine == "pocketsphinx":
-        from slm_desktop.engines.sphinx_engine import SphinxEngine
+        from slm_desktop.engines.remote import ProcessSpeechEngine
 
-        return SphinxEngine(live_sphinx_config(choice.model))
+        return ProcessSpeechEngine("slm_desktop.engines.sphinx_engine:SphinxEngine", live_sphinx_config(choice.model))
     return choice.create()
 
 

@@ -1,0 +1,108 @@
+"""Run a speech engine in a child process, so its decoder never holds this process's GIL.
+
+PocketSphinx decodes with the GIL held: in live translation, where it runs continuously beside the
+GUI, that shows as event-loop stalls. Behind this proxy the GUI process only pickles 20 ms chunks
+and waits on a pipe (which releases the GIL). Same SpeechEngine protocol; the engine class is
+named as "module:Class" and built from its (picklable) config dataclass in the child.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import multiprocessing
+from collections.abc import Sequence
+from typing import Any
+
+from slm_desktop.engines.base import Transcript
+from slm_desktop.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+START_TIMEOUT_S = 60.0
+CALL_TIMEOUT_S = 30.0
+
+
+def _serve(engine_path: str, config: Any, conn) -> None:
+    """The child: build the engine, then answer start/accept/finish/close until told to stop."""
+    module, name = engine_path.split(":")
+    try:
+        engine = getattr(importlib.import_module(module), name)(config)
+    except Exception as exc:  # reported to the parent as one line
+        conn.send(("error", str(exc)))
+        return
+    conn.send(("ready", engine.name, engine.model, engine.sample_rate))
+    utterance = None
+    while True:
+        op, *args = conn.recv()
+        try:
+            if op == "start":
+                utterance = engine.start(grammar=args[0])
+                conn.send(("ok",))
+            elif op == "accept":
+                conn.send(("partial", utterance.accept(args[0])))
+            elif op == "finish":
+                conn.send(("final", utterance.finish()))
+                utterance = None
+            elif op == "close":
+                engine.close()
+                conn.send(("ok",))
+                return
+        except Exception as exc:
+            conn.send(("error", f"{exc.__class__.__name__}: {exc}"))
+
+
+class RemoteUtterance:
+    def __init__(self, engine: ProcessSpeechEngine):
+        self._engine = engine
+
+    def accept(self, pcm: bytes) -> str:
+        return self._engine.call("accept", pcm)[1]
+
+    def finish(self) -> Transcript:
+        return self._engine.call("finish")[1]
+
+
+class ProcessSpeechEngine:
+    """A SpeechEngine whose decoding runs in a spawned child process."""
+
+    def __init__(self, engine_path: str, config: Any):
+        context = multiprocessing.get_context("spawn")
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=_serve, args=(engine_path, config, child), daemon=True)
+        self._process.start()
+        child.close()
+        _, self.name, self.model, self.sample_rate = self._receive(START_TIMEOUT_S)
+
+    def _receive(self, timeout: float) -> tuple:
+        try:
+            if not self._conn.poll(timeout):
+                raise ModelError("the speech engine process did not answer in time")
+            reply = self._conn.recv()
+        except (EOFError, OSError):
+            raise ModelError(f"the speech engine process stopped (exit code {self._process.exitcode})") from None
+        if reply[0] == "error":
+            raise ModelError(reply[1])
+        return reply
+
+    def call(self, *message) -> tuple:
+        try:
+            self._conn.send(message)
+        except (BrokenPipeError, OSError):
+            raise ModelError(f"the speech engine process stopped (exit code {self._process.exitcode})") from None
+        return self._receive(CALL_TIMEOUT_S)
+
+    def start(self, *, grammar: Sequence[str] | None = None) -> RemoteUtterance:
+        self.call("start", list(grammar) if grammar else None)
+        return RemoteUtterance(self)
+
+    def close(self) -> None:
+        try:
+            if self._process.is_alive():
+                self.call("close")
+        except ModelError:
+            log.debug("speech engine process already gone")
+        self._process.join(5)
+        if self._process.is_alive():
+            self._process.terminate()
+        self._conn.close()
