@@ -169,7 +169,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _insert_translation(self, text: str) -> None:
-        self.editor.insert_as_one_step(text) if hasattr(self.editor, "insert_as_one_step") else None
+        self.editor.insert_as_one_step(text)
         self.editor.setFocus()
 
     @Slot(str, str)
