@@ -15,13 +15,14 @@ log = logging.getLogger(__name__)
 
 def build_services(paths: AppPaths):
     from slm_desktop.config import load_settings
-    from slm_desktop.power import profile_for_this_machine
+    from slm_desktop.store.recommend import measure_hardware
     from slm_desktop.ui.services import AppServices
     from slm_desktop.worker import Worker
 
     loaded = load_settings(paths.settings_file)
-    power = profile_for_this_machine(loaded.settings)
-    return AppServices(paths, loaded.settings, Worker(), power, [power.reason, *loaded.problems])
+    services = AppServices(paths, loaded.settings, Worker(), measure_hardware())
+    services.startup_messages = [services.power.reason, *loaded.problems]
+    return services
 
 
 def create_window(paths: AppPaths):

@@ -67,10 +67,3 @@ def decide_power(settings: Settings, hardware: Hardware) -> PowerProfile:
         beam_size=1 if low else max(1, settings.translation.beam_size),
         pause_suggestions_while_busy=low,
     )
-
-
-def profile_for_this_machine(settings: Settings) -> PowerProfile:
-    """decide_power() with this machine's cores and RAM (reads /proc; call once at startup, off the GUI's hot path)."""
-    from slm_desktop.store.recommend import measure_hardware
-
-    return decide_power(settings, measure_hardware())

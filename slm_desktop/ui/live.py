@@ -400,22 +400,18 @@ class LiveMode(QObject):
         if on:
             window.translation_dock.show()
             self.writer.clear()
-            self._pause_suggestions()
+            window.hold_suggestions("live", True)
             self.controller.start() if self.bar.mode == CONTINUOUS else self.controller.prepare()
         else:
             self.controller.stop()
-            if window.suggestions is not None:
-                window.suggestions.set_settings(window.services.settings.completion)
+            window.hold_suggestions("live", False)
         window.show_message("Live translate on" if on else "Live translate off")
 
-    def _pause_suggestions(self) -> None:
-        """Low-power mode (setting "on", or "auto" on 2 cores or fewer) pauses suggestions meanwhile."""
-        from dataclasses import replace
-
-        settings = self.window.services.settings
-        low_power = settings.ui.low_power == "on" or (settings.ui.low_power == "auto" and (os.cpu_count() or 1) <= 2)
-        if self.window.suggestions is not None and low_power:
-            self.window.suggestions.set_settings(replace(settings.completion, enabled=False))
+    def close(self) -> None:
+        """With the main window: stop listening and close the subtitles (a top-level window of their own)."""
+        if self.controller.running:
+            self.set_on(False)
+        self.subtitles.close()
 
     @Slot(bool)
     def _on_running(self, running: bool) -> None:

@@ -352,21 +352,28 @@ class MainWindow(QMainWindow):
         self._loaded: dict[str, str] = {}
         self._engine_keys: set[str] = set()
         self._suggestions_paused = False
+        self._suggestion_holds: set[str] = set()
 
     @Slot(int, str)
     def _on_job_started(self, _job_id: int, kind: str) -> None:
         self.activity_label.setText(f"working: {kind}")
-        if kind in BUSY_KINDS and self.services.power.pause_suggestions_while_busy:
-            self._pause_suggestions(True)
+        if kind in BUSY_KINDS:
+            self.hold_suggestions("busy", True)
 
     @Slot(str)
     def _on_lane_idle(self, lane: str) -> None:
         self.activity_label.setText("idle")
         if lane in BUSY_LANES and not any(self.services.worker.busy(name) for name in BUSY_LANES):
-            self._pause_suggestions(False)
+            self.hold_suggestions("busy", False)
 
-    def _pause_suggestions(self, paused: bool) -> None:
-        """Low-power mode: no ghost text while speech or translation has the CPU; the setting is untouched."""
+    def hold_suggestions(self, reason: str, held: bool) -> None:
+        """Low-power mode: no ghost text while speech, translation or live translation has the CPU.
+        Each reason holds separately; the user's setting is untouched."""
+        if held and self.services.power.pause_suggestions_while_busy:
+            self._suggestion_holds.add(reason)
+        else:
+            self._suggestion_holds.discard(reason)
+        paused = bool(self._suggestion_holds)
         if self.suggestions is None or paused == self._suggestions_paused:
             return
         self._suggestions_paused = paused
@@ -818,4 +825,5 @@ class MainWindow(QMainWindow):
         self._remember_layout()
         self.services.save()
         QApplication.instance().removeEventFilter(self.ptt_key)
+        self.live_mode.close()  # the live lane's job and the subtitle window go with the window
         event.accept()

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 from slm_desktop.config import Settings, save_settings
 from slm_desktop.paths import AppPaths
-from slm_desktop.power import PowerProfile
+from slm_desktop.power import PowerProfile, decide_power
+from slm_desktop.store.recommend import Hardware
 from slm_desktop.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -18,8 +19,13 @@ class AppServices:
     paths: AppPaths
     settings: Settings
     worker: Worker
-    power: PowerProfile
+    hardware: Hardware
     startup_messages: list[str] = field(default_factory=list)
+
+    @property
+    def power(self) -> PowerProfile:
+        """Derived, so a changed low-power setting applies at once (decide_power is pure and cheap)."""
+        return decide_power(self.settings, self.hardware)
 
     def update_settings(self, section: str, key: str, value) -> None:
         self.settings = self.settings.with_value(section, key, value)

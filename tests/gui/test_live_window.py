@@ -11,24 +11,11 @@ from live_support import join_clips, write_wav
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCursor
 
-from slm_desktop import app as app_module
 from slm_desktop.audio.ptt import WavSource
 from slm_desktop.ui.live import HOLD, SubtitleWindow
 
 virtual_mic = speech_support.virtual_mic  # the PulseAudio virtual-microphone fixture
 needs_apertium = pytest.mark.skipif(not shutil.which("apertium"), reason="needs the Debian package apertium-eng-spa")
-
-
-@pytest.fixture
-def window(qtbot, app_paths):
-    win = app_module.create_window(app_paths)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.editor.document().setModified(False)
-    win.live_mode.subtitles.close()
-    win.close()
-    win.services.worker.shutdown()
 
 
 def feed_file(window, wav) -> None:
@@ -134,3 +121,10 @@ def test_live_mode_through_the_virtual_microphone(qtbot, window, tmp_path, virtu
         window.action("live_translate").trigger()  # off: the lane stops listening
     assert len(window.translation_panel.translation().splitlines()) == 2
     assert window.live_mode.subtitles.lines() == window.translation_panel.translation().splitlines()
+
+
+def test_closing_the_window_closes_the_subtitles(qtbot, window):
+    window.live_mode.bar.subtitlesButton.setChecked(True)
+    assert window.live_mode.subtitles.isVisible()
+    window.close()
+    assert not window.live_mode.subtitles.isVisible()

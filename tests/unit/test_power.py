@@ -87,10 +87,3 @@ def test_profile_is_frozen():
     assert isinstance(profile, PowerProfile)
     with pytest.raises(dataclasses.FrozenInstanceError):
         profile.low_power = False  # type: ignore[misc]
-
-
-def test_profile_for_this_machine_matches_the_measured_hardware():
-    from slm_desktop.power import profile_for_this_machine
-    from slm_desktop.store.recommend import measure_hardware
-
-    assert profile_for_this_machine(Settings()) == decide_power(Settings(), measure_hardware())
