@@ -47,3 +47,14 @@ def network_guard(monkeypatch: pytest.MonkeyPatch):
     guard = NetworkGuard().install(monkeypatch)
     yield guard
     assert not guard.attempts, f"test made a non-loopback connection: {guard.attempts}"
+
+
+@pytest.fixture
+def server():
+    """A real HTTP server on 127.0.0.1 serving the store tests' files (see store_helpers)."""
+    from store_helpers import start_server
+
+    state = start_server()
+    yield state
+    state.server.shutdown()
+    state.server.server_close()

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 from PySide6.QtCore import Qt
-from store_helpers import catalog_toml, gguf_entry, start_server, tiny_gguf_bytes
+from store_helpers import catalog_toml, gguf_entry, tiny_gguf_bytes
 
 from slm_desktop.paths import AppPaths
 from slm_desktop.store.catalog import load_catalog
@@ -16,14 +16,6 @@ from slm_desktop.store.download import Progress
 from slm_desktop.store.manager import ModelManager
 from slm_desktop.ui.models_dialog import ModelsDialog
 from slm_desktop.worker import Worker
-
-
-@pytest.fixture
-def server():
-    state = start_server()
-    yield state
-    state.server.shutdown()
-    state.server.server_close()
 
 
 @pytest.fixture

@@ -6,20 +6,12 @@ import errno
 import threading
 
 import pytest
-from store_helpers import sha256, start_server, zip_bytes
+from store_helpers import sha256, zip_bytes
 
 from slm_desktop.cancel import Cancelled, CancelToken
 from slm_desktop.store import download as dl
 
 DATA = bytes(range(256)) * 4096 * 2  # 2 MiB of known bytes
-
-
-@pytest.fixture
-def server():
-    state = start_server()
-    yield state
-    state.server.shutdown()
-    state.server.server_close()
 
 
 def _fetch(server, tmp_path, urls, **kwargs):

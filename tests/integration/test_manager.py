@@ -13,7 +13,6 @@ from store_helpers import (
     catalog_toml,
     gguf_entry,
     sha256,
-    start_server,
     tiny_gguf_bytes,
     vosk_layout,
     zip_bytes,
@@ -27,14 +26,6 @@ from slm_desktop.store.manager import ModelManager
 
 DEFAULT_GGUF = Path(__file__).resolve().parents[2] / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_SHA = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
-
-
-@pytest.fixture
-def server():
-    state = start_server()
-    yield state
-    state.server.shutdown()
-    state.server.server_close()
 
 
 @pytest.fixture

@@ -8,15 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from store_helpers import catalog_toml, gguf_entry, start_server, tiny_gguf_bytes
-
-
-@pytest.fixture
-def server():
-    state = start_server()
-    yield state
-    state.server.shutdown()
-    state.server.server_close()
+from store_helpers import catalog_toml, gguf_entry, tiny_gguf_bytes
 
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
