@@ -1,23 +1,27 @@
 #!/usr/bin/env bash
-# Builds the one-folder bundle dist/slm-desktop/ and dist/slm-desktop-VERSION-linux-ARCH.tar.gz.
-#   packaging/build.sh [--with-gguf] [--no-tar] [--exclude MODULE[,MODULE]]
+# Builds the one-folder bundle dist/slm-desktop/ and dist/slm-desktop-VERSION-linux-ARCH.tar.gz, plus the
+# neural-translation add-on dist/slm-desktop-neural-translation-VERSION-linux-ARCH.tar.gz.
+#   packaging/build.sh [--with-gguf] [--with-addon] [--no-tar] [--exclude MODULE[,MODULE]]
 #   VENV=/path/to/venv packaging/build.sh      (default: the project's .venv, created by scripts/setup.sh)
 # --with-gguf also ships the default completion model (98 MB); without it the app finds GGUF models in
 # the user data dir, $SLM_DESKTOP_MODELS, or a models/ folder next to the executable.
-# --exclude ctranslate2 builds a lite bundle without that engine (81 MB less; translation then uses Apertium
-# or the completion model); the self-test lists it as absent.
+# The add-on is CTranslate2 + SentencePiece (80 MB, nearly all of it libctranslate2's MKL/oneDNN/CUDA kernels):
+# unpacked beside the app it merges into slm-desktop/_internal/. --with-addon leaves it inside the bundle.
+# --exclude MODULE leaves a package out altogether; the self-test lists it as absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 WITH_GGUF=0
+WITH_ADDON=0
 MAKE_TAR=1
 EXCLUDE=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --with-gguf) WITH_GGUF=1 ;;
+        --with-addon) WITH_ADDON=1 ;;
         --no-tar) MAKE_TAR=0 ;;
         --exclude) EXCLUDE="${2:?--exclude needs a module name}"; shift ;;
-        *) echo "build: unknown option $1 (use --with-gguf, --no-tar, --exclude MODULE)" >&2; exit 2 ;;
+        *) echo "build: unknown option $1 (use --with-gguf, --with-addon, --no-tar, --exclude MODULE)" >&2; exit 2 ;;
     esac
     shift
 done
@@ -26,6 +30,8 @@ VENV=${VENV:-.venv}
 DIST=${DIST:-dist}
 WORK=${WORK:-build/pyinstaller}
 APP=slm-desktop
+ADDON=neural-translation
+ADDON_PACKAGES="ctranslate2 sentencepiece"  # collected as files (hooks: module_collection_mode "py")
 
 ensure_venv() {
     [ -x "$VENV/bin/python" ] || ./scripts/setup.sh
@@ -66,6 +72,33 @@ warn_if_native_llama() {
     fi
 }
 
+# ICU's data library is 31 MB of which Qt uses collation and a few codecs (packaging/trim_icu_data.py).
+trim_icu_data() {
+    local lib
+    for lib in "$DIST/$APP"/_internal/PySide6/Qt/lib/libicudata.so.*; do
+        [ -f "$lib" ] && "$VENV/bin/python" packaging/trim_icu_data.py "$lib"
+    done
+}
+
+# Move the add-on's packages (and the top-level links PyInstaller made into them) out of the bundle into
+# $DIST/$ADDON/$APP/_internal/, the layout that `tar xf` beside the app merges back.
+split_addon() {
+    local staging="$DIST/$ADDON" package link
+    rm -rf "$staging"
+    mkdir -p "$staging/$APP/_internal"
+    for package in $ADDON_PACKAGES; do
+        for folder in "$package" "$package.libs"; do
+            [ -e "$DIST/$APP/_internal/$folder" ] && mv "$DIST/$APP/_internal/$folder" "$staging/$APP/_internal/"
+        done
+        while IFS= read -r -d '' link; do
+            case "$(readlink "$link")" in
+                "$package"/* | "$package.libs"/*) mv "$link" "$staging/$APP/_internal/" ;;
+            esac
+        done < <(find "$DIST/$APP/_internal" -maxdepth 1 -type l -print0)
+    done
+    echo "build: $staging/$APP add-on $(mb "$(size_of "$staging")") ($ADDON_PACKAGES)"
+}
+
 add_desktop_integration() {
     cp packaging/install-desktop-entry.sh "$DIST/$APP/"
 }
@@ -77,19 +110,30 @@ make_tarball() {
     tarball="$DIST/$APP-$version-linux-$arch${EXCLUDE:+-lite}.tar.gz"
     tar -C "$DIST" -cf - "$APP" | gzip -6 > "$tarball"
     echo "build: $tarball $(du -h "$tarball" | cut -f1)"
+    if [ -d "$DIST/$ADDON/$APP" ]; then
+        tarball="$DIST/$APP-$ADDON-$version-linux-$arch.tar.gz"
+        tar -C "$DIST/$ADDON" -cf - "$APP" | gzip -6 > "$tarball"
+        echo "build: $tarball $(du -h "$tarball" | cut -f1)"
+    fi
 }
+
+# Apparent sizes in bytes, printed as MB (10^6, the unit of the 250 MB target) and MiB.
+size_of() { du -scb "$@" 2>/dev/null | tail -1 | cut -f1; }
+mb() { awk -v b="$1" 'BEGIN { printf "%.1f MB (%.1f MiB)", b / 1e6, b / 1048576 }'; }
 
 report_sizes() {
     local total models
-    total=$(du -sm "$DIST/$APP" | cut -f1)
-    models=$(du -smc "$DIST/$APP"/_internal/models "$DIST/$APP"/_internal/pocketsphinx/model 2>/dev/null | tail -1 | cut -f1)
-    echo "build: $DIST/$APP unpacked ${total} MB (models ${models} MB, without models $((total - models)) MB)"
+    total=$(size_of "$DIST/$APP")
+    models=$(size_of "$DIST/$APP"/_internal/models "$DIST/$APP"/_internal/pocketsphinx/model)
+    echo "build: $DIST/$APP unpacked $(mb "$total"); models $(mb "$models"); without models $(mb $((total - models)))"
 }
 
 ensure_venv
 warn_if_native_llama
 run_pyinstaller
 strip_libraries
+trim_icu_data
+[ "$WITH_ADDON" = 1 ] || split_addon
 add_desktop_integration
 report_sizes
 [ "$MAKE_TAR" = 1 ] && make_tarball

@@ -23,6 +23,7 @@ class NotInstalled(Exception):
 SELF_TESTS: list[tuple[str, str]] = [
     ("worker", "slm_desktop.diagnostics:check_worker"),
     ("native-libraries", "slm_desktop.diagnostics:check_native_libraries"),
+    ("qt-text", "slm_desktop.ui.text_check:check_qt_collation"),
     ("models", "slm_desktop.store.manager:self_check"),
     ("speech-pocketsphinx", "slm_desktop.speech_checks:check_pocketsphinx"),
     ("speech-vosk", "slm_desktop.speech_checks:check_vosk"),

@@ -9,6 +9,7 @@ from pathlib import Path
 import platformdirs
 
 APP_NAME = "slm-desktop"
+NEURAL_TRANSLATION_ADDON = "slm-desktop-neural-translation"  # packaging/build.sh: CTranslate2 + SentencePiece
 
 
 def repo_root() -> Path:
@@ -31,6 +32,13 @@ def shipped_models_dirs() -> list[Path]:
     if frozen_dir and Path(frozen_dir).resolve() != repo_root():
         dirs.append(Path(frozen_dir).resolve() / "models")
     return dirs
+
+
+def ct2_install_hint() -> str:
+    """The bundle ships CTranslate2 as a separate add-on (80 MB of kernels); from source it is a pip install."""
+    if getattr(sys, "frozen", False):
+        return f"unpack {NEURAL_TRANSLATION_ADDON}-*.tar.gz in the folder that holds {APP_NAME}/"
+    return "pip install ctranslate2 sentencepiece"
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ pairs; the catalog imports the engine modules lazily, so the UI can import this 
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import re
 import threading
@@ -21,6 +22,7 @@ from pathlib import Path
 from slm_desktop.cancel import CancelToken
 from slm_desktop.engines.base import LanguagePair, Translation, TranslationEngine
 from slm_desktop.errors import UserError
+from slm_desktop.paths import ct2_install_hint
 
 log = logging.getLogger(__name__)
 
@@ -288,6 +290,7 @@ class Catalog:
     threads: int = 0
     beam_size: int = 1
     length_ratio: float = 2.0  # CTranslate2 decoding limit (x source tokens + 8)
+    note: str = ""  # why installed models were left out (the CTranslate2 add-on is missing)
 
     def engine_key(self, pair: LanguagePair) -> str:
         return "apertium" if pair.engine == "apertium" else f"{pair.engine}:{pair.model}:{self.beam_size}"
@@ -318,10 +321,17 @@ def discover(paths, *, threads: int = 0, beam_size: int = 1, engines: Sequence[s
     """Every installed pair: CTranslate2 folders/.argosmodel files on the search path, Apertium
     modes, and GGUF chat models whose metadata declares two or more languages."""
     pairs: list[LanguagePair] = []
+    note = ""
     if "ct2" in engines:
         from slm_desktop.engines.ct2 import find_ct2_models
 
-        pairs += find_ct2_models(paths.model_search_path())
+        ct2_pairs = find_ct2_models(paths.model_search_path())
+        missing = ct2_runtime_missing() if ct2_pairs else []
+        if missing:
+            note = f"{len(ct2_pairs)} CTranslate2 model(s) need {' and '.join(missing)}: {ct2_install_hint()}"
+            log.info("%s", note)
+            ct2_pairs = []
+        pairs += ct2_pairs
     if "apertium" in engines:
         from slm_desktop.engines.apertium import apertium_pairs
 
@@ -330,7 +340,15 @@ def discover(paths, *, threads: int = 0, beam_size: int = 1, engines: Sequence[s
         from slm_desktop.engines.llm_translate import llm_pairs
 
         pairs += llm_pairs(paths.model_search_path())
-    return Catalog(tuple(pairs), paths.data_dir / "unpacked", threads, beam_size)
+    return Catalog(tuple(pairs), paths.data_dir / "unpacked", threads, beam_size, note=note)
+
+
+CT2_RUNTIME = ("ctranslate2", "sentencepiece")
+
+
+def ct2_runtime_missing() -> list[str]:
+    """The packaged app may lack them: they are the neural-translation add-on, unpacked separately."""
+    return [name for name in CT2_RUNTIME if importlib.util.find_spec(name) is None]
 
 
 # ---------------------------------------------------------------- translating a text

@@ -154,8 +154,11 @@ class CT2Engine:
     name = "ct2"
 
     def __init__(self, folder: Path, config: CT2Config = CT2Config(), *, pair: tuple[str, str] | None = None):
-        import ctranslate2
-        import sentencepiece
+        try:
+            import ctranslate2
+            import sentencepiece
+        except ImportError as exc:  # the packaged app ships both as an optional add-on
+            raise ModelError(f"{folder.name}: the CTranslate2 runtime is not installed ({exc.name} missing)") from exc
 
         self.config = config
         self.folder = folder

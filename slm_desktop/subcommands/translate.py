@@ -28,8 +28,10 @@ def register(sub) -> None:
 def _list(catalog, as_json: bool) -> int:
     rows = [{"engine": p.engine, "source": p.source, "target": p.target, "model": p.model} for p in catalog.pairs]
     if as_json:
-        print_json({"pairs": rows})
+        print_json({"pairs": rows, "note": catalog.note})
         return 0
+    if catalog.note:
+        print(f"note: {catalog.note}", file=sys.stderr)
     if not rows:
         print("no translation models installed (apt install apertium-eng-spa, or install a model)")
         return 0
@@ -59,7 +61,7 @@ def _source_language(text: str, requested: str, catalog) -> str:
 
 
 def run(args) -> int:
-    from slm_desktop.translation import SentenceCache, discover, plan_route, translate_text
+    from slm_desktop.translation import NoModel, SentenceCache, discover, plan_route, translate_text
 
     catalog = discover(args.paths, threads=args.threads, beam_size=args.beam)
     if args.list:
@@ -70,7 +72,10 @@ def run(args) -> int:
             print_json({"text": text, "engine": "", "model": "", "sentences": 0, "ms": 0.0})
         return 0
     source = _source_language(text, args.source, catalog)
-    route = plan_route(catalog.pairs, source, args.target, engine=args.engine)
+    try:
+        route = plan_route(catalog.pairs, source, args.target, engine=args.engine)
+    except NoModel as missing:
+        raise UserError(f"{missing}. {catalog.note}".strip()) from None
     engines: dict[str, object] = {}
 
     def engine_for(pair):

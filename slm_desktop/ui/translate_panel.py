@@ -439,7 +439,7 @@ class TranslationPanel(QWidget):
         self.install_button.hide()
 
     def _show_missing(self, missing: NoModel) -> None:
-        self._show_idle(f"No model for {missing.source}→{missing.target} installed")
+        self._show_idle(f"No model for {missing.source}→{missing.target} installed. {self._catalog.note}".strip())
         self._missing = (missing.source, missing.target)
         self.install_button.show()
 

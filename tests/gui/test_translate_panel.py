@@ -161,3 +161,10 @@ def test_new_catalog_after_install_keeps_the_choice(qtbot, panel, tmp_path):
     pairs = (*panel._catalog.pairs, *apertium_pairs())  # stands in for a freshly installed model list
     panel.set_catalog(Catalog(tuple(pairs), tmp_path / "unpacked"))
     assert panel.target_language == "de" and panel.source_language == "en"
+
+
+def test_missing_pair_names_the_missing_ctranslate2_add_on(panel, tmp_path):
+    note = "1 CTranslate2 model(s) need ctranslate2: unpack slm-desktop-neural-translation-*.tar.gz"
+    panel.set_catalog(Catalog(panel._catalog.pairs, tmp_path / "unpacked", note=note))
+    panel.translate_text("Hello world.", target="de")
+    assert panel.status_label.text() == f"No model for en→de installed. {note}"

@@ -196,3 +196,26 @@ def test_transformers_converted_opus_mt_gets_an_end_of_sentence_token(models_dir
 def test_blank_sentences_in_a_batch(engine):
     out = [t.text for t in engine.translate(["", "The cat sleeps.", "   "], source="en", target="de")]
     assert out[0] == "" and out[1] and out[2] == ""
+
+
+def test_without_the_runtime_models_are_left_out_with_the_reason(models_dir, tmp_path, monkeypatch):
+    """The packaged app ships CTranslate2 as an add-on: installed models must not break routing without it."""
+    monkeypatch.setitem(sys.modules, "ctranslate2", None)  # what `import` and find_spec see in the base bundle
+    paths = AppPaths(tmp_path / "config", tmp_path / "data", models_env=models_dir)
+    catalog = discover(paths, threads=1)
+    assert not [p for p in catalog.pairs if p.engine == "ct2"]
+    assert catalog.note == "2 CTranslate2 model(s) need ctranslate2: pip install ctranslate2 sentencepiece"
+    with pytest.raises(ModelError, match="CTranslate2 runtime is not installed \\(ctranslate2 missing\\)"):
+        CT2Engine(models_dir / "opus-mt-en-de")
+
+
+def test_cli_without_the_runtime_says_what_to_install_in_one_line(models_dir, isolated_env):
+    env = dict(isolated_env, SLM_DESKTOP_MODELS=str(models_dir))
+    hide = "import sys; sys.modules['ctranslate2'] = None; from slm_desktop.cli import main; sys.exit(main())"
+    cmd = [sys.executable, "-c", hide, "translate", "--from", "en", "--to", "de", "--engine", "ct2", "Hello."]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "slm-desktop: No model for en→de installed. 2 CTranslate2 model(s) need ctranslate2: "
+        "pip install ctranslate2 sentencepiece"
+    ]
