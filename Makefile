@@ -22,7 +22,8 @@ bench: setup
 screenshots: setup-test
 	.venv/bin/python scripts/screenshots.py docs
 
-bundle: setup
+bundle:
+	./scripts/setup.sh --bundle
 	./packaging/build.sh
 
 clean:

@@ -34,7 +34,7 @@ ADDON=neural-translation
 ADDON_PACKAGES="ctranslate2 sentencepiece"  # collected as files (hooks: module_collection_mode "py")
 
 ensure_venv() {
-    [ -x "$VENV/bin/python" ] || ./scripts/setup.sh
+    [ -x "$VENV/bin/python" ] || ./scripts/setup.sh --bundle
     if ! "$VENV/bin/python" -c "import PyInstaller" 2>/dev/null; then
         echo "build: installing the packaging extra (PyInstaller) into $VENV"
         "$VENV/bin/pip" install -q -c constraints.txt -e ".[packaging]"

@@ -6,7 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 WITH_TEST=0
-[ "${1:-}" = "--test" ] && WITH_TEST=1
+WITH_BUNDLE=0
+[ "${1:-}" = "--test" ] && WITH_TEST=1 && WITH_BUNDLE=1  # the slow tests build the bundle
+[ "${1:-}" = "--bundle" ] && WITH_BUNDLE=1
 VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
 CACHE=${SLM_DESKTOP_BUILD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/slm-desktop}
@@ -17,10 +19,13 @@ LLAMA_VERSION=$(sed -n 's/^llama-cpp-python==//p' constraints.txt)
 APT_RUN="libportaudio2 libegl1 libgl1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libfontconfig1 libdbus-1-3 apertium-eng-spa"
 # Tests: a virtual microphone, synthesised and recorded speech, Apertium pairs, a screen.
 APT_TEST="pulseaudio pulseaudio-utils libasound2-plugins espeak-ng sox pocketsphinx-testdata apertium-eng-spa apertium-eng-cat xvfb x11-apps imagemagick desktop-file-utils appstream"
+# Bundle: ICU's icupkg/genccode repack Qt's ICU data (packaging/trim_icu_data.py); binutils strips.
+APT_BUNDLE="icu-devtools binutils gcc"
 
 install_system_packages() {
     local wanted="$APT_RUN" missing=""
     [ "$WITH_TEST" = 1 ] && wanted="$wanted $APT_TEST"
+    [ "$WITH_BUNDLE" = 1 ] && wanted="$wanted $APT_BUNDLE"
     if ! command -v dpkg-query >/dev/null; then
         echo "setup: not a Debian system; install the equivalents of: $wanted" >&2
         return 0
