@@ -107,13 +107,15 @@ make_tarball() {
     local version arch tarball
     version=$("$VENV/bin/python" -c "import slm_desktop; print(slm_desktop.__version__)")
     arch=$(uname -m)
-    tarball="$DIST/$APP-$version-linux-$arch${EXCLUDE:+-lite}.tar.gz"
+    local suffix="${EXCLUDE:+-lite}"
+    [ "$WITH_ADDON" = 1 ] && suffix="$suffix-with-$ADDON"
+    tarball="$DIST/$APP-$version-linux-$arch$suffix.tar.gz"
     tar -C "$DIST" -cf - "$APP" | gzip -6 > "$tarball"
-    echo "build: $tarball $(du -h "$tarball" | cut -f1)"
+    echo "build: $tarball $(mb "$(stat -c %s "$tarball")")"
     if [ -d "$DIST/$ADDON/$APP" ]; then
         tarball="$DIST/$APP-$ADDON-$version-linux-$arch.tar.gz"
         tar -C "$DIST/$ADDON" -cf - "$APP" | gzip -6 > "$tarball"
-        echo "build: $tarball $(du -h "$tarball" | cut -f1)"
+        echo "build: $tarball $(mb "$(stat -c %s "$tarball")")"
     fi
 }
 

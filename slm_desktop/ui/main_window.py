@@ -788,7 +788,9 @@ class MainWindow(QMainWindow):
         return {Path(part) for part in parts if part.startswith("/") and Path(part).exists()}
 
     def first_run(self) -> None:
-        """First start: measure this machine for a few seconds and recommend models; nothing is downloaded."""
+        """First start: measure this machine for a few seconds and recommend models; nothing is downloaded.
+        The settings file is written now, so the welcome shows once even if this session is killed."""
+        self.services.save()
         dialog = self._models_dialog()
         dialog.show()
         dialog.measure()

@@ -146,3 +146,15 @@ def test_settings_dialog_round_trip_applies_at_once(qtbot, window, monkeypatch):
     assert window.ptt_key.key == Qt.Key.Key_F8
     assert window.speech.mode == "command"
     assert 'push_to_talk_key = "F8"' in window.services.paths.settings_file.read_text()
+
+
+def test_first_run_welcomes_once_and_measures_this_machine(qtbot, window, app_paths):
+    assert not app_paths.settings_file.exists()
+    window.first_run()
+    assert app_paths.settings_file.exists()  # a killed first session does not show the welcome again
+    from slm_desktop.ui.models_dialog import ModelsDialog
+
+    [dialog] = window.findChildren(ModelsDialog)
+    assert dialog.isVisible()
+    qtbot.waitUntil(lambda: dialog.status.text().startswith("Measured"), timeout=60_000)
+    dialog.close()
