@@ -62,7 +62,8 @@ install_python_packages() {
     "$VENV/bin/pip" install -q --upgrade pip >/dev/null
     build_llama_wheel
     local extras="" 
-    [ "$WITH_TEST" = 1 ] && extras="[test]"
+    [ "$WITH_TEST" = 1 ] && extras="[test,packaging]"  # the suite builds the bundle
+    [ "$WITH_TEST" = 0 ] && [ "$WITH_BUNDLE" = 1 ] && extras="[packaging]"
     "$VENV/bin/pip" install -q --find-links "$WHEELS" -c constraints.txt -e ".$extras"
 }
 

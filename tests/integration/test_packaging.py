@@ -1,7 +1,7 @@
 """Build the PyInstaller bundle, then run the frozen app: its self-test, and its window under Xvfb.
 
-Slow (a cold PyInstaller build takes minutes on 2 cores): `make test-slow` or
-`python -m pytest tests/integration/test_packaging.py -m slow`.
+Part of `make test` (about a minute with a warm build/ cache, under two without); alone:
+`python -m pytest tests/integration/test_packaging.py`, or leave it out with `-m 'not packaging'`.
 """
 
 import json
@@ -20,7 +20,7 @@ from speech_support import need_program
 from slm_desktop.paths import repo_root
 from slm_desktop.startup_probe import MARKER
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
+pytestmark = [pytest.mark.packaging, pytest.mark.timeout(1800)]
 
 ROOT = repo_root()
 APP = "slm-desktop"
