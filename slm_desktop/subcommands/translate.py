@@ -75,7 +75,7 @@ def run(args) -> int:
     try:
         route = plan_route(catalog.pairs, source, args.target, engine=args.engine)
     except NoModel as missing:
-        raise UserError(f"{missing}. {catalog.note}".strip()) from None
+        raise UserError(f"{missing}. {catalog.note}" if catalog.note else str(missing)) from None
     engines: dict[str, object] = {}
 
     def engine_for(pair):

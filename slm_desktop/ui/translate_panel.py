@@ -439,7 +439,8 @@ class TranslationPanel(QWidget):
         self.install_button.hide()
 
     def _show_missing(self, missing: NoModel) -> None:
-        self._show_idle(f"No model for {missing.source}→{missing.target} installed. {self._catalog.note}".strip())
+        note = f". {self._catalog.note}" if self._catalog.note else ""
+        self._show_idle(f"No model for {missing.source}→{missing.target} installed{note}")
         self._missing = (missing.source, missing.target)
         self.install_button.show()
 
