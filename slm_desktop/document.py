@@ -8,8 +8,10 @@ program since it was opened is detected before it is overwritten.
 from __future__ import annotations
 
 import codecs
+import glob
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,6 +129,24 @@ def changed_on_disk(doc: Document) -> bool:
     return doc.path is not None and doc.stamp is not None and DiskStamp.of(doc.path) != doc.stamp
 
 
+STALE_TEMP_S = 600  # no save takes this long; an older temp file is what a killed save left behind
+
+
+def remove_stale_temp_files(path: Path) -> list[Path]:
+    """A save killed mid-write (power cut, SIGKILL) leaves its hidden temp file beside the intact original;
+    the next save of the same file removes such leftovers. Fresh ones may be another save in progress."""
+    removed = []
+    now = time.time()
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        try:
+            if now - leftover.stat().st_mtime > STALE_TEMP_S:
+                leftover.unlink()
+                removed.append(leftover)
+        except OSError:  # gone already, or not ours to remove
+            continue
+    return removed
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write to a temp file in the same folder, fsync, then rename over the target."""
     folder = path.parent
@@ -142,6 +162,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    remove_stale_temp_files(path)
     try:  # make the rename itself durable
         dir_fd = os.open(folder, os.O_RDONLY)
         try:

@@ -2,13 +2,16 @@
 
 import codecs
 import os
+import time
 
 import pytest
 
 from slm_desktop.document import (
+    STALE_TEMP_S,
     Document,
     NotText,
     UnknownEncoding,
+    atomic_write_bytes,
     changed_on_disk,
     read_document,
     write_document,
@@ -92,3 +95,20 @@ def test_failed_write_leaves_old_file_and_no_temp(tmp_path, monkeypatch):
         write_document(doc, "new content")
     assert path.read_text() == "old content"
     assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
+
+
+def test_next_save_removes_what_a_killed_save_left_behind(tmp_path):
+    """SIGKILL mid-save skips every cleanup; the hidden temp file beside the intact original stays until then."""
+    target = tmp_path / "notes [draft].txt"  # glob metacharacters in the name must not confuse the cleanup
+    target.write_text("old")
+    killed = tmp_path / ".notes [draft].txt.k1ll3d.tmp"
+    killed.write_bytes(b"half a fil")
+    os.utime(killed, (time.time() - STALE_TEMP_S - 60,) * 2)
+    in_progress = tmp_path / ".notes [draft].txt.n0w.tmp"  # another save right now: not ours to touch
+    in_progress.write_bytes(b"")
+    other = tmp_path / ".other.txt.k1ll3d.tmp"
+    other.write_bytes(b"")
+    os.utime(other, (time.time() - STALE_TEMP_S - 60,) * 2)
+    atomic_write_bytes(target, b"new")
+    assert target.read_bytes() == b"new"
+    assert not killed.exists() and in_progress.exists() and other.exists()
