@@ -84,9 +84,12 @@ def _report(receive) -> str | None:
 
 def _signal_name(exitcode: int) -> str:
     try:
-        return signal.Signals(-exitcode).name
+        name = signal.Signals(-exitcode).name
     except ValueError:
         return f"signal {-exitcode}"
+    if name == "SIGILL":  # a library built for a newer CPU (e.g. AVX2 or AVX-512) than this one
+        return "SIGILL: the library needs CPU instructions this processor lacks; use a build for older CPUs"
+    return name
 
 
 def _stamp(model: Path) -> list[int]:

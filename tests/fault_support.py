@@ -10,6 +10,13 @@ def aborting_loader(_model: Path):
     os.abort()
 
 
+def illegal_instruction_loader(_model: Path):
+    """What a library built for a newer CPU does on an older one."""
+    import signal
+
+    os.kill(os.getpid(), signal.SIGILL)
+
+
 def segfaulting_loader(_model: Path):
     import ctypes
 

@@ -23,7 +23,14 @@ def model(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize(
     ("loader", "signal_name"),
-    [(fault_support.aborting_loader, "SIGABRT"), (fault_support.segfaulting_loader, "SIGSEGV")],
+    [
+        (fault_support.aborting_loader, "SIGABRT"),
+        (fault_support.segfaulting_loader, "SIGSEGV"),
+        (
+            fault_support.illegal_instruction_loader,
+            "SIGILL: the library needs CPU instructions this processor lacks; use a build for older CPUs",
+        ),
+    ],
 )
 def test_a_crashing_load_becomes_one_model_error(model, loader, signal_name):
     with pytest.raises(ModelError) as caught:
