@@ -36,8 +36,8 @@ mkdir -p "$WHEELS"
 if ! ls "$WHEELS"/llama_cpp_python-"$LLAMA_VERSION"-*.whl >/dev/null 2>&1; then
     echo "build-arm: building llama-cpp-python $LLAMA_VERSION for $TAG (20-40 minutes on a Pi)"
     CMAKE_ARGS="$CMAKE_ARGS" CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) \
-        "$VENV/bin/pip" wheel -q --no-deps --no-binary llama-cpp-python -w "$WHEELS" "llama-cpp-python==$LLAMA_VERSION"
+        "$VENV/bin/pip" wheel -q --no-deps --no-cache-dir --no-binary llama-cpp-python -w "$WHEELS" "llama-cpp-python==$LLAMA_VERSION"
 fi
 "$VENV/bin/pip" install -q --find-links "$WHEELS" -c constraints.txt -c packaging/constraints-arm.txt -e ".[packaging]"
 "$VENV/bin/python" -m slm_desktop.store.defaults --into models --cache "$CACHE"
-VENV=$VENV packaging/build.sh "$@"
+VENV=$VENV packaging/build.sh --llama venv "$@"  # this venv's llama.cpp is the portable board build

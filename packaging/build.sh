@@ -1,27 +1,33 @@
 #!/usr/bin/env bash
 # Builds the one-folder bundle dist/slm-desktop/ and dist/slm-desktop-VERSION-linux-ARCH.tar.gz, plus the
 # neural-translation add-on dist/slm-desktop-neural-translation-VERSION-linux-ARCH.tar.gz.
-#   packaging/build.sh [--with-gguf] [--with-addon] [--no-tar] [--exclude MODULE[,MODULE]]
+#   packaging/build.sh [--with-gguf] [--with-addon] [--llama TARGET] [--no-tar] [--exclude MODULE[,MODULE]]
 #   VENV=/path/to/venv packaging/build.sh      (default: the project's .venv, created by scripts/setup.sh)
 # --with-gguf also ships the default completion model (98 MB); without it the app finds GGUF models in
 # the user data dir, $SLM_DESKTOP_MODELS, or a models/ folder next to the executable.
 # The add-on is CTranslate2 + SentencePiece (80 MB, nearly all of it libctranslate2's MKL/oneDNN/CUDA kernels):
 # unpacked beside the app it merges into slm-desktop/_internal/. --with-addon leaves it inside the bundle.
 # --exclude MODULE leaves a package out altogether; the self-test lists it as absent.
+# --llama TARGET: the llama.cpp libraries the bundle ships. auto (default: x86-64-v3 = AVX2 on x86-64, pi4/pi5
+# on a Raspberry Pi), x86-64-v2, x86-64-v3, pi4, pi5: a portable build of the pinned version, built once per
+# machine and cached (about 7 minutes on 2 cores); venv: the venv's own build as it is (build-arm.sh's venv
+# is already portable; scripts/setup.sh's targets this machine's CPU).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 WITH_GGUF=0
 WITH_ADDON=0
+LLAMA=auto
 MAKE_TAR=1
 EXCLUDE=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --with-gguf) WITH_GGUF=1 ;;
         --with-addon) WITH_ADDON=1 ;;
+        --llama) LLAMA="${2:?--llama needs venv, auto, x86-64-v2, x86-64-v3, pi4 or pi5}"; shift ;;
         --no-tar) MAKE_TAR=0 ;;
         --exclude) EXCLUDE="${2:?--exclude needs a module name}"; shift ;;
-        *) echo "build: unknown option $1 (use --with-gguf, --with-addon, --no-tar, --exclude MODULE)" >&2; exit 2 ;;
+        *) echo "build: unknown option $1 (use --with-gguf, --with-addon, --llama TARGET, --no-tar, --exclude MODULE)" >&2; exit 2 ;;
     esac
     shift
 done
@@ -30,6 +36,7 @@ VENV=${VENV:-.venv}
 DIST=${DIST:-dist}
 WORK=${WORK:-build/pyinstaller}
 APP=slm-desktop
+CACHE=${SLM_DESKTOP_BUILD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/slm-desktop}
 ADDON=neural-translation
 ADDON_PACKAGES="ctranslate2 sentencepiece"  # collected as files (hooks: module_collection_mode "py")
 
@@ -41,8 +48,31 @@ ensure_venv() {
     fi
 }
 
+# The venv's llama-cpp-python (scripts/setup.sh) targets this machine's CPU; the bundle gets the lib/ folder of a
+# portable wheel of the same version instead, built once per machine and target and cached beside setup's wheel.
+portable_llama_libs() {
+    local target version wheels wheel out
+    target=$(packaging/llama-cmake-args.sh "$LLAMA" --name)
+    version=$(sed -n 's/^llama-cpp-python==//p' constraints.txt)
+    wheels="$CACHE/wheels-$(uname -m)-$target"
+    mkdir -p "$wheels"
+    if ! ls "$wheels"/llama_cpp_python-"$version"-*.whl >/dev/null 2>&1; then
+        echo "build: building llama-cpp-python $version for $target once (about 7 minutes on 2 cores)" >&2
+        CMAKE_ARGS="$(packaging/llama-cmake-args.sh "$target")" "$VENV/bin/pip" wheel -q --no-deps --no-cache-dir \
+            --no-binary llama-cpp-python -w "$wheels" "llama-cpp-python==$version" >&2
+    fi
+    wheel=$(ls "$wheels"/llama_cpp_python-"$version"-*.whl | head -1)
+    out="$WORK/llama-$target"
+    rm -rf "$out"
+    "$VENV/bin/python" -m zipfile -e "$wheel" "$out"
+    echo "build: llama.cpp for $target from $wheel" >&2
+    echo "$out/llama_cpp/lib"
+}
+
 run_pyinstaller() {
-    SLM_BUNDLE_GGUF=$WITH_GGUF SLM_BUNDLE_EXCLUDE=$EXCLUDE "$VENV/bin/python" -m PyInstaller --noconfirm --log-level WARN \
+    local llama_lib=""
+    [ "$LLAMA" = venv ] || llama_lib=$(portable_llama_libs)
+    SLM_BUNDLE_LLAMA_LIB=$llama_lib SLM_BUNDLE_GGUF=$WITH_GGUF SLM_BUNDLE_EXCLUDE=$EXCLUDE "$VENV/bin/python" -m PyInstaller --noconfirm --log-level WARN \
         --distpath "$DIST" --workpath "$WORK" packaging/slm-desktop.spec
 }
 
@@ -60,15 +90,14 @@ strip_libraries() {
     done < <(find "$DIST/$APP" -type f \( -name '*.so' -o -name '*.so.*' \) -not -path '*.libs/*' -print0)
 }
 
-# llama-cpp-python built by scripts/setup.sh uses GGML_NATIVE=ON: fine for this machine, SIGILL on an older
-# CPU. Say so; packaging/llama-cmake-args.sh gives the flags for a distributable wheel.
+# With --llama venv and the venv from scripts/setup.sh (GGML_NATIVE=ON): fine for this machine, SIGILL on an
+# older CPU. Say so.
 warn_if_native_llama() {
     local features
     features=$("$VENV/bin/python" -c "import llama_cpp; print(llama_cpp.llama_print_system_info().decode())" 2>/dev/null || true)
     if echo "$features" | grep -Eq "AVX512 = 1|AVX512_[A-Z0-9]+ = 1|SVE = 1|MATMUL_INT8 = 1"; then
         echo "build: WARNING: this venv's llama.cpp uses CPU features (AVX-512/SVE/i8mm) that many target CPUs lack;" >&2
-        echo "build:          for a bundle to share, rebuild it: CMAKE_ARGS=\"\$(packaging/llama-cmake-args.sh x86-64-v3)\" \\" >&2
-        echo "build:          $VENV/bin/pip install --force-reinstall --no-deps --no-binary llama-cpp-python -c constraints.txt llama-cpp-python" >&2
+        echo "build:          for a bundle to share, leave out --llama venv (the default builds a portable llama.cpp)" >&2
     fi
 }
 
@@ -131,7 +160,7 @@ report_sizes() {
 }
 
 ensure_venv
-warn_if_native_llama
+[ "$LLAMA" = venv ] && warn_if_native_llama
 run_pyinstaller
 strip_libraries
 trim_icu_data

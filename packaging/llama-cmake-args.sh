@@ -8,6 +8,7 @@
 #   pi4        Raspberry Pi 4 (Cortex-A72): plain armv8-a with NEON
 #   pi5        Raspberry Pi 5 (Cortex-A76): armv8.2-a with the dot-product instructions Q4_0 repacking uses
 #   auto       pi5 or pi4 on an aarch64 board (from /proc/cpuinfo), x86-64-v3 elsewhere
+# A second argument --name prints the resolved target's name instead (auto -> x86-64-v3, ...).
 set -euo pipefail
 TARGET=${1:-auto}
 if [ "$TARGET" = auto ]; then
@@ -16,6 +17,9 @@ if [ "$TARGET" = auto ]; then
     else
         TARGET=x86-64-v3
     fi
+fi
+if [ "${2:-}" = --name ]; then
+    case "$TARGET" in x86-64-v2 | x86-64-v3 | pi4 | pi5) echo "$TARGET"; exit 0 ;; esac
 fi
 COMMON="-DGGML_NATIVE=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF"
 case "$TARGET" in

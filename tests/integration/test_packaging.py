@@ -6,6 +6,7 @@ Part of `make test` (about a minute with a warm build/ cache, under two without)
 
 import json
 import os
+import platform
 import random
 import select
 import shutil
@@ -130,6 +131,9 @@ def test_frozen_self_test_passes(bundle: Path, frozen_env: dict[str, str]):
     for library in ("llama.cpp", "onnxruntime", "tokenizers", "vosk", "pocketsphinx"):
         assert library in native
     assert "ctranslate2 absent" in native and "sentencepiece absent" in native
+    if platform.machine() == "x86_64":  # build.sh's default portable llama.cpp: x86-64-v3, whatever this CPU has
+        llama_features = native.split(";")[0].split()
+        assert "AVX2" in llama_features and not [f for f in llama_features if f.startswith("AVX512")], native
     assert checks["intent"]["detail"].startswith("intent-minilm-int8")
     assert checks["qt-text"]["detail"].startswith("collation")  # the trimmed ICU data still sorts by locale
 
@@ -163,6 +167,26 @@ def test_frozen_app_without_the_addon_names_it_in_one_line(
     assert done.returncode == 2
     [line] = done.stderr.strip().splitlines()
     assert f"unpack slm-desktop-{ADDON}-*.tar.gz in the folder that holds {APP}/" in line
+
+
+def test_frozen_benchmarks_measure_this_machine(bundle: Path, frozen_env: dict[str, str]):
+    """Users measure their own machine with the bundle: `bench complete` drives the real editor (QtTest must be
+    bundled) and `bench translate` measures Apertium without the build-time CTranslate2 converters."""
+    env = frozen_env | {"QT_QPA_PLATFORM": "offscreen"}
+    for suite, repeat in (("complete", "2"), ("translate", "1")):
+        done = subprocess.run(
+            [str(bundle / APP), "bench", suite, "--repeat", repeat, "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr[-2000:]
+        report = json.loads(done.stdout)[suite]
+        if suite == "complete":
+            assert report["gui_missed"] == 0 and report["gui_whole_p50_ms"] > 0
+        else:
+            assert report["synthetic_ct2"].startswith("skipped: ") and report["panel_apertium_first_p50_ms"] > 0
 
 
 def test_frozen_app_loads_portaudio_and_lists_audio_devices(bundle: Path, frozen_env: dict[str, str]):
