@@ -48,6 +48,13 @@ class WindowPushToTalkKey(PushToTalkKey):
         return False
 
 
+def short_model_name(name: str, limit: int = 28) -> str:
+    """The status bar shares its width with messages: file suffixes go and long names are cut (full in the
+    tooltip)."""
+    stem = name.removesuffix(".gguf").removesuffix(".onnx")
+    return stem if len(stem) <= limit else stem[: limit - 1] + "…"
+
+
 class MainWindow(QMainWindow):
     def __init__(self, services: AppServices):
         super().__init__()
@@ -390,7 +397,8 @@ class MainWindow(QMainWindow):
     def _on_engine_loaded(self, lane: str, key: str) -> None:
         self._engine_keys.add(key)
         self._loaded[lane] = Path(key).name or key
-        self.models_label.setText("models: " + ", ".join(f"{k}: {v}" for k, v in sorted(self._loaded.items())))
+        self.models_label.setText("models: " + " · ".join(short_model_name(v) for _, v in sorted(self._loaded.items())))
+        self.models_label.setToolTip("\n".join(f"{lane}: {name}" for lane, name in sorted(self._loaded.items())))
 
     def show_figure(self, key: str, text: str) -> None:
         """Live figures engines report (tokens/s, RTF, words/s) share one status-bar label."""

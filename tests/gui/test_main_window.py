@@ -158,3 +158,11 @@ def test_first_run_welcomes_once_and_measures_this_machine(qtbot, window, app_pa
     assert dialog.isVisible()
     qtbot.waitUntil(lambda: dialog.status.text().startswith("Measured"), timeout=60_000)
     dialog.close()
+
+
+def test_loaded_models_are_short_in_the_status_bar_and_whole_in_the_tooltip(window):
+    window._on_engine_loaded("completion", "/models/SmolLM2-135M-Instruct.Q4_1.gguf")
+    window._on_engine_loaded("translation", "apertium")
+    window._on_engine_loaded("intent", "/models/intent-minilm-int8-with-a-very-long-folder-name")
+    assert window.models_label.text() == "models: SmolLM2-135M-Instruct.Q4_1 · intent-minilm-int8-with-a-v… · apertium"
+    assert "completion: SmolLM2-135M-Instruct.Q4_1.gguf" in window.models_label.toolTip()
