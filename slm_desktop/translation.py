@@ -344,6 +344,7 @@ def discover(paths, *, threads: int = 0, beam_size: int = 1, engines: Sequence[s
 
 
 CT2_RUNTIME = ("ctranslate2", "sentencepiece")
+CT2_FORMATS = ("ctranslate2", "argosmodel")  # store formats that CT2Engine runs
 
 
 def ct2_runtime_missing() -> list[str]:

@@ -31,9 +31,11 @@ from PySide6.QtWidgets import (
 )
 
 from slm_desktop.errors import UserError
+from slm_desktop.paths import ct2_install_hint
 from slm_desktop.store.catalog import CatalogEntry
 from slm_desktop.store.download import Progress
 from slm_desktop.store.manager import InstalledModel, ModelManager
+from slm_desktop.translation import CT2_FORMATS, ct2_runtime_missing
 from slm_desktop.worker import Job, JobContext, Worker
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,11 @@ def _table(headers: list[str], accessible: str) -> QTableWidget:
     table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     table.verticalHeader().setVisible(False)
     return table
+
+
+def _needs_ct2_addon(model_format: str) -> bool:
+    """CTranslate2 models install fine without the runtime, which the packaged app ships as an add-on."""
+    return model_format in CT2_FORMATS and bool(ct2_runtime_missing())
 
 
 def _fill_row(table: QTableWidget, row: int, values: list[str], key: str) -> None:
@@ -182,8 +189,12 @@ class ModelsDialog(QDialog):
         self.catalog_table.setRowCount(len(entries))
         for row, e in enumerate(entries):
             state = "installed" if (e.id in have or e.filename in have) else ""
+            if _needs_ct2_addon(e.format):
+                state = f"{state}, needs add-on" if state else "needs add-on"
             values = [e.name, e.kind, ", ".join(e.languages), _mb(e.size), f"{e.ram_mb} MB", self._hash(e), state]
             _fill_row(self.catalog_table, row, values, e.id)
+            if _needs_ct2_addon(e.format):
+                self.catalog_table.item(row, len(values) - 1).setToolTip(ct2_install_hint())
         self._set_busy(self.job is not None)
 
     @staticmethod
@@ -344,7 +355,8 @@ class ModelsDialog(QDialog):
             return
         self.job = None
         if kind in ("model-install", "model-import"):
-            self.status.setText(f"Installed {result.name} ({result.kind}, {_mb(result.size)})")
+            addon = f"; to use it, {ct2_install_hint()}" if _needs_ct2_addon(result.format) else ""
+            self.status.setText(f"Installed {result.name} ({result.kind}, {_mb(result.size)}){addon}")
             self.modelsChanged.emit()
         elif kind == "model-verify":
             bad = [r for r in result if not r.ok]

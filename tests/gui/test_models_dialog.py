@@ -145,3 +145,22 @@ def test_measure_recommends_with_the_real_default_model(qtbot, worker, app_paths
     text = dialog.recommend_view.toPlainText()
     assert "tokens/s" in text and "tok/s here" in text and "Vosk small Spanish" in text
     assert dialog.tabs.currentIndex() == 2
+
+
+def _catalog_status(dialog: ModelsDialog) -> dict[str, str]:
+    table = dialog.catalog_table
+    return {table.item(row, 0).text(): table.item(row, 6).text() for row in range(table.rowCount())}
+
+
+def test_translation_models_say_they_need_the_ctranslate2_add_on_when_it_is_missing(qtbot, worker, paths, monkeypatch):
+    ct2 = gguf_entry("opus-mt-en-de", b"x", ["http://127.0.0.1:9/x"], kind="translation", format="ctranslate2")
+    ct2 |= {"engine": "ctranslate2", "filename": "opus-mt-en-de.tar.gz", "languages": ["en", "de"]}
+    dialog = _dialog(qtbot, paths, worker, [gguf_entry("tiny", b"GGUF", ["http://127.0.0.1:9/t"]), ct2])
+    assert _catalog_status(dialog)["opus-mt-en-de"] == ""  # the test venv has CTranslate2
+    monkeypatch.setitem(sys.modules, "ctranslate2", None)  # as in the bundle without its add-on
+    dialog.refresh()
+    status = _catalog_status(dialog)
+    assert status["opus-mt-en-de"] == "needs add-on" and status["tiny"] == ""
+    table = dialog.catalog_table
+    row = next(r for r in range(table.rowCount()) if table.item(r, 0).text() == "opus-mt-en-de")
+    assert table.item(row, 6).toolTip() == "pip install ctranslate2 sentencepiece"
