@@ -97,15 +97,9 @@ class _Typist:
 
 
 def _wait_for_job(window, kind: str, start) -> None:
-    from PySide6.QtCore import QEventLoop, QTimer
+    from slm_desktop.bench.qt_waits import JobWaiter
 
-    loop = QEventLoop()
-    worker = window.services.worker
-    worker.finished.connect(lambda _id, done, _r: loop.quit() if done == kind else None)
-    worker.failed.connect(lambda _id, done, _m: loop.quit() if done == kind else None)
-    QTimer.singleShot(60_000, loop.quit)
-    start()
-    loop.exec()
+    JobWaiter(window.services.worker, kind).run(start)
 
 
 def _warm_up(window, typist) -> None:
@@ -117,10 +111,9 @@ def _warm_up(window, typist) -> None:
 
 
 def _app_figures(wav: Path, paths, audio_seconds: float, *, low_power: str) -> dict:
-    from PySide6.QtCore import QEventLoop, QTimer
-
     from slm_desktop.app import create_window
     from slm_desktop.audio.ptt import WavSource
+    from slm_desktop.bench.qt_waits import KindCounter, StopWaiter
     from slm_desktop.probe import StallProbe
 
     _qt_app()
@@ -130,19 +123,16 @@ def _app_figures(wav: Path, paths, audio_seconds: float, *, low_power: str) -> d
     window.live_mode.controller.source_factory = lambda capture: WavSource(wav, realtime=True)
     window.live_mode.controller.source_key = f"bench-wav:{wav}"
     window.translation_panel.set_target("es")
-    kinds: dict[str, int] = {}
-    window.services.worker.started.connect(lambda _id, kind: kinds.__setitem__(kind, kinds.get(kind, 0) + 1))
+    kinds = KindCounter(window.services.worker)
     typist = _Typist(window)
     probe = StallProbe()
     _warm_up(window, typist)
-    loop = QEventLoop()
-    window.live_mode.controller.runningChanged.connect(lambda running: None if running else loop.quit())
-    QTimer.singleShot(int((audio_seconds + 120) * 1000), loop.quit)
+    stopped = StopWaiter(window.live_mode.controller.runningChanged, timeout_ms=int((audio_seconds + 120) * 1000))
     try:
         probe.start()
         typist.timer.start()
         window.live_mode.set_on(True)
-        loop.exec()
+        stopped.exec()
         stall = probe.stop()
         typist.timer.stop()
     finally:
@@ -154,7 +144,7 @@ def _app_figures(wav: Path, paths, audio_seconds: float, *, low_power: str) -> d
         "phrases": len(window.live_mode.controller.latencies),
         "shown": summary(window.live_mode.controller.latencies),
         "stall_ms": stall,
-        "jobs": kinds,
+        "jobs": kinds.counts,
     }
 
 
