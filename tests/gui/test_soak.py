@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from qt_support import WorkerEvents
 from speech_support import librivox_references
 
 from slm_desktop import app as app_module
@@ -21,11 +22,12 @@ from slm_desktop.ui import main_window
 from slm_desktop.ui.voice import PushToTalkController
 
 SOAK_SECONDS = 150
-WARMUP_CYCLES = 3  # engines loaded, Qt caches filled, allocator arenas grown
+WARMUP_CYCLES = 5  # every command once (the translation one loads its engine), Qt caches, allocator arenas
 # Bound: after warm-up nothing should accumulate. Measured on the 2-core dev machine: +1.9 MB over
-# 141 cycles in 150 s (allocator noise, Qt caches). 16 MB is ~8x that; it catches a leaked decoder or
-# engine per cycle (MBs each) and any steady leak over ~115 KB per cycle at that pace -- about one
-# utterance's audio kept per press (the replayed recording: 3 s at 16 kHz int16 = 96 KB).
+# 141 cycles, later +3.8 MB over 112 cycles in 150 s (allocator noise, Qt caches, the undo stack up to
+# the 20k-character reset). 16 MB is 4-8x that; it catches a leaked decoder or engine per cycle (MBs
+# each) and any steady leak over ~115-140 KB per cycle at that pace -- about one utterance's audio kept
+# per press (the replayed recording: 3 s at 16 kHz int16 = 96 KB).
 RSS_GROWTH_BOUND_MB = 16
 COMMANDS = ["make the text bigger", "make the text smaller", "insert the date", "translate this into spanish"]
 SENTENCE = "The quick brown fox jumps over the lazy dog while the kettle boils. "
@@ -83,7 +85,7 @@ def _lanes() -> dict[str, threading.Thread]:
     return {t.name: t for t in threading.enumerate() if t.name.startswith("slm-lane-")}
 
 
-def _cycle(qtbot, window, n: int) -> None:
+def _cycle(qtbot, window, events: WorkerEvents, n: int) -> None:
     qtbot.keyClicks(window.editor, SENTENCE)
     with qtbot.waitSignal(window.speech.recordingStarted, timeout=10000):
         window.speech.press()
@@ -91,7 +93,7 @@ def _cycle(qtbot, window, n: int) -> None:
     with qtbot.waitSignal(window.speech.dictated, timeout=30000) as dictated:
         window.speech.release()
     assert dictated.args[0], "the replayed recording decoded to nothing"
-    with qtbot.waitSignal(window.services.worker.finished, timeout=30000, check_params_cb=lambda *a: a[1] == "intent"):
+    with events.waiting("finished", kind="intent", timeout=30000):
         window.commands.submit(COMMANDS[n % len(COMMANDS)])
     window.autosave_now()
     if len(window.editor.toPlainText()) > 20_000:
@@ -101,20 +103,20 @@ def _cycle(qtbot, window, n: int) -> None:
 @pytest.mark.slow
 def test_soak_typing_push_to_talk_and_commands(qtbot, soak_window):
     window = soak_window
-    failures: list[str] = []
-    window.services.worker.failed.connect(lambda _id, kind, message: failures.append(f"{kind}: {message}"))
+    events = WorkerEvents(qtbot, window.services.worker, kinds={"intent"})
     cycles, samples = 0, []
     deadline = time.monotonic() + SOAK_SECONDS
     baseline = 0.0
     while time.monotonic() < deadline or cycles <= WARMUP_CYCLES:
-        _cycle(qtbot, window, cycles)
+        _cycle(qtbot, window, events, cycles)
         cycles += 1
         samples.append(round(rss_mb(), 1))
         if cycles == WARMUP_CYCLES:
             baseline = samples[-1]
             lanes_after_warmup = _lanes()
     growth = samples[-1] - baseline
-    print(f"soak: {cycles} cycles in {SOAK_SECONDS} s, RSS {baseline:.1f} -> {samples[-1]:.1f} MB")
+    print(f"soak: {cycles} cycles in {SOAK_SECONDS} s, RSS {baseline:.1f} -> {samples[-1]:.1f} MB; {samples[::10]}")
+    failures = [f"{kind}: {message}" for _id, kind, message in events.args("failed")]
     assert failures == [] or all("microphone" in f for f in failures), failures
     assert growth < RSS_GROWTH_BOUND_MB, samples
     dead = [name for name, thread in lanes_after_warmup.items() if not thread.is_alive()]
