@@ -6,6 +6,7 @@ from pathlib import Path
 
 import fault_support
 import pytest
+from qt_support import WorkerEvents
 
 from slm_desktop import memory
 from slm_desktop.errors import ModelError
@@ -28,7 +29,7 @@ def _status(window) -> str:
 
 def _run_engine_job(qtbot, window, factory) -> None:
     worker = window.services.worker
-    with qtbot.waitSignal(worker.failed, timeout=10000):
+    with WorkerEvents(qtbot, worker).waiting("failed", timeout=10000):
         worker.submit("completion", lambda ctx: ctx.engine("completion:fake", factory).complete("x"))
 
 
@@ -59,11 +60,11 @@ def test_a_model_crashing_natively_in_the_probe_leaves_the_window_working(qtbot,
     model.write_bytes(b"GGUF")
     qtbot.keyClicks(window.editor, "still here")
     worker = window.services.worker
-    with qtbot.waitSignal(worker.failed, timeout=30000) as failed:
+    with WorkerEvents(qtbot, worker).waiting("failed", timeout=30000) as failed:
         worker.submit("completion", lambda ctx: run_probe(fault_support.aborting_loader, model))
     assert "new-model.gguf crashed the inference library while loading (SIGABRT)" in failed.args[2]
     assert "crashed the inference library" in _status(window)
-    with qtbot.waitSignal(worker.finished, timeout=10000) as finished:
+    with WorkerEvents(qtbot, worker).waiting("finished", timeout=10000) as finished:
         worker.submit("completion", lambda ctx: "the lane still runs jobs")
     assert finished.args[2] == "the lane still runs jobs"
     assert window.editor.toPlainText() == "still here"
@@ -71,7 +72,7 @@ def test_a_model_crashing_natively_in_the_probe_leaves_the_window_working(qtbot,
 
 def test_low_memory_refuses_the_intent_model_with_a_status_line(qtbot, window, monkeypatch):
     monkeypatch.setattr(memory, "available_mb", lambda meminfo=memory.MEMINFO: 50)
-    with qtbot.waitSignal(window.services.worker.failed, timeout=10000):
+    with WorkerEvents(qtbot, window.services.worker).waiting("failed", timeout=10000):
         window.commands.submit("make the text bigger")
     assert "MB of memory but only 50 MB is free" in _status(window)
 

@@ -8,6 +8,7 @@ import threading
 
 import pytest
 from PySide6.QtCore import Qt
+from qt_support import WorkerEvents
 from store_helpers import catalog_toml, gguf_entry, tiny_gguf_bytes
 
 from slm_desktop.paths import AppPaths
@@ -47,14 +48,14 @@ def _installed_names(dialog: ModelsDialog) -> list[str]:
 def test_install_from_the_catalog_shows_progress_and_lists_the_model(qtbot, server, worker, paths, tmp_path):
     data = tiny_gguf_bytes(tmp_path, elements=1 << 20)  # 4 MB: several progress updates
     dialog = _dialog(qtbot, paths, worker, [gguf_entry("tiny", data, [server.add("t.gguf", data, delay_s=0.02)])])
-    progress: list[Progress] = []
-    worker.progress.connect(lambda _id, _kind, value: progress.append(value))
+    events = WorkerEvents(qtbot, worker)
     dialog.tabs.setCurrentIndex(1)
     dialog.select_catalog("tiny")
     with qtbot.waitSignal(dialog.modelsChanged, timeout=20000):
         qtbot.mouseClick(dialog.install_button, Qt.MouseButton.LeftButton)
         assert dialog.cancel_button.isEnabled() and not dialog.install_button.isEnabled()
     assert "tiny.gguf" in _installed_names(dialog)
+    progress: list[Progress] = [args[2] for args in events.args("progress")]
     assert progress and progress[-1].done == len(data) and progress[-1].speed > 0
     assert dialog.status.text().startswith("Installed tiny.gguf")
     assert not dialog.progress.isVisible() and dialog.install_button.isEnabled()
@@ -66,9 +67,9 @@ def test_cancel_stops_the_download_and_installs_nothing(qtbot, server, worker, p
     gate = threading.Event()
     dialog = _dialog(qtbot, paths, worker, [gguf_entry("tiny", data, [server.add("t.gguf", data, gate=gate)])])
     dialog.select_catalog("tiny")
-    with qtbot.waitSignal(worker.started, timeout=5000):
+    with WorkerEvents(qtbot, worker).waiting("started", timeout=5000):
         qtbot.mouseClick(dialog.install_button, Qt.MouseButton.LeftButton)
-    with qtbot.waitSignal(worker.cancelled, timeout=10000):
+    with WorkerEvents(qtbot, worker).waiting("cancelled", timeout=10000):
         qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
         gate.set()
     assert "Cancelled" in dialog.status.text()
@@ -114,7 +115,7 @@ def test_failed_import_shows_one_line(qtbot, worker, paths, tmp_path):
     fake = tmp_path / "fake.gguf"
     fake.write_bytes(b"nope" * 100)
     dialog = _dialog(qtbot, paths, worker, [])
-    with qtbot.waitSignal(worker.failed, timeout=10000):
+    with WorkerEvents(qtbot, worker).waiting("failed", timeout=10000):
         dialog.import_path(fake)
     assert "not a GGUF model" in dialog.status.text() and "\n" not in dialog.status.text()
 
@@ -140,7 +141,7 @@ def test_the_dialog_module_imports_no_inference_library():
 def test_measure_recommends_with_the_real_default_model(qtbot, worker, app_paths):
     dialog = ModelsDialog(ModelManager(app_paths), worker, languages=("en", "es"))
     qtbot.addWidget(dialog)
-    with qtbot.waitSignal(worker.finished, timeout=120000):
+    with WorkerEvents(qtbot, worker).waiting("finished", timeout=120000):
         qtbot.mouseClick(dialog.measure_button, Qt.MouseButton.LeftButton)
     text = dialog.recommend_view.toPlainText()
     assert "tokens/s" in text and "tok/s here" in text and "Vosk small Spanish" in text

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from gui_process import GuiProcess
 from PySide6.QtWidgets import QFileDialog
+from qt_support import WorkerEvents
 
 SECRET = "Zebulon-the-confidential-merger-7731"
 LISTENING_UNIX = 0x10000  # __SO_ACCEPTCON in /proc/net/unix's Flags column
@@ -96,7 +97,7 @@ def test_info_logs_never_contain_the_document_text(qtbot, window, caplog, tmp_pa
     assert window.save_document()
     assert window.open_path(target)
     window.editor.selectAll()
-    with qtbot.waitSignal(window.services.worker.finished, timeout=20000):
+    with WorkerEvents(qtbot, window.services.worker).waiting("finished", timeout=20000):
         window.commands.submit("translate this into spanish")
     assert SECRET in target.read_text()  # the text really went through save, open and the command
     logged = "\n".join(record.getMessage() for record in caplog.records)

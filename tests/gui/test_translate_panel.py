@@ -5,6 +5,7 @@ import shutil
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
+from qt_support import WorkerEvents
 
 from slm_desktop.engines.apertium import apertium_pairs
 from slm_desktop.translation import Catalog
@@ -140,14 +141,13 @@ def test_ct2_model_loads_once_in_the_translation_lane(qtbot, worker, tmp_path):
     catalog = Catalog(tuple(find_ct2_models([tmp_path / "models"])), tmp_path / "unpacked", threads=1)
     widget = TranslationPanel(worker, catalog, source="en", target="de", debounce_ms=10)
     qtbot.addWidget(widget)
-    loaded = []
-    worker.engineLoaded.connect(lambda lane, key: loaded.append((lane, key)))
+    events = WorkerEvents(qtbot, worker)
     with qtbot.waitSignal(widget.translationFinished, timeout=20_000):
         widget.translate_text("The cat sleeps. The dog runs.")
     with qtbot.waitSignal(widget.translationFinished, timeout=20_000):
         widget.translate_text("The cat sleeps. A new book.")
     assert widget.translation().strip()
-    assert [lane for lane, _ in loaded] == ["translation"]
+    assert [lane for lane, _ in events.args("engineLoaded")] == ["translation"]
 
 
 def test_text_in_the_wrong_source_language_gets_a_hint(qtbot, panel):

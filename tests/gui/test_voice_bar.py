@@ -10,6 +10,7 @@ import subprocess
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPlainTextEdit
+from qt_support import WorkerEvents
 from speech_support import VirtualMic, librivox_references
 
 from slm_desktop.audio.capture import CaptureConfig, refresh_devices
@@ -44,7 +45,7 @@ def voice(qtbot):
 
 
 def _prepare(qtbot, controller, worker) -> None:
-    with qtbot.waitSignal(worker.finished, timeout=20000):
+    with WorkerEvents(qtbot, worker).waiting("finished", timeout=20000):
         controller.prepare()
 
 

@@ -4,7 +4,8 @@ through Apertium, and voice commands that drive both."""
 import shutil
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt, Slot
+from qt_support import WorkerEvents
 
 from slm_desktop import app as app_module
 
@@ -57,6 +58,20 @@ def test_insert_translation_into_editor_is_one_undo_step(qtbot, window):
 
 
 @pytest.mark.skipif(not shutil.which("apertium"), reason="needs the Debian package apertium-eng-spa")
+class PauseAtJobStart(QObject):
+    """Whether suggestions were paused as each kind of job started (a bound slot: the worker emits on lanes)."""
+
+    def __init__(self, window):
+        super().__init__()
+        self.window = window
+        self.by_kind: dict[str, bool] = {}
+        window.services.worker.started.connect(self.on_started)
+
+    @Slot(int, str)
+    def on_started(self, _job_id: int, kind: str) -> None:
+        self.by_kind[kind] = self.window._suggestions_paused
+
+
 def test_low_power_pauses_suggestions_while_translating(qtbot, app_paths):
     from qt_support import dispose
 
@@ -65,11 +80,13 @@ def test_low_power_pauses_suggestions_while_translating(qtbot, app_paths):
     win = app_module.create_window(app_paths)
     try:
         assert win.services.power.low_power and "on (settings)" in win.services.power.reason
-        paused = []
-        win.services.worker.started.connect(lambda *_: paused.append(win._suggestions_paused))
+        events = WorkerEvents(qtbot, win.services.worker)
+        paused = PauseAtJobStart(win)  # connected after the window's own slot: sees the state it set
         win.translation_panel.translate_text("Hello world, how are you today?", "es")
         qtbot.waitUntil(lambda: "Hola" in win.translation_panel.translation(), timeout=30_000)
         qtbot.waitUntil(lambda: not win._suggestions_paused, timeout=10_000)
+        assert paused.by_kind.get("translate") is True, paused.by_kind
+        assert not events.args("failed")
         assert win.services.settings.completion.enabled  # the user's setting is untouched
     finally:
         dispose(win)

@@ -3,6 +3,7 @@
 import threading
 
 import pytest
+from qt_support import WorkerEvents
 
 from slm_desktop.config import CompletionSettings
 from slm_desktop.engines.base import Completion, WordChoice
@@ -101,7 +102,7 @@ def test_a_keystroke_cancels_the_running_generation_before_the_debounce(qtbot, s
     engine.release.clear()
     controller.request_now()
     qtbot.waitUntil(lambda: len(engine.calls) == 1, timeout=5000)
-    with qtbot.waitSignal(controller.worker.cancelled, timeout=2000):
+    with WorkerEvents(qtbot, controller.worker).waiting("cancelled", timeout=2000):
         editor.insertPlainText("x")
     assert engine.calls == [""]
 
@@ -113,7 +114,7 @@ def test_switching_models_closes_the_old_engine(qtbot, setup):
     with qtbot.waitSignal(controller.wordsShown, timeout=5000):
         editor.insertPlainText("abc")
     other = FakeEngine()
-    with qtbot.waitSignal(controller.worker.finished, timeout=5000):
+    with WorkerEvents(qtbot, controller.worker).waiting("finished", timeout=5000):
         controller.set_engine(lambda: other, "completion:other.gguf")
     assert closed == ["old"]
     with qtbot.waitSignal(controller.wordsShown, timeout=5000):

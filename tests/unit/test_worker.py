@@ -4,6 +4,7 @@ import threading
 import time
 
 import pytest
+from qt_support import WorkerEvents
 
 from slm_desktop.cancel import Cancelled
 from slm_desktop.errors import UserError
@@ -25,7 +26,7 @@ def test_result_arrives_on_gui_thread(qtbot, worker):
         seen["thread"] = threading.current_thread().name
         return 6 * 7
 
-    with qtbot.waitSignal(worker.finished, timeout=5000) as blocker:
+    with WorkerEvents(qtbot, worker).waiting("finished", timeout=5000) as blocker:
         worker.submit("sum", job)
     assert blocker.args[1:] == ["sum", 42]
     assert seen["thread"].startswith("slm-lane-")
@@ -35,16 +36,16 @@ def test_user_error_becomes_failed_signal_and_lane_survives(qtbot, worker):
     def bad(ctx):
         raise UserError("model not found: x.gguf")
 
-    with qtbot.waitSignal(worker.failed, timeout=5000) as blocker:
+    with WorkerEvents(qtbot, worker).waiting("failed", timeout=5000) as blocker:
         worker.submit("load", bad)
     assert blocker.args[2] == "model not found: x.gguf"
-    with qtbot.waitSignal(worker.finished, timeout=5000) as blocker:
+    with WorkerEvents(qtbot, worker).waiting("finished", timeout=5000) as blocker:
         worker.submit("load", lambda ctx: "still alive")
     assert blocker.args[2] == "still alive"
 
 
 def test_unexpected_exception_is_reported_not_raised(qtbot, worker):
-    with qtbot.waitSignal(worker.failed, timeout=5000) as blocker:
+    with WorkerEvents(qtbot, worker).waiting("failed", timeout=5000) as blocker:
         worker.submit("x", lambda ctx: 1 / 0)
     assert "division by zero" in blocker.args[2]
 
@@ -57,30 +58,28 @@ def _wait_for_cancel(ctx):
 
 
 def test_latest_wins_cancels_running_and_drops_queued(qtbot, worker):
-    cancelled, finished = [], []
-    worker.cancelled.connect(lambda jid, kind: cancelled.append(jid))
-    worker.finished.connect(lambda jid, kind, result: finished.append(result))
-    with qtbot.waitSignal(worker.progress, timeout=5000):
+    events = WorkerEvents(qtbot, worker)
+    with events.waiting("progress", timeout=5000):
         first = worker.submit("suggest", _wait_for_cancel, latest_wins=True)
     second = worker.submit("suggest", lambda ctx: "second", latest_wins=True)
     third = worker.submit("suggest", lambda ctx: "third", latest_wins=True)
-    qtbot.waitUntil(lambda: finished == ["third"], timeout=5000)
+    qtbot.waitUntil(lambda: [args[2] for args in events.args("finished")] == ["third"], timeout=5000)
+    cancelled = [args[0] for args in events.args("cancelled")]
     assert first.id in cancelled and second.id in cancelled
     assert third.id not in cancelled
 
 
 def test_other_kinds_are_not_superseded(qtbot, worker):
-    finished = []
-    worker.finished.connect(lambda jid, kind, result: finished.append(result))
+    events = WorkerEvents(qtbot, worker)
     worker.submit("translate", lambda ctx: "t", lane="shared", latest_wins=True)
     worker.submit("suggest", lambda ctx: "s", lane="shared", latest_wins=True)
-    qtbot.waitUntil(lambda: sorted(finished) == ["s", "t"], timeout=5000)
+    qtbot.waitUntil(lambda: sorted(args[2] for args in events.args("finished")) == ["s", "t"], timeout=5000)
 
 
 def test_cancel_a_single_job(qtbot, worker):
-    with qtbot.waitSignal(worker.progress, timeout=5000):
+    with WorkerEvents(qtbot, worker).waiting("progress", timeout=5000):
         job = worker.submit("long", _wait_for_cancel)
-    with qtbot.waitSignal(worker.cancelled, timeout=5000) as blocker:
+    with WorkerEvents(qtbot, worker).waiting("cancelled", timeout=5000) as blocker:
         worker.cancel(job)
     assert blocker.args[0] == job.id
 
@@ -95,12 +94,12 @@ def test_engines_load_lazily_once_per_lane(qtbot, worker):
     def job(ctx):
         return id(ctx.engine("fake", factory))
 
-    results = []
-    worker.finished.connect(lambda jid, kind, result: results.append(result))
+    events = WorkerEvents(qtbot, worker)
     assert loads == []
     worker.submit("a", job, lane="engines")
     worker.submit("b", job, lane="engines")
-    qtbot.waitUntil(lambda: len(results) == 2, timeout=5000)
+    qtbot.waitUntil(lambda: len(events.args("finished")) == 2, timeout=5000)
+    results = [args[2] for args in events.args("finished")]
     assert loads == [1] and results[0] == results[1]
 
 
@@ -108,7 +107,7 @@ def test_cancelled_exception_type_is_not_an_error(qtbot, worker):
     def job(ctx):
         raise Cancelled()
 
-    with qtbot.waitSignal(worker.cancelled, timeout=5000):
+    with WorkerEvents(qtbot, worker).waiting("cancelled", timeout=5000):
         worker.submit("c", job)
 
 
@@ -132,7 +131,7 @@ def test_gil_heavy_job_leaves_gui_responsive(qtbot, worker):
     qtbot.wait(1000)
     baseline = probe.stop()
     probe.start()
-    with qtbot.waitSignal(worker.finished, timeout=10_000):
+    with WorkerEvents(qtbot, worker).waiting("finished", timeout=10_000):
         worker.submit("busy", _busy_python)
     worst = probe.stop()
     assert probe.beats > 100
