@@ -8,6 +8,7 @@ ever shows a result computed for the text that is in the editor now.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +28,21 @@ log = logging.getLogger(__name__)
 _MODIFIER_KEYS = {Qt.Key.Key_Shift, Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_Meta, Qt.Key.Key_AltGr}
 SUGGEST_KIND = "suggest"
 COMPLETION_LANE = "completion"
+
+
+def wrap_words(text: str, first_width: int, width: int, advance: Callable[[str], int]) -> list[str]:
+    """Greedy word wrap. The first line starts at the cursor (less room, maybe none: then it stays empty);
+    a word wider than a whole line overflows its own line."""
+    lines, current, room = [], "", first_width
+    for word in re.findall(r"\S+\s*|\s+", text):
+        full = advance((current + word).rstrip()) > room
+        if full and (current or not lines):
+            lines.append(current.rstrip())
+            current, room = word.lstrip(), width
+        else:
+            current += word
+    lines.append(current)
+    return lines
 
 
 class GhostEditor(QPlainTextEdit):
@@ -121,12 +137,26 @@ class GhostEditor(QPlainTextEdit):
         super().paintEvent(event)
         if not self._ghost or self.textCursor().position() != self._anchor:
             return
-        rect = self.cursorRect()
+        rect, metrics = self.cursorRect(), self.fontMetrics()
+        left = int(self.document().documentMargin() + self.contentOffset().x())
         painter = QPainter(self.viewport())
         painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
         painter.setFont(self.font())
-        painter.drawText(rect.right() + 1, rect.top() + self.fontMetrics().ascent(), self._ghost)
+        for row, line in enumerate(self.ghost_lines()):
+            x = rect.right() + 1 if row == 0 else left
+            painter.drawText(x, rect.top() + row * metrics.lineSpacing() + metrics.ascent(), line)
         painter.end()
+
+    def ghost_lines(self) -> list[str]:
+        """The ghost as painted: wrapped at word boundaries onto the lines below when the cursor ends the
+        text (nothing there to cover), else one line cut short with an ellipsis (Tab still takes it all)."""
+        metrics = self.fontMetrics()
+        right = self.viewport().width() - int(self.document().documentMargin())
+        first = max(0, right - self.cursorRect().right() - 1)
+        if not self.textCursor().atEnd():
+            return [metrics.elidedText(self._ghost, Qt.TextElideMode.ElideRight, first)]
+        full = right - int(self.document().documentMargin() + self.contentOffset().x())
+        return wrap_words(self._ghost, first, full, metrics.horizontalAdvance)
 
     @Slot()
     def _on_cursor_moved(self) -> None:

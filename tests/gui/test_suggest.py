@@ -1,13 +1,16 @@
 """Ghost text and word chips in a real editor, fed by the real default model through the worker."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from PySide6.QtCore import QObject, Qt, Slot
+from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from slm_desktop.config import CompletionSettings
 from slm_desktop.engines.llama import LlamaCompletionEngine, LlamaConfig
 from slm_desktop.engines.textops import next_chunk
-from slm_desktop.ui.suggest import GhostEditor, SuggestionController, WordChips
+from slm_desktop.ui.suggest import GhostEditor, SuggestionController, WordChips, wrap_words
 from slm_desktop.worker import Worker
 from tests.conftest import DEFAULT_GGUF
 
@@ -185,3 +188,50 @@ def test_ghost_streams_in_whole_words_before_the_suggestion_completes(qtbot, ui)
     assert streamed[-1] == ghost
     for partial in streamed[:-1]:
         assert ghost.startswith(partial) and not partial[-1:].isspace()
+
+
+def test_long_ghost_wraps_below_the_cursor_and_fits_the_editor(qtbot):
+    editor = GhostEditor()
+    qtbot.addWidget(editor)
+    editor.resize(260, 200)
+    editor.show()
+    qtbot.waitExposed(editor)
+    editor.setPlainText("Dear team, I would like to")
+    editor.moveCursor(QTextCursor.MoveOperation.End)
+    ghost = " share the notes from our discussion with all of you before the meeting on Friday."
+    editor.set_ghost(ghost)
+    lines = editor.ghost_lines()
+    assert len(lines) > 1 and " ".join(line.strip() for line in lines) == ghost.strip()
+    room = editor.viewport().width()
+    assert all(editor.fontMetrics().horizontalAdvance(line) <= room for line in lines[1:])
+
+
+def test_ghost_before_more_text_stays_on_one_line_with_an_ellipsis(qtbot):
+    editor = GhostEditor()
+    qtbot.addWidget(editor)
+    editor.resize(260, 200)
+    editor.show()
+    qtbot.waitExposed(editor)
+    editor.setPlainText("Dear team, I would like to\nBest regards")
+    cursor = editor.textCursor()
+    cursor.setPosition(len("Dear team, I would like to"))
+    editor.setTextCursor(cursor)
+    editor.set_ghost(" share the notes from our discussion with all of you before the meeting on Friday.")
+    [line] = editor.ghost_lines()
+    assert line.endswith("…")
+    editor.accept_ghost()  # Tab still takes all of it
+    assert "before the meeting on Friday.\nBest regards" in editor.toPlainText()
+
+
+@given(
+    st.lists(st.text(alphabet="abcdefghij", min_size=1, max_size=12), min_size=1, max_size=30),
+    st.integers(0, 40),
+    st.integers(5, 40),
+)
+def test_wrap_words_keeps_every_word_in_order_and_lines_within_width(words, first_width, width):
+    text = " " + " ".join(words)
+    lines = wrap_words(text, first_width, width, len)
+    assert " ".join(lines).split() == words
+    for number, line in enumerate(lines):
+        limit = first_width if number == 0 else width
+        assert len(line.rstrip()) <= limit or len(line.split()) == 1  # only a lone over-wide word overflows
