@@ -190,13 +190,18 @@ def test_ghost_streams_in_whole_words_before_the_suggestion_completes(qtbot, ui)
         assert ghost.startswith(partial) and not partial[-1:].isspace()
 
 
-def test_long_ghost_wraps_below_the_cursor_and_fits_the_editor(qtbot):
+def _narrow_editor(qtbot, text: str) -> GhostEditor:
     editor = GhostEditor()
     qtbot.addWidget(editor)
     editor.resize(260, 200)
     editor.show()
     qtbot.waitExposed(editor)
-    editor.setPlainText("Dear team, I would like to")
+    editor.setPlainText(text)
+    return editor
+
+
+def test_long_ghost_wraps_below_the_cursor_and_fits_the_editor(qtbot):
+    editor = _narrow_editor(qtbot, "Dear team, I would like to")
     editor.moveCursor(QTextCursor.MoveOperation.End)
     ghost = " share the notes from our discussion with all of you before the meeting on Friday."
     editor.set_ghost(ghost)
@@ -207,12 +212,7 @@ def test_long_ghost_wraps_below_the_cursor_and_fits_the_editor(qtbot):
 
 
 def test_ghost_before_more_text_stays_on_one_line_with_an_ellipsis(qtbot):
-    editor = GhostEditor()
-    qtbot.addWidget(editor)
-    editor.resize(260, 200)
-    editor.show()
-    qtbot.waitExposed(editor)
-    editor.setPlainText("Dear team, I would like to\nBest regards")
+    editor = _narrow_editor(qtbot, "Dear team, I would like to\nBest regards")
     cursor = editor.textCursor()
     cursor.setPosition(len("Dear team, I would like to"))
     editor.setTextCursor(cursor)
