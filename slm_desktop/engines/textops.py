@@ -58,3 +58,21 @@ def word_tail(before: str) -> str:
     """The half-typed word with the whitespace before it (or trailing whitespace): what token healing re-spells."""
     found = _WORD_TAIL_WITH_SPACE.search(before[-64:])
     return found.group(0) if found else ""
+
+
+_SENTENCE_END = (".", "!", "?", "…")
+_PRONOUN_I = re.compile(r"\bi\b(?=$|[\s'’])")
+
+
+def dictation_insertion(before: str, text: str) -> str:
+    """What dictated words become at the cursor. Recognisers emit lower-case words without punctuation, so
+    the first word gets a capital at the start of the text or of a sentence, English "i" ("i'm") becomes
+    "I", and a space separates the words from what precedes them."""
+    if not text:
+        return ""
+    head = before.rstrip()
+    if not head or head.endswith(_SENTENCE_END) or before.endswith("\n"):
+        text = text[0].upper() + text[1:]
+    text = _PRONOUN_I.sub("I", text)
+    spacer = " " if before and not before[-1].isspace() else ""
+    return spacer + text

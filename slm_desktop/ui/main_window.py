@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from slm_desktop import __version__
 from slm_desktop.commands.intents import command_vocabulary
 from slm_desktop.document import Document, NotText, UnknownEncoding, changed_on_disk, read_document, write_document
+from slm_desktop.engines.textops import dictation_insertion
 from slm_desktop.errors import UserError
 from slm_desktop.recovery import RecoveryStore
 from slm_desktop.ui.services import AppServices
@@ -691,11 +692,9 @@ class MainWindow(QMainWindow):
     def _on_dictated(self, text: str) -> None:
         if not text:
             return
-        cursor = self.editor.textCursor()
-        before = self.editor.toPlainText()[: cursor.position()]
-        spacer = " " if before and not before[-1].isspace() else ""
-        cursor.insertText(spacer + text)
-        self.editor.setTextCursor(cursor)
+        before = self.editor.toPlainText()[: self.editor.textCursor().position()]
+        self.editor.clear_ghost()
+        self.editor.insert_as_one_step(dictation_insertion(before, text))  # each utterance: one undo step
 
     @Slot(dict)
     def _on_speech_figures(self, figures: dict) -> None:

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 from qt_support import dispose
 
@@ -166,3 +167,14 @@ def test_loaded_models_are_short_in_the_status_bar_and_whole_in_the_tooltip(wind
     window._on_engine_loaded("intent", "/models/intent-minilm-int8-with-a-very-long-folder-name")
     assert window.models_label.text() == "models: SmolLM2-135M-Instruct.Q4_1 · intent-minilm-int8-with-a-v… · apertium"
     assert "completion: SmolLM2-135M-Instruct.Q4_1.gguf" in window.models_label.toolTip()
+
+
+def test_dictation_capitalises_sentence_starts_and_is_one_undo_step(qtbot, window):
+    window.editor.setPlainText("Dear team,")
+    window.editor.moveCursor(QTextCursor.MoveOperation.End)
+    window._on_dictated("i would like to share the notes")
+    window.editor.insertPlainText(".")
+    window._on_dictated("they are attached")
+    assert window.editor.toPlainText() == "Dear team, I would like to share the notes. They are attached"
+    window.editor.undo()
+    assert window.editor.toPlainText() == "Dear team, I would like to share the notes."

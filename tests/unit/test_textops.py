@@ -1,6 +1,8 @@
 """Pure suggestion text rules shared by the engine and the editor."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from slm_desktop.engines import textops
 
@@ -61,3 +63,27 @@ def test_repeats_context_flags_loops_not_short_words():
 )
 def test_word_tail(before, tail):
     assert textops.word_tail(before) == tail
+
+
+@pytest.mark.parametrize(
+    ("before", "text", "inserted"),
+    [
+        ("", "hello there", "Hello there"),
+        ("Dear team,", "i would like to", " I would like to"),
+        ("It rained. ", "we stayed in", "We stayed in"),
+        ("Really?", "yes", " Yes"),
+        ("First line\n", "second line", "Second line"),
+        ("and then", "i'm sure i'll go", " I'm sure I'll go"),
+        ("the", "iris is in italy", " iris is in italy"),
+        ("Hi ", "", ""),
+    ],
+)
+def test_dictation_insertion(before, text, inserted):
+    assert textops.dictation_insertion(before, text) == inserted
+
+
+@given(st.text(max_size=40), st.text(alphabet="abcdefghijklmnopqrstuvwxyz' ", min_size=1, max_size=40))
+def test_dictation_keeps_the_words_apart_from_capitals(before, text):
+    inserted = textops.dictation_insertion(before, text)
+    spacer = " " if before and not before[-1].isspace() else ""
+    assert inserted.startswith(spacer) and inserted[len(spacer) :].lower() == text.lower()  # only capitals change
