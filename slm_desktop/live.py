@@ -18,6 +18,7 @@ from slm_desktop.audio.ptt import AudioSource
 from slm_desktop.audio.vad import START, EnergyVad, VadConfig
 from slm_desktop.cancel import CancelToken
 from slm_desktop.engines.base import LanguagePair, SpeechEngine, TranslationEngine, Utterance
+from slm_desktop.engines.textops import spoken_sentence
 from slm_desktop.translation import Catalog, Route, SentenceCache, plan_route, translate_text
 
 log = logging.getLogger(__name__)
@@ -188,7 +189,7 @@ class LivePipeline:
             return
         cut_at = time.perf_counter()
         self._hand_over(decided)
-        text = self._utterance.finish().text.strip()
+        text = spoken_sentence(self._utterance.finish().text)
         self._utterance = None
         span = {"start_s": self._phrase_start / self._rate, "end_s": sample / self._rate, "cut_at": cut_at}
         if not text:  # a cough, a door: nothing to translate; a shown partial is withdrawn

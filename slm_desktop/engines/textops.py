@@ -76,3 +76,13 @@ def dictation_insertion(before: str, text: str) -> str:
     text = _PRONOUN_I.sub("I", text)
     spacer = " " if before and not before[-1].isspace() else ""
     return spacer + text
+
+
+def spoken_sentence(text: str) -> str:
+    """A phrase cut at a pause, written as a sentence: a capital first letter, English "I", a closing full
+    stop. Subtitles read better, and rule-based translators (Apertium) handle sentences, not fragments."""
+    text = text.strip()
+    if not text:
+        return ""
+    text = _PRONOUN_I.sub("I", text[0].upper() + text[1:])
+    return text if text.endswith(_SENTENCE_END) else text + "."

@@ -87,3 +87,17 @@ def test_dictation_keeps_the_words_apart_from_capitals(before, text):
     inserted = textops.dictation_insertion(before, text)
     spacer = " " if before and not before[-1].isspace() else ""
     assert inserted.startswith(spacer) and inserted[len(spacer) :].lower() == text.lower()  # only capitals change
+
+
+@pytest.mark.parametrize(
+    ("phrase", "sentence"),
+    [
+        ("he was not an illness those young man", "He was not an illness those young man."),
+        ("  is it i ", "Is it I."),
+        ("really?", "Really?"),
+        ("", ""),
+        ("안녕하세요", "안녕하세요."),
+    ],
+)
+def test_spoken_sentence(phrase, sentence):
+    assert textops.spoken_sentence(phrase) == sentence
