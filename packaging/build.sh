@@ -5,7 +5,7 @@
 #   VENV=/path/to/venv packaging/build.sh      (default: the project's .venv, created by scripts/setup.sh)
 # --with-gguf also ships the default completion model (98 MB); without it the app finds GGUF models in
 # the user data dir, $SLM_DESKTOP_MODELS, or a models/ folder next to the executable.
-# The add-on is CTranslate2 + SentencePiece (80 MB, nearly all of it libctranslate2's MKL/oneDNN/CUDA kernels):
+# The add-on is CTranslate2 + SentencePiece (90 MB, nearly all of it libctranslate2's MKL/oneDNN/CUDA kernels):
 # unpacked beside the app it merges into slm-desktop/_internal/. --with-addon leaves it inside the bundle.
 # --exclude MODULE leaves a package out altogether; the self-test lists it as absent.
 # --llama TARGET: the llama.cpp libraries the bundle ships. auto (default: x86-64-v3 = AVX2 on x86-64, pi4/pi5
@@ -13,6 +13,7 @@
 # machine and cached (about 7 minutes on 2 cores); venv: the venv's own build as it is (build-arm.sh's venv
 # is already portable; scripts/setup.sh's targets this machine's CPU).
 set -euo pipefail
+shopt -s inherit_errexit  # a failure inside $(...) stops the build too
 cd "$(dirname "$0")/.."
 
 WITH_GGUF=0
@@ -31,6 +32,7 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
+[ "$LLAMA" = venv ] || packaging/llama-cmake-args.sh "$LLAMA" --name >/dev/null  # a bad target: one line, exit 2
 
 VENV=${VENV:-.venv}
 DIST=${DIST:-dist}
@@ -149,7 +151,7 @@ make_tarball() {
 }
 
 # Apparent sizes in bytes, printed as MB (10^6, the unit of the 250 MB target) and MiB.
-size_of() { du -scb "$@" 2>/dev/null | tail -1 | cut -f1; }
+size_of() { { du -scb "$@" 2>/dev/null || true; } | tail -1 | cut -f1; }  # a missing path counts as 0
 mb() { awk -v b="$1" 'BEGIN { printf "%.1f MB (%.1f MiB)", b / 1e6, b / 1048576 }'; }
 
 report_sizes() {

@@ -35,7 +35,7 @@ def shipped_models_dirs() -> list[Path]:
 
 
 def ct2_install_hint() -> str:
-    """The bundle ships CTranslate2 as a separate add-on (80 MB of kernels); from source it is a pip install."""
+    """The bundle ships CTranslate2 as a separate add-on (90 MB of kernels); from source it is a pip install."""
     if getattr(sys, "frozen", False):
         return f"unpack {NEURAL_TRANSLATION_ADDON}-*.tar.gz in the folder that holds {APP_NAME}/"
     return "pip install ctranslate2 sentencepiece"

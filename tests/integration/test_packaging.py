@@ -301,3 +301,10 @@ def test_desktop_entry_installer_points_the_menu_at_the_bundle(bundle: Path, tmp
     assert (tmp_path / "share" / "icons" / "hicolor" / "scalable" / "apps" / f"{APP}.svg").is_file()
     subprocess.run([str(installer), "--remove"], env=env, check=True, capture_output=True, timeout=60)
     assert not entry.exists()
+
+
+@pytest.mark.parametrize("args", [["--llama", "bogus"], ["--frobnicate"]])
+def test_build_script_refuses_bad_options_in_one_line(args: list[str]):
+    done = subprocess.run([str(ROOT / "packaging" / "build.sh"), *args], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
