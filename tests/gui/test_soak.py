@@ -22,9 +22,11 @@ from slm_desktop.ui import main_window
 from slm_desktop.ui.voice import PushToTalkController
 
 SOAK_SECONDS = 150
-WARMUP_CYCLES = 5  # every command once (the translation one loads its engine), Qt caches, allocator arenas
+# Every command twice: the translation command's engine load and first results land a cycle or two after
+# it is given (an +11 MB step seen at cycle 6); then Qt caches and allocator arenas.
+WARMUP_CYCLES = 8
 # Bound: after warm-up nothing should accumulate. Measured on the 2-core dev machine: +1.9 MB over
-# 141 cycles, later +3.8 MB over 112 cycles in 150 s (allocator noise, Qt caches, the undo stack up to
+# 141 cycles, later +3.8-4.0 MB over 109-112 cycles in 150 s (allocator noise, Qt caches, the undo stack up to
 # the 20k-character reset). 16 MB is 4-8x that; it catches a leaked decoder or engine per cycle (MBs
 # each) and any steady leak over ~115-140 KB per cycle at that pace -- about one utterance's audio kept
 # per press (the replayed recording: 3 s at 16 kHz int16 = 96 KB).
