@@ -71,11 +71,9 @@ def dictation_insertion(before: str, text: str) -> str:
     if not text:
         return ""
     head = before.rstrip()
-    if not head or head.endswith(_SENTENCE_END) or before.endswith("\n"):
-        text = text[0].upper() + text[1:]
-    text = _PRONOUN_I.sub("I", text)
+    starts_sentence = not head or head.endswith(_SENTENCE_END) or before.endswith("\n")
     spacer = " " if before and not before[-1].isspace() else ""
-    return spacer + text
+    return spacer + _as_written(text, starts_sentence=starts_sentence)
 
 
 def spoken_sentence(text: str) -> str:
@@ -84,5 +82,12 @@ def spoken_sentence(text: str) -> str:
     text = text.strip()
     if not text:
         return ""
-    text = _PRONOUN_I.sub("I", text[0].upper() + text[1:])
+    text = _as_written(text, starts_sentence=True)
     return text if text.endswith(_SENTENCE_END) else text + "."
+
+
+def _as_written(words: str, *, starts_sentence: bool) -> str:
+    """Recognised words with the capitals a writer would use: the sentence's first letter, English "I"."""
+    if starts_sentence:
+        words = words[0].upper() + words[1:]
+    return _PRONOUN_I.sub("I", words)

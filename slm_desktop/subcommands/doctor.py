@@ -9,6 +9,7 @@ import shutil
 from slm_desktop.cli import add_json_flag, print_json
 from slm_desktop.diagnostics import format_table
 from slm_desktop.paths import ct2_install_hint
+from slm_desktop.translation import CT2_RUNTIME
 
 ENGINES = {
     "llama_cpp": ("completion (llama.cpp)", "pip install llama-cpp-python"),
@@ -43,13 +44,12 @@ def register(sub) -> None:
 
 
 def _engines() -> list[dict]:
-    addon = ("ctranslate2", "sentencepiece")  # one add-on in the packaged app
     return [
         {
             "name": mod,
             "role": role,
             "found": importlib.util.find_spec(mod) is not None,
-            "fix": ct2_install_hint() if mod in addon else fix,
+            "fix": ct2_install_hint() if mod in CT2_RUNTIME else fix,  # one add-on in the packaged app
         }
         for mod, (role, fix) in ENGINES.items()
     ]

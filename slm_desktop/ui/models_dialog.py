@@ -66,11 +66,6 @@ def _table(headers: list[str], accessible: str) -> QTableWidget:
     return table
 
 
-def _needs_ct2_addon(model_format: str) -> bool:
-    """CTranslate2 models install fine without the runtime, which the packaged app ships as an add-on."""
-    return model_format in CT2_FORMATS and bool(ct2_runtime_missing())
-
-
 def _fill_row(table: QTableWidget, row: int, values: list[str], key: str) -> None:
     for column, value in enumerate(values):
         item = QTableWidgetItem(value)
@@ -186,14 +181,17 @@ class ModelsDialog(QDialog):
             _fill_row(self.installed_table, row, values, m.name)
         have = {m.catalog_id for m in installed} | {m.name for m in installed}
         entries = self.manager.catalog.entries
+        addon_missing = bool(ct2_runtime_missing())
         self.catalog_table.setRowCount(len(entries))
         for row, e in enumerate(entries):
-            state = "installed" if (e.id in have or e.filename in have) else ""
-            if _needs_ct2_addon(e.format):
-                state = f"{state}, needs add-on" if state else "needs add-on"
+            needs_addon = addon_missing and e.format in CT2_FORMATS
+            notes = ["installed"] if e.id in have or e.filename in have else []
+            if needs_addon:  # CTranslate2 models install fine; the packaged app runs them with its add-on
+                notes.append("needs add-on")
+            state = ", ".join(notes)
             values = [e.name, e.kind, ", ".join(e.languages), _mb(e.size), f"{e.ram_mb} MB", self._hash(e), state]
             _fill_row(self.catalog_table, row, values, e.id)
-            if _needs_ct2_addon(e.format):
+            if needs_addon:
                 self.catalog_table.item(row, len(values) - 1).setToolTip(ct2_install_hint())
         self._set_busy(self.job is not None)
 
@@ -355,7 +353,8 @@ class ModelsDialog(QDialog):
             return
         self.job = None
         if kind in ("model-install", "model-import"):
-            addon = f"; to use it, {ct2_install_hint()}" if _needs_ct2_addon(result.format) else ""
+            needs_addon = result.format in CT2_FORMATS and ct2_runtime_missing()
+            addon = f"; to use it, {ct2_install_hint()}" if needs_addon else ""
             self.status.setText(f"Installed {result.name} ({result.kind}, {_mb(result.size)}){addon}")
             self.modelsChanged.emit()
         elif kind == "model-verify":
