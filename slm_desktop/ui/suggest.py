@@ -137,8 +137,7 @@ class GhostEditor(QPlainTextEdit):
         super().paintEvent(event)
         if not self._ghost or self.textCursor().position() != self._anchor:
             return
-        rect, metrics = self.cursorRect(), self.fontMetrics()
-        left = int(self.document().documentMargin() + self.contentOffset().x())
+        rect, metrics, left = self.cursorRect(), self.fontMetrics(), self._text_left()
         painter = QPainter(self.viewport())
         painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
         painter.setFont(self.font())
@@ -155,8 +154,11 @@ class GhostEditor(QPlainTextEdit):
         first = max(0, right - self.cursorRect().right() - 1)
         if not self.textCursor().atEnd():
             return [metrics.elidedText(self._ghost, Qt.TextElideMode.ElideRight, first)]
-        full = right - int(self.document().documentMargin() + self.contentOffset().x())
-        return wrap_words(self._ghost, first, full, metrics.horizontalAdvance)
+        return wrap_words(self._ghost, first, right - self._text_left(), metrics.horizontalAdvance)
+
+    def _text_left(self) -> int:
+        """Where a line of text starts in the viewport: the document margin, scrolled."""
+        return int(self.document().documentMargin() + self.contentOffset().x())
 
     @Slot()
     def _on_cursor_moved(self) -> None:
