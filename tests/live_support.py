@@ -1,14 +1,12 @@
-"""Test audio for live translation: librivox clips joined with pauses (built with numpy/wave)."""
+"""Test audio for live translation: librivox clips joined with pauses (the benchmark's own helpers)."""
 
 from __future__ import annotations
 
-import wave
 from dataclasses import dataclass
-from pathlib import Path
 
 from speech_support import librivox_references
 
-from slm_desktop.bench.live import RATE, join_recordings
+from slm_desktop.bench.live import join_recordings
 
 
 @dataclass(frozen=True)
@@ -26,12 +24,3 @@ def join_clips(
     refs = [refs[i] for i in pick] if pick else refs[:count]
     pcm, spans = join_recordings([path for path, _ in refs], pause_s=pause_s, noise=noise, seed=seed)
     return Joined(pcm, spans, [r for _, r in refs])
-
-
-def write_wav(pcm: bytes, path: Path) -> Path:
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(RATE)
-        out.writeframes(pcm)
-    return path

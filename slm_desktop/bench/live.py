@@ -158,7 +158,7 @@ def run(args) -> dict:
     raw = _raw_figures(pcm, catalog)
     with tempfile.TemporaryDirectory() as folder:
         wav = Path(folder) / "live-bench.wav"
-        _write_wav(pcm, wav)
+        write_wav(pcm, wav)
         app = _app_figures(wav, args.paths, len(pcm) / 2 / RATE, low_power="off")
         quiet = _app_figures(wav, args.paths, len(pcm) / 2 / RATE, low_power="on")
     hangover = VadConfig().min_silence_ms
@@ -201,7 +201,8 @@ def _row(what: str, figures: dict) -> dict:
     }
 
 
-def _write_wav(pcm: bytes, path: Path) -> None:
+def write_wav(pcm: bytes, path: Path) -> Path:
+    """16 kHz mono int16 PCM (what join_recordings makes) as a WAV file."""
     import wave
 
     with wave.open(str(path), "wb") as out:
@@ -209,3 +210,4 @@ def _write_wav(pcm: bytes, path: Path) -> None:
         out.setsampwidth(2)
         out.setframerate(RATE)
         out.writeframes(pcm)
+    return path

@@ -7,11 +7,12 @@ import shutil
 
 import pytest
 import speech_support
-from live_support import join_clips, write_wav
+from live_support import join_clips
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCursor
 
 from slm_desktop.audio.ptt import WavSource
+from slm_desktop.bench.live import write_wav
 from slm_desktop.ui.live import HOLD, SubtitleWindow
 
 virtual_mic = speech_support.virtual_mic  # the PulseAudio virtual-microphone fixture

@@ -12,8 +12,9 @@ import time
 
 import pytest
 import speech_support
-from live_support import join_clips, write_wav
+from live_support import join_clips
 
+from slm_desktop.bench.live import write_wav
 from slm_desktop.engines.sphinx_engine import SphinxEngine
 from slm_desktop.live import FINAL, PARTIAL, TRANSLATED, LivePipeline, OwnedEngines, live_sphinx_config, plan_translator
 from slm_desktop.translation import discover

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from live_support import RATE, join_clips
+from live_support import join_clips
 
 from slm_desktop.audio.vad import END, START, EnergyVad, VadConfig
+from slm_desktop.bench.live import RATE
 
 TOLERANCE_S = 0.35  # the pad (0.2 s) plus a soft onset or a breath at the edge
 ROOM_TONE_S = 0.7  # the recordings themselves open and close with up to ~0.5 s of quiet room tone
