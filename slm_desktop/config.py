@@ -32,9 +32,12 @@ class CompletionSettings:
 
 @dataclass(frozen=True)
 class SpeechSettings:
-    engine: str = "auto"  # auto | vosk | pocketsphinx
+    engine: str = "auto"  # auto | whisper | vosk | pocketsphinx
+    whisper_model: str = ""  # empty: the default Whisper model found on the search path
     vosk_model: str = ""
-    language: str = "en"
+    language: str = "en"  # auto | an ISO 639-1 code
+    custom_words: str = ""  # names and jargon, comma-separated; given to Whisper as its prompt
+    max_utterance_seconds: int = 60
     input_device: str = ""
     push_to_talk_key: str = "F9"
     mode: str = "dictation"  # dictation | command

@@ -66,6 +66,7 @@ class Transcript:
     model: str = ""
     audio_seconds: float = 0.0
     decode_seconds: float = 0.0
+    language: str = ""  # ISO 639-1 code the recogniser used or detected; "" when it does not say
 
     @property
     def rtf(self) -> float:
@@ -85,7 +86,10 @@ class SpeechEngine(Protocol):
     name: str
     sample_rate: int
 
-    def start(self, *, grammar: Sequence[str] | None = None) -> Utterance: ...
+    def start(self, *, grammar: Sequence[str] | None = None, context: str = "") -> Utterance:
+        """grammar: a word list for engines that take one; context: text before the cursor and the
+        user's own words, for engines that condition on a prompt (Whisper). Others ignore both."""
+        ...
 
     def close(self) -> None: ...
 

@@ -37,7 +37,7 @@ def _serve(engine_path: str, config: Any, conn) -> None:
         op, *args = conn.recv()
         try:
             if op == "start":
-                utterance = engine.start(grammar=args[0])
+                utterance = engine.start(grammar=args[0], context=args[1])
                 conn.send(("ok",))
             elif op == "accept":
                 conn.send(("partial", utterance.accept(args[0])))
@@ -92,8 +92,8 @@ class ProcessSpeechEngine:
             raise ModelError(f"the speech engine process stopped (exit code {self._process.exitcode})") from None
         return self._receive(CALL_TIMEOUT_S)
 
-    def start(self, *, grammar: Sequence[str] | None = None) -> RemoteUtterance:
-        self.call("start", list(grammar) if grammar else None)
+    def start(self, *, grammar: Sequence[str] | None = None, context: str = "") -> RemoteUtterance:
+        self.call("start", list(grammar) if grammar else None, context)
         return RemoteUtterance(self)
 
     def close(self) -> None:

@@ -143,7 +143,7 @@ class SphinxEngine:
         self._grammars: dict[str, str] = {}
         self.open_utterance: SphinxUtterance | None = None
 
-    def start(self, *, grammar: Sequence[str] | None = None) -> SphinxUtterance:
+    def start(self, *, grammar: Sequence[str] | None = None, context: str = "") -> SphinxUtterance:
         """One decoder, one utterance at a time: an abandoned one (cancelled session) is ended first."""
         if self.open_utterance is not None:
             self.decoder.end_utt()

@@ -110,7 +110,7 @@ class VoskEngine:
         except Exception as exc:  # vosk raises a bare Exception("Failed to create a model")
             raise ModelError(f"Vosk could not load the model in {path}") from exc
 
-    def start(self, *, grammar: Sequence[str] | None = None) -> VoskUtterance:
+    def start(self, *, grammar: Sequence[str] | None = None, context: str = "") -> VoskUtterance:
         if grammar and self.grammar_supported:
             rec = self._vosk.KaldiRecognizer(self._model, self.sample_rate, self._grammar_json(grammar))
         else:
