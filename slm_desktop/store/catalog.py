@@ -25,7 +25,7 @@ from slm_desktop.paths import AppPaths, resources_dir
 log = logging.getLogger(__name__)
 
 KINDS = ("completion", "stt", "intent", "translation")
-FORMATS = ("gguf", "vosk", "ctranslate2", "argosmodel", "onnx")
+FORMATS = ("gguf", "vosk", "ctranslate2", "argosmodel", "onnx", "whisper")
 ARCHIVES = ("", "zip", "tar.gz", "argosmodel")
 USER_CATALOG = "catalog.toml"
 PINNED = "pinned.toml"
@@ -36,6 +36,27 @@ _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}$")
 
 class CatalogError(UserError):
     """A catalog entry is malformed; the message names the file, the entry and the field."""
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    """One installed file, assembled by concatenating `parts` (URLs, optionally `#member=` of a zip)."""
+
+    name: str
+    sha256: str  # of the joined file
+    parts: tuple[str, ...]
+    size: int = 0  # of the joined file; 0 when not given
+
+
+@dataclass(frozen=True)
+class Source:
+    """One mirror of a multi-file model: every file it needs. Mirrors may hold different bytes."""
+
+    files: tuple[FileSpec, ...]
+
+    @property
+    def single_file(self) -> bool:
+        return len(self.files) == 1
 
 
 @dataclass(frozen=True)
@@ -58,11 +79,28 @@ class CatalogEntry:
     params_m: int = 0
     arm_optimised: bool = False
     default: bool = False
+    sources: tuple[Source, ...] = ()  # multi-part / multi-file mirrors; then `urls` is empty
     source: str = "shipped"  # shipped | user
 
     @property
     def verified(self) -> bool:
+        if self.sources:
+            return True  # every file of every source carries a checked sha256
         return bool(self.sha256) and not self.sha256_unverified
+
+    def file_sources(self) -> tuple[Source, ...]:
+        """The mirrors as sources; a plain single-file entry becomes one one-part source per URL."""
+        if self.sources or self.archive or not self.sha256:
+            return self.sources
+        return tuple(Source((FileSpec(self.filename, self.sha256, (url,), self.size),)) for url in self.urls)
+
+    @property
+    def is_folder(self) -> bool:
+        """A sourced entry installs a folder unless its files are exactly one, named `filename`."""
+        if not self.sources:
+            return bool(self.archive)
+        first = self.sources[0]
+        return not (first.single_file and first.files[0].name == self.filename)
 
 
 @dataclass(frozen=True)
@@ -96,6 +134,7 @@ _REQUIRED: dict[str, type] = {
     "ram_mb": int,
     "urls": list,
 }
+_NOT_WITH_SOURCES = ("sha256", "urls")  # an entry has either urls + sha256 or [[model.source]]
 _OPTIONAL: dict[str, type] = {
     "name": str,
     "languages": list,
@@ -105,7 +144,9 @@ _OPTIONAL: dict[str, type] = {
     "params_m": int,
     "arm_optimised": bool,
     "default": bool,
+    "source": list,
 }
+_FILE_KEYS = {"name": str, "sha256": str, "parts": list, "size": int}
 
 
 def _typed(raw: dict[str, Any], key: str, expected: type, where: str) -> Any:
@@ -128,19 +169,63 @@ def _check_choices(values: dict[str, Any], where: str) -> None:
             raise CatalogError(f"{where}: '{key}' must be a plain file or folder name")
 
 
+def _check_url(url: Any) -> bool:
+    return isinstance(url, str) and url.startswith(("https://", "http://"))
+
+
+def _parse_file(raw: Any, where: str) -> FileSpec:
+    if not isinstance(raw, dict):
+        raise CatalogError(f"{where}: a file must be a table with name, sha256 and parts")
+    missing = [k for k in ("name", "sha256", "parts") if k not in raw]
+    unknown = sorted(set(raw) - set(_FILE_KEYS))
+    if missing or unknown:
+        problem = f"missing {', '.join(missing)}" if missing else f"unknown field {', '.join(unknown)}"
+        raise CatalogError(f"{where}: {problem}")
+    values = {k: _typed(raw, k, t, where) for k, t in _FILE_KEYS.items() if k in raw}
+    if not _SAFE_NAME.match(values["name"]):
+        raise CatalogError(f"{where}: 'name' must be a plain file name")
+    if not _SHA.match(values["sha256"]):
+        raise CatalogError(f"{where}: 'sha256' must be 64 lowercase hex digits")
+    parts = values["parts"]
+    if not parts or not all(_check_url(u) for u in parts):
+        raise CatalogError(f"{where}: 'parts' must be a non-empty list of http(s) URLs")
+    if values.get("size", 0) < 0:
+        raise CatalogError(f"{where}: 'size' must be >= 0")
+    return FileSpec(values["name"], values["sha256"], tuple(parts), values.get("size", 0))
+
+
+def _parse_sources(raw: list, where: str) -> tuple[Source, ...]:
+    """[[model.source]] tables, each with [[model.source.file]] tables: tried in order."""
+    sources = []
+    for index, table in enumerate(raw, start=1):
+        at = f"{where}: source #{index}"
+        if not isinstance(table, dict) or set(table) != {"file"} or not isinstance(table["file"], list):
+            raise CatalogError(f"{at}: a source must hold only [[model.source.file]] tables")
+        files = tuple(_parse_file(f, f"{at} file #{n}") for n, f in enumerate(table["file"], start=1))
+        names = [f.name for f in files]
+        if not files or len(set(names)) != len(names):
+            raise CatalogError(f"{at}: needs at least one file and no file name twice")
+        sources.append(Source(files))
+    if not sources:
+        raise CatalogError(f"{where}: 'source' must list at least one [[model.source]]")
+    return tuple(sources)
+
+
 def _check_hash_and_urls(values: dict[str, Any], where: str) -> None:
+    if values["size"] <= 0 or values["ram_mb"] < 0:
+        raise CatalogError(f"{where}: 'size' must be > 0 and 'ram_mb' >= 0")
+    if not all(isinstance(lang, str) for lang in values.get("languages", [])):
+        raise CatalogError(f"{where}: 'languages' must be a list of strings")
+    if "source" in values:
+        return
     sha = values["sha256"]
     if sha and not _SHA.match(sha):
         raise CatalogError(f"{where}: 'sha256' must be 64 lowercase hex digits")
     if not sha and not values.get("sha256_unverified", False):
         raise CatalogError(f"{where}: empty 'sha256' needs 'sha256_unverified = true'")
-    if values["size"] <= 0 or values["ram_mb"] < 0:
-        raise CatalogError(f"{where}: 'size' must be > 0 and 'ram_mb' >= 0")
     urls = values["urls"]
-    if not urls or not all(isinstance(u, str) and u.startswith(("https://", "http://")) for u in urls):
+    if not urls or not all(_check_url(u) for u in urls):
         raise CatalogError(f"{where}: 'urls' must be a non-empty list of http(s) URLs")
-    if not all(isinstance(lang, str) for lang in values.get("languages", [])):
-        raise CatalogError(f"{where}: 'languages' must be a list of strings")
 
 
 def _label(where: str, model_id: Any) -> str:
@@ -155,7 +240,10 @@ def parse_entry(raw: Any, where: str, source: str = "shipped") -> CatalogEntry:
     if not isinstance(raw, dict):
         raise CatalogError(f"{where}: an entry must be a table")
     label = _label(where, raw.get("id"))
-    missing = [k for k in _REQUIRED if k not in raw]
+    sourced = "source" in raw
+    if sourced and any(k in raw for k in (*_NOT_WITH_SOURCES, "archive")):
+        raise CatalogError(f"{label}: an entry with [[model.source]] has no 'urls', 'sha256' or 'archive'")
+    missing = [k for k in _REQUIRED if k not in raw and not (sourced and k in _NOT_WITH_SOURCES)]
     if missing:
         raise CatalogError(f"{label}: missing {', '.join(missing)}")
     unknown = sorted(set(raw) - set(_REQUIRED) - set(_OPTIONAL))
@@ -165,7 +253,10 @@ def parse_entry(raw: Any, where: str, source: str = "shipped") -> CatalogEntry:
     _check_choices(values, label)
     _check_hash_and_urls(values, label)
     values["languages"] = tuple(values.get("languages", ()))
-    values["urls"] = tuple(values["urls"])
+    values["urls"] = tuple(values.get("urls", ()))
+    values.setdefault("sha256", "")
+    if sourced:
+        values["sources"] = _parse_sources(values.pop("source"), label)
     values.setdefault("name", values["id"])
     return CatalogEntry(**values, source=source)
 

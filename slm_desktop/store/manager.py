@@ -25,6 +25,7 @@ from slm_desktop.cancel import CancelToken
 from slm_desktop.errors import ModelError, UserError
 from slm_desktop.paths import AppPaths, shipped_models_dirs
 from slm_desktop.store import download as dl
+from slm_desktop.store import parts
 from slm_desktop.store.catalog import Catalog, CatalogEntry, load_catalog, pin_hash
 from slm_desktop.store.extract import archive_kind, safe_extract
 from slm_desktop.store.locks import file_lock
@@ -265,17 +266,47 @@ class ModelManager:
             self._sweep(dest.name)
             if dest.exists():
                 return self._already_installed(entry, dest)
-            needed = entry.size * (UNPACK_FACTOR if entry.archive else 1)
+            needed = entry.size * (UNPACK_FACTOR if entry.archive or entry.sources else 1)
             dl.check_free_space(self.install_dir, needed)
-            part, sha = dl.download(
-                entry.urls, dest, sha256=entry.sha256, size_hint=entry.size, token=token, on_progress=on_progress
-            )
-            info = self._place(entry, part, dest, token)
+            if entry.sources:
+                info, sha = self._install_sources(entry, dest, token, on_progress)
+            else:
+                part, sha = dl.download(
+                    entry.urls, dest, sha256=entry.sha256, size_hint=entry.size, token=token, on_progress=on_progress
+                )
+                info = self._place(entry, part, dest, token)
             if not entry.verified:
                 pin_hash(self.paths, entry.id, sha)
                 log.warning("models: pinned sha256 %s for %s on the user's confirmation", sha, entry.id)
             self._record(dest.name, info, catalog_id=entry.id, sha256=sha)
         return self.find_installed(dest.name)
+
+    def _install_sources(
+        self, entry: CatalogEntry, dest: Path, token: CancelToken | None, on_progress: dl.ProgressFn | None
+    ) -> tuple[ModelInfo, str]:
+        """Fetch and join a multi-part entry, then move the verified file or folder into place.
+
+        The work folder (downloads) survives a failed or cancelled install so the next one resumes;
+        it is removed once the model is in place, or when the verified bytes are not a model.
+        """
+        work = parts.work_dir(self.install_dir, dest.name)
+        fetcher = parts.HttpParts(
+            work / "downloads", size_hint=entry.size, token=token, on_progress=on_progress, timeout=dl.TIMEOUT_S
+        )
+        assembled = parts.assemble_any(entry.sources, work, lambda _index: fetcher, token, name=dest.name)
+        fetcher.finish()
+        source = entry.sources[assembled.source_index]
+        try:
+            if source.single_file and source.files[0].name == dest.name:
+                path = assembled.folder / dest.name
+                info = check_gguf(path) if entry.format == "gguf" else inspect(path)
+                path.replace(dest)
+                return info, source.files[0].sha256
+            info = inspect(assembled.folder)
+            assembled.folder.rename(dest)
+            return info, ""
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
 
     def _already_installed(self, entry: CatalogEntry, dest: Path) -> InstalledModel:
         if dest.is_file() and entry.verified and dl.sha256_of(dest) != entry.sha256:
@@ -379,6 +410,9 @@ class ModelManager:
 
     def _verify_one(self, model: InstalledModel) -> VerifyResult:
         """A known sha256 proves the bytes (then only the header is read); otherwise a full check."""
+        entry = self.catalog.by_id.get(model.catalog_id) or self._entry_for_name(model.name)
+        if entry is not None and entry.sources and model.path.is_dir():
+            return self._verify_files(model, entry)
         expected = self._expected_sha(model)
         hashed = model.path.is_file() and bool(expected)
         try:
@@ -391,6 +425,22 @@ class ModelManager:
                 return VerifyResult(model.name, False, f"sha256 mismatch: {actual[:12]}… ≠ {expected[:12]}…")
             return VerifyResult(model.name, True, f"sha256 ok; {info.detail}")
         return VerifyResult(model.name, True, f"structure ok; {info.detail}")
+
+    def _verify_files(self, model: InstalledModel, entry: CatalogEntry) -> VerifyResult:
+        """A multi-file install: every file against the mirror it came from, then the structure."""
+        source = parts.matching_source(entry.sources, model.path)
+        if source is None:
+            return VerifyResult(model.name, False, "files do not match any source in the catalog")
+        for spec in source.files:
+            actual = dl.sha256_of(model.path / spec.name)
+            if actual != spec.sha256:
+                detail = f"{spec.name}: sha256 mismatch: {actual[:12]}… ≠ {spec.sha256[:12]}…"
+                return VerifyResult(model.name, False, detail)
+        try:
+            info = inspect(model.path, quick=True)
+        except ModelError as exc:
+            return VerifyResult(model.name, False, str(exc))
+        return VerifyResult(model.name, True, f"sha256 ok ({len(source.files)} files); {info.detail}")
 
     def _expected_sha(self, model: InstalledModel) -> str:
         entry = self.catalog.by_id.get(model.catalog_id) or self._entry_for_name(model.name)

@@ -1,7 +1,8 @@
 """Is this file or folder what it claims to be? Cheap structural checks, no inference library.
 
 GGUF: magic bytes, then the header and metadata parsed by the `gguf` package. Vosk: the Kaldi
-folder layout. CTranslate2 / Argos: model.bin, a vocabulary, and a SentencePiece model.
+folder layout. Whisper (faster-whisper): model.bin, config.json with language ids, tokenizer.
+CTranslate2 / Argos: model.bin, a vocabulary, and a SentencePiece model.
 """
 
 from __future__ import annotations
@@ -122,6 +123,45 @@ def _vosk_language(name: str) -> str:
     return {"cn": "zh"}.get(words[0], words[0]) if words and len(words[0]) == 2 else ""
 
 
+WHISPER_VOCAB_EN = 51864  # English-only Whisper vocabularies; multilingual ones have 51865+
+
+
+def is_whisper_folder(folder: Path) -> bool:
+    """A CTranslate2 Whisper conversion: model.bin, config.json with lang_ids, tokenizer, vocabulary."""
+    if not ((folder / "model.bin").is_file() and (folder / "tokenizer.json").is_file()):
+        return False
+    if not any((folder / f"vocabulary.{ext}").is_file() for ext in ("txt", "json")):
+        return False
+    try:
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return isinstance(config, dict) and "lang_ids" in config and "suppress_ids" in config
+
+
+def _whisper_vocab_size(folder: Path) -> int:
+    text = folder / "vocabulary.txt"
+    if text.is_file():
+        with open(text, "rb") as handle:
+            return sum(1 for _ in handle)
+    try:
+        data = json.loads((folder / "vocabulary.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return 0
+    return len(data) if isinstance(data, list) else 0
+
+
+def check_whisper(folder: Path) -> ModelInfo:
+    if not is_whisper_folder(folder):
+        raise ModelError(
+            f"{folder.name} is not a Whisper CTranslate2 folder "
+            "(needs model.bin, config.json, tokenizer.json, vocabulary)"
+        )
+    english = _whisper_vocab_size(folder) == WHISPER_VOCAB_EN
+    detail = "Whisper CTranslate2 folder, " + ("English only" if english else "multilingual")
+    return ModelInfo("stt", "whisper", "faster-whisper", ("en",) if english else (), detail)
+
+
 def _ct2_dir(folder: Path) -> Path | None:
     for candidate in (folder, folder / "model"):
         if (candidate / "model.bin").is_file():
@@ -186,11 +226,13 @@ def inspect(path: Path, *, quick: bool = False) -> ModelInfo:
         raise ModelError(f"{path} does not exist")
     if is_vosk_folder(path):
         return check_vosk(path)
+    if is_whisper_folder(path):
+        return check_whisper(path)
     if _ct2_dir(path) is not None:
         return check_ct2(path)
     if is_onnx_folder(path):
         return ModelInfo("intent", "onnx", "onnxruntime", (), "ONNX model folder")
-    raise ModelError(f"{path.name}: not a Vosk, CTranslate2 or ONNX model folder")
+    raise ModelError(f"{path.name}: not a Vosk, Whisper, CTranslate2 or ONNX model folder")
 
 
 def _starts_with(path: Path, magic: bytes) -> bool:

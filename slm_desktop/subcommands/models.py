@@ -89,17 +89,22 @@ def _list(args, manager) -> int:
             data["catalog_problems"] = list(manager.catalog.problems)
         print_json(data)
         return 0
-    rows = [(m.name, m.kind, ",".join(m.languages), m.engine, _mb(m.size), str(m.path.parent)) for m in installed]
+    rows = [(m.name, m.kind, _languages(m.languages), m.engine, _mb(m.size), str(m.path.parent)) for m in installed]
     print(format_table(rows, ("installed", "kind", "languages", "engine", "size", "folder")) if rows else "none")
     if args.catalog:
         have = {m.catalog_id for m in installed}
-        rows = [(e.id, e.kind, ",".join(e.languages), _mb(e.size), _hash_state(e), "yes" if e.id in have else "")
+        rows = [(e.id, e.kind, _languages(e.languages), _mb(e.size), _hash_state(e), "yes" if e.id in have else "")
                 for e in catalog]  # fmt: skip
         print()
         print(format_table(rows, ("catalog id", "kind", "languages", "size", "sha256", "installed")))
         for problem in manager.catalog.problems:
             print(f"catalog problem: {problem}", file=sys.stderr)
     return 0
+
+
+def _languages(codes: tuple[str, ...]) -> str:
+    """A multilingual model (Whisper: 99 languages) is shown as a count, not a screen of codes."""
+    return ",".join(codes) if len(codes) <= 6 else f"{','.join(codes[:3])},… ({len(codes)})"
 
 
 def _hash_state(entry) -> str:

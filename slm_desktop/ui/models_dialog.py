@@ -43,6 +43,10 @@ log = logging.getLogger(__name__)
 LANE = "store"
 
 
+def _languages(codes: tuple[str, ...]) -> str:
+    return ", ".join(codes) if len(codes) <= 6 else f"{', '.join(codes[:3])}, … ({len(codes)} languages)"
+
+
 def _mb(n: int) -> str:
     return f"{n / 1e6:.1f} MB"
 
@@ -177,7 +181,7 @@ class ModelsDialog(QDialog):
         self.installed_table.setRowCount(len(installed))
         for row, m in enumerate(installed):
             is_default = defaults.get(m.kind) == m.name
-            values = [m.name, m.kind, ", ".join(m.languages), m.engine, _mb(m.size), "yes" if is_default else ""]
+            values = [m.name, m.kind, _languages(m.languages), m.engine, _mb(m.size), "yes" if is_default else ""]
             _fill_row(self.installed_table, row, values, m.name)
         have = {m.catalog_id for m in installed} | {m.name for m in installed}
         entries = self.manager.catalog.entries

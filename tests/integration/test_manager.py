@@ -211,7 +211,7 @@ def test_import_an_argosmodel_and_a_tarball(paths, tmp_path):
 def test_import_folder_that_is_no_model(paths, tmp_path):
     (tmp_path / "random").mkdir()
     (tmp_path / "random" / "notes.txt").write_text("hi")
-    with pytest.raises(ModelError, match="not a Vosk, CTranslate2 or ONNX"):
+    with pytest.raises(ModelError, match="not a Vosk, Whisper, CTranslate2 or ONNX"):
         ModelManager(paths).import_path(tmp_path / "random")
     with pytest.raises(UserError, match="does not exist"):
         ModelManager(paths).import_path(tmp_path / "nothing")

