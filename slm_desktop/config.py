@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import tomllib
 from dataclasses import dataclass, field, fields
 from datetime import datetime
@@ -16,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import tomli_w
+
+from slm_desktop.atomic import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 
@@ -150,9 +151,4 @@ def load_settings(path: Path) -> LoadResult:
 def save_settings(settings: Settings, path: Path) -> None:
     """Atomic: a crash mid-write leaves the old file, never half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as handle:
-        tomli_w.dump(dataclasses.asdict(settings), handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    tmp.replace(path)
+    atomic_write_bytes(path, tomli_w.dumps(dataclasses.asdict(settings)).encode("utf-8"))

@@ -1,20 +1,18 @@
 """Reading and writing the user's document without ever corrupting it.
 
-Encoding and line endings are kept as found; saving is atomic (temp file, fsync, rename), so a
-full disk or a kill mid-write leaves the old file intact; a file changed on disk by another
-program since it was opened is detected before it is overwritten.
+Encoding and line endings are kept as found; saving is atomic (slm_desktop/atomic.py), so a full
+disk or a kill mid-write leaves the old file intact, and a symlink keeps pointing at the saved file;
+a file changed on disk by another program since it was opened is detected before it is overwritten.
 """
 
 from __future__ import annotations
 
 import codecs
-import glob
-import os
-import tempfile
-import time
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
+from slm_desktop.atomic import atomic_write_bytes
 from slm_desktop.errors import UserError
 
 BINARY_SNIFF_BYTES = 8192
@@ -26,7 +24,7 @@ class NotText(UserError):
 
 
 class UnknownEncoding(UserError):
-    """The file is text but not UTF-8; the UI may offer to open it as Latin-1 (lossless)."""
+    """The file is text but not UTF-8; the UI may offer to open it as Windows-1252 (lossless here)."""
 
 
 @dataclass(frozen=True)
@@ -86,12 +84,46 @@ def _decode_with_bom(raw: bytes) -> tuple[str, str] | None:
     return None
 
 
+WINDOWS_1252 = "windows-1252"  # the fallback the UI offers for text that is not UTF-8
+CP1252_UNDEFINED = "\x81\x8d\x8f\x90\x9d"  # the bytes Windows-1252 gives no character, as decoded here
+
+
+@functools.cache
+def _cp1252_tables() -> tuple[str, object]:
+    """Python's cp1252 codec refuses 0x81, 0x8D, 0x8F, 0x90 and 0x9D; Windows and the WHATWG encoding
+    standard (what browsers use) map them to the C1 controls U+0081... Doing the same keeps every byte,
+    so a file opened as Windows-1252 saves back byte for byte, and the UI can say how many there were."""
+    chars = []
+    for byte in range(256):
+        try:
+            chars.append(bytes([byte]).decode("cp1252"))
+        except UnicodeDecodeError:
+            chars.append(chr(byte))
+    table = "".join(chars)
+    return table, codecs.charmap_build(table)
+
+
+def _decode_as(raw: bytes, encoding: str) -> str:
+    if encoding == WINDOWS_1252:
+        return codecs.charmap_decode(raw, "strict", _cp1252_tables()[0])[0]
+    return raw.decode(encoding)
+
+
 def _encode(text: str, encoding: str) -> bytes:
     """The inverse of _decode: the same byte-order mark (and byte order) as the file had."""
     if encoding in BOM_ENCODINGS:
         bom, codec = BOM_ENCODINGS[encoding]
         return bom + text.encode(codec)
+    if encoding == WINDOWS_1252:
+        return codecs.charmap_encode(text, "strict", _cp1252_tables()[1])[0]
     return text.encode(encoding)
+
+
+def cp1252_undefined_count(doc: Document) -> int:
+    """How many bytes of a Windows-1252 document have no character there (kept as invisible controls)."""
+    if doc.encoding != WINDOWS_1252:
+        return 0
+    return sum(doc.text.count(char) for char in CP1252_UNDEFINED)
 
 
 def _decode(raw: bytes, fallback: str | None) -> tuple[str, str]:
@@ -105,7 +137,7 @@ def _decode(raw: bytes, fallback: str | None) -> tuple[str, str]:
     except UnicodeDecodeError as exc:
         if fallback is None:
             raise UnknownEncoding(f"not UTF-8 text (byte {exc.start})") from None
-        return raw.decode(fallback), fallback
+        return _decode_as(raw, fallback), fallback
 
 
 def read_document(path: Path, *, fallback_encoding: str | None = None) -> Document:
@@ -127,50 +159,6 @@ def read_document(path: Path, *, fallback_encoding: str | None = None) -> Docume
 
 def changed_on_disk(doc: Document) -> bool:
     return doc.path is not None and doc.stamp is not None and DiskStamp.of(doc.path) != doc.stamp
-
-
-STALE_TEMP_S = 600  # no save takes this long; an older temp file is what a killed save left behind
-
-
-def remove_stale_temp_files(path: Path) -> list[Path]:
-    """A save killed mid-write (power cut, SIGKILL) leaves its hidden temp file beside the intact original;
-    the next save of the same file removes such leftovers. Fresh ones may be another save in progress."""
-    removed = []
-    now = time.time()
-    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
-        try:
-            if now - leftover.stat().st_mtime > STALE_TEMP_S:
-                leftover.unlink()
-                removed.append(leftover)
-        except OSError:  # gone already, or not ours to remove
-            continue
-    return removed
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temp file in the same folder, fsync, then rename over the target."""
-    folder = path.parent
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    remove_stale_temp_files(path)
-    try:  # make the rename itself durable
-        dir_fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:
-        pass
 
 
 def write_document(doc: Document, text: str, path: Path | None = None) -> Document:

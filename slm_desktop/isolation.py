@@ -23,8 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from slm_desktop.atomic import PRIVATE_MODE, atomic_write_bytes
 from slm_desktop.cancel import Cancelled, CancelToken
-from slm_desktop.document import atomic_write_bytes
 from slm_desktop.errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ class ProbeCache:
         data[str(model.resolve())] = _stamp(model)
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_bytes(self.file, json.dumps(data).encode("utf-8"))
+            atomic_write_bytes(self.file, json.dumps(data).encode("utf-8"), new_file_mode=PRIVATE_MODE)
         except OSError as exc:  # only costs a repeated probe next time
             log.warning("could not record probed model: %s", exc.strerror or exc)
 

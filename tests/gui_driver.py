@@ -3,9 +3,11 @@
 Used by tests/reliability/test_kill.py as a subprocess, so the app can be SIGKILLed or crash for real.
 The mode comes from the SLM_TEST_DRIVE environment variable, which only this script reads:
   type     type "w0 w1 w2 ..." forever, printing "typed N" after each word
+  keep     click "Keep for later" in the recovery prompt, then type "k0 k1 k2 ..." like type
   crash    type until the recovery file exists, then abort() inside a worker job (a native crash)
   save     alternate two large versions of the open file, printing "saving K" / "saved K" around each save
-  restore  click Restore in the recovery prompt, print the editor's text as JSON, quit
+  restore  click Restore on row $SLM_TEST_RESTORE_ROW (default 0) of the recovery prompt, print the listed
+           texts and the editor's text as JSON, quit
   idle     print "pid ready" and wait (for socket inspection)
 """
 
@@ -17,7 +19,7 @@ import sys
 
 from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QPushButton
 
 from slm_desktop import cli
 
@@ -42,6 +44,8 @@ class Driver(QObject):
         super().__init__()
         self.mode = mode
         self.count = 0
+        self.word = "k" if mode == "keep" else "w"
+        self.listed: list[str] = []
         self.timer = QTimer(self)
         self.timer.setInterval(15)
 
@@ -53,7 +57,9 @@ class Driver(QObject):
     @Slot()
     def start(self) -> None:
         step = {"type": self.type_word, "crash": self.type_then_crash, "save": self.save_next}.get(self.mode)
-        if step is not None:
+        if self.mode == "keep":
+            QTimer.singleShot(50, self.keep_for_later)
+        elif step is not None:
             self.timer.timeout.connect(step)
             self.timer.start()
         elif self.mode == "restore":
@@ -71,7 +77,7 @@ class Driver(QObject):
         window = self.window()
         if window is None:
             return
-        QTest.keyClicks(window.editor, f"w{self.count} ")
+        QTest.keyClicks(window.editor, f"{self.word}{self.count} ")
         say(f"typed {self.count}")
         self.count += 1
 
@@ -100,18 +106,38 @@ class Driver(QObject):
         say(f"saved {self.count}")
 
     @Slot()
-    def restore(self) -> None:
+    def keep_for_later(self) -> None:
+        """Answer the recovery prompt with "Keep for later", then type like the type mode."""
+        prompt = self.prompt()
+        if prompt is None:
+            QTimer.singleShot(50, self.keep_for_later)
+            return
+        say(f"listed {len(prompt.snapshots)}")
+        next(b for b in prompt.findChildren(QPushButton) if b.text() == "Keep for later").click()
+        self.timer.timeout.connect(self.type_word)
+        self.timer.start()
+
+    def prompt(self):
+        from slm_desktop.ui.recovery_prompt import RecoveryPrompt
+
         box = QApplication.activeModalWidget()
-        if isinstance(box, QMessageBox):
-            button = next(b for b in box.buttons() if b.text() == "Restore")
-            button.click()
+        return box if isinstance(box, RecoveryPrompt) else None
+
+    @Slot()
+    def restore(self) -> None:
+        prompt = self.prompt()
+        if prompt is not None:
+            self.listed = [s.text for s in prompt.snapshots]
+            prompt.list.setCurrentRow(int(os.environ.get("SLM_TEST_RESTORE_ROW", "0")))
+            prompt.restore_button.click()
             QTimer.singleShot(50, self.restore)
             return
         window = self.window()
         if window is None:
             QTimer.singleShot(50, self.restore)
             return
-        say(json.dumps({"text": window.editor.toPlainText(), "modified": window.editor.document().isModified()}))
+        state = {"text": window.editor.toPlainText(), "modified": window.editor.document().isModified()}
+        say(json.dumps({**state, "listed": self.listed}))
         QApplication.exit(0)  # quit() would close the window and ask about unsaved changes
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import re
 import tomllib
 from collections.abc import Iterable
@@ -19,6 +18,7 @@ from typing import Any
 
 import tomli_w
 
+from slm_desktop.atomic import atomic_write_bytes
 from slm_desktop.errors import UserError
 from slm_desktop.paths import AppPaths, resources_dir
 
@@ -341,9 +341,4 @@ def pin_hash(paths: AppPaths, model_id: str, sha256: str) -> None:
     pins = load_pins(target)
     pins[model_id] = sha256
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
-    with open(tmp, "wb") as handle:
-        tomli_w.dump(pins, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    tmp.replace(target)
+    atomic_write_bytes(target, tomli_w.dumps(pins).encode("utf-8"))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import shutil
 import tempfile
 import tomllib
@@ -21,6 +20,7 @@ from typing import Any
 
 import tomli_w
 
+from slm_desktop.atomic import atomic_write_bytes
 from slm_desktop.cancel import CancelToken
 from slm_desktop.errors import ModelError, UserError
 from slm_desktop.paths import AppPaths, shipped_models_dirs
@@ -77,12 +77,7 @@ def disk_size(path: Path) -> int:
 
 def _atomic_toml(path: Path, data: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as handle:
-        tomli_w.dump(data, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    tmp.replace(path)
+    atomic_write_bytes(path, tomli_w.dumps(data).encode("utf-8"))
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Slot
@@ -24,7 +23,16 @@ from PySide6.QtWidgets import (
 
 from slm_desktop import __version__
 from slm_desktop.commands.intents import command_vocabulary
-from slm_desktop.document import Document, NotText, UnknownEncoding, changed_on_disk, read_document, write_document
+from slm_desktop.document import (
+    WINDOWS_1252,
+    Document,
+    NotText,
+    UnknownEncoding,
+    changed_on_disk,
+    cp1252_undefined_count,
+    read_document,
+    write_document,
+)
 from slm_desktop.engines.textops import dictation_insertion
 from slm_desktop.errors import UserError
 from slm_desktop.recovery import RecoveryStore
@@ -536,17 +544,19 @@ class MainWindow(QMainWindow):
         try:
             doc = read_document(path)
         except UnknownEncoding as exc:
-            question = f"{exc}.\nOpen it as Latin-1 (Windows-1252)? The file is saved back byte for byte."
+            question = f"{exc}.\nOpen it as Windows-1252? The file is saved back byte for byte."
             if QMessageBox.question(self, "Not UTF-8", question) != QMessageBox.StandardButton.Yes:
                 return False
-            doc = read_document(path, fallback_encoding="latin-1")
+            doc = read_document(path, fallback_encoding=WINDOWS_1252)
         except (NotText, UserError) as exc:
             QMessageBox.warning(self, "Cannot open", str(exc))
             self.show_message(str(exc))
             return False
         self.set_document(doc)
         self.services.update_settings("ui", "last_directory", str(path.parent))
-        self.show_message(f"Opened {path.name} ({doc.encoding}, {self._newline_name(doc.newline)})")
+        undefined = cp1252_undefined_count(doc)
+        kept = f"; {undefined} bytes with no Windows-1252 character kept as control characters" if undefined else ""
+        self.show_message(f"Opened {path.name} ({doc.encoding}, {self._newline_name(doc.newline)}{kept})")
         return True
 
     @staticmethod
@@ -621,29 +631,25 @@ class MainWindow(QMainWindow):
             self.show_message(f"Autosave failed: {exc.strerror or exc}")
 
     def offer_recovery(self) -> None:
-        snapshot = self.recovery.read()
-        if snapshot is None:
+        """Every unsaved session's snapshot (crashes, "Keep for later"), newest first; kept until restored
+        and saved, or discarded."""
+        from slm_desktop.ui.recovery_prompt import RecoveryPrompt
+
+        snapshots = self.recovery.pending()
+        if not snapshots:
             return
-        when = datetime.fromtimestamp(snapshot.saved_at).strftime("%Y-%m-%d %H:%M:%S")
-        box = QMessageBox(self)
-        box.setWindowTitle("Recover unsaved text?")
-        box.setText(f"Unsaved text from {when} was found ({len(snapshot.text)} characters).")
-        box.setDetailedText(snapshot.text[:5000])
-        restore = box.addButton("Restore", QMessageBox.ButtonRole.AcceptRole)
-        discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
-        box.addButton("Keep for later", QMessageBox.ButtonRole.RejectRole)
-        box.exec()
-        if box.clickedButton() is restore:
-            self.restore_snapshot(snapshot)
-        elif box.clickedButton() is discard:
-            self.recovery.discard()
+        prompt = RecoveryPrompt(snapshots, self.recovery, self)
+        prompt.exec()
+        if prompt.restored is not None:
+            self.restore_snapshot(prompt.restored)
 
     def restore_snapshot(self, snapshot) -> None:
+        self.recovery.adopt(snapshot)
         path = Path(snapshot.path) if snapshot.path else None
         doc = Document("")
         if path is not None:
             try:
-                doc = read_document(path, fallback_encoding="latin-1")
+                doc = read_document(path, fallback_encoding=WINDOWS_1252)
             except UserError:
                 doc = Document("", path)
         self.set_document(doc)

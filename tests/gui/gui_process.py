@@ -75,9 +75,10 @@ class GuiProcess:
         self.process.stderr.close()
 
 
-def restore_text(env: dict[str, str]) -> dict:
-    """Start the GUI again, click Restore in the recovery prompt, return the editor's text."""
-    gui = GuiProcess("restore", env)
+def restore_text(env: dict[str, str], row: int = 0) -> dict:
+    """Start the GUI again, click Restore on `row` of the recovery prompt; the editor's text, its modified
+    flag and the texts the prompt listed."""
+    gui = GuiProcess("restore", {**env, "SLM_TEST_RESTORE_ROW": str(row)})
     try:
         line = gui.wait_for(lambda s: s.startswith("{"))
         assert gui.wait() == 0, gui.stderr()

@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 from gui_process import GuiProcess, restore_text
 
-from slm_desktop.recovery import RecoveryStore
+from slm_desktop.recovery import RecoveryStore, Snapshot
 
 WORDS = re.compile(r"^(w(\d+) )*$")
 
 
-def _recovery(env) -> RecoveryStore:
-    return RecoveryStore(Path(env["SLM_DESKTOP_DATA_DIR"]) / "recovery")
+def _snapshots(env) -> list[Snapshot]:
+    """What a fresh start would offer: every snapshot the GUI subprocesses left, newest first."""
+    return RecoveryStore(Path(env["SLM_DESKTOP_DATA_DIR"]) / "recovery").pending()
 
 
 def _typed_prefix(text: str) -> int:
@@ -34,21 +35,47 @@ def _typed(line: str) -> int:
 @pytest.mark.parametrize("kill_after_words", [40, 140])
 def test_sigkill_mid_typing_then_restart_restores_the_text(gui_env, kill_after_words):
     gui = GuiProcess("type", gui_env)
-    recovery = _recovery(gui_env)
     try:
-        gui.wait_for(lambda s: _typed(s) >= kill_after_words and recovery.file.exists())
+        gui.wait_for(lambda s: _typed(s) >= kill_after_words and _snapshots(gui_env))
         typed_before_kill = _typed(gui.wait_for(lambda s: s.startswith("typed ")))
         gui.kill()
     finally:
         gui.close()
-    snapshot = recovery.read()
-    assert snapshot is not None, "no recovery file after the kill"
+    (snapshot,) = _snapshots(gui_env)
     saved_words = _typed_prefix(snapshot.text)
     assert 0 < saved_words <= typed_before_kill + 1
     restored = restore_text(gui_env)
     assert restored["text"] == snapshot.text
     assert restored["modified"] is True  # still unsaved: the user decides where it goes
-    assert recovery.read() is not None, "restoring must not discard the recovery file before a save"
+    assert [s.text for s in _snapshots(gui_env)] == [snapshot.text], "restoring must not discard it before a save"
+
+
+def _kill_after_autosave(gui: GuiProcess, recovery_dir: Path, words: int, snapshots: int) -> None:
+    """Wait until `words` words are typed and `snapshots` snapshot files exist, then SIGKILL."""
+    try:
+        gui.wait_for(lambda s: _typed(s) >= words and len(RecoveryStore(recovery_dir).pending()) >= snapshots)
+        gui.kill()
+    finally:
+        gui.close()
+
+
+def test_keep_for_later_then_a_second_crash_leaves_both_texts_recoverable(gui_env):
+    """crash, restart, Keep for later, type, crash: the next start lists both texts and restores each."""
+    recovery_dir = Path(gui_env["SLM_DESKTOP_DATA_DIR"]) / "recovery"
+    _kill_after_autosave(GuiProcess("type", gui_env), recovery_dir, 30, 1)
+    (first,) = RecoveryStore(recovery_dir).pending()
+    keeper = GuiProcess("keep", gui_env)
+    keeper.wait_for(lambda s: s == "listed 1")
+    _kill_after_autosave(keeper, recovery_dir, 30, 2)
+    kept = RecoveryStore(recovery_dir).pending()
+    assert len(kept) == 2, [s.file.name for s in kept]
+    assert first.text in [s.text for s in kept], "Keep for later lost the first session's text"
+    second = next(s for s in kept if s.text != first.text)
+    assert _typed_prefix(first.text) > 0 and re.fullmatch(r"(k\d+ )+", second.text)
+    restored = [restore_text(gui_env, row) for row in (0, 1)]
+    assert sorted(restored[0]["listed"]) == sorted([first.text, second.text])
+    assert sorted(r["text"] for r in restored) == sorted([first.text, second.text])
+    assert all(r["modified"] for r in restored)
 
 
 def test_native_abort_in_a_worker_job_loses_no_autosaved_text(gui_env):
@@ -60,8 +87,7 @@ def test_native_abort_in_a_worker_job_loses_no_autosaved_text(gui_env):
         gui.close()
     crash_log = (Path(gui_env["SLM_DESKTOP_DATA_DIR"]) / "crash.log").read_text()
     assert "Fatal Python error: Aborted" in crash_log and "abort_job" in crash_log  # which call died
-    snapshot = _recovery(gui_env).read()
-    assert snapshot is not None
+    (snapshot,) = _snapshots(gui_env)
     words = _typed_prefix(snapshot.text)
     assert words > 0
     assert restore_text(gui_env)["text"] == snapshot.text

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCursor
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QPushButton, QWidget
 from qt_support import dispose
 
 from slm_desktop import app as app_module
@@ -178,3 +178,81 @@ def test_dictation_capitalises_sentence_starts_and_is_one_undo_step(qtbot, windo
     assert window.editor.toPlainText() == "Dear team, I would like to share the notes. They are attached"
     window.editor.undo()
     assert window.editor.toPlainText() == "Dear team, I would like to share the notes."
+
+
+def _answer_recovery_prompt(answer) -> list[list[str]]:
+    """Call `answer(prompt)` once the modal recovery prompt is up; returns what it listed each time."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from slm_desktop.ui.recovery_prompt import RecoveryPrompt
+
+    listed: list[list[str]] = []
+
+    def poll():
+        prompt = QApplication.activeModalWidget()
+        if not isinstance(prompt, RecoveryPrompt):
+            QTimer.singleShot(10, poll)
+            return
+        listed.append([prompt.list.item(i).text() for i in range(prompt.list.count())])
+        answer(prompt)
+
+    QTimer.singleShot(0, poll)
+    return listed
+
+
+def test_recovery_prompt_lists_every_session_and_discards_only_the_chosen_one(qtbot, app_paths):
+    from slm_desktop.recovery import RecoveryStore
+
+    RecoveryStore(app_paths.recovery_dir).write("older text", None)
+    RecoveryStore(app_paths.recovery_dir).write("newer text", app_paths.data_dir / "letter.txt")
+    win = app_module.create_window(app_paths)
+
+    def discard_older_restore_newer(prompt):
+        prompt.list.setCurrentRow(1)
+        assert prompt.preview.toPlainText() == "older text"
+        prompt.discard_button.click()
+        assert prompt.list.count() == 1
+        prompt.restore_button.click()
+
+    listed = _answer_recovery_prompt(discard_older_restore_newer)
+    win.offer_recovery()
+    assert len(listed[0]) == 2 and "letter.txt" in listed[0][0] and "Untitled" in listed[0][1]
+    assert win.editor.toPlainText() == "newer text" and win.isWindowModified()
+    assert [s.text for s in RecoveryStore(app_paths.recovery_dir).pending()] == ["newer text"]  # until saved
+    dispose(win)
+
+
+def test_keep_for_later_survives_this_sessions_autosaves_and_clean_close(qtbot, app_paths, monkeypatch):
+    from slm_desktop.recovery import RecoveryStore
+
+    RecoveryStore(app_paths.recovery_dir).write("from the crash", None)
+    win = app_module.create_window(app_paths)
+    win.show()
+    _answer_recovery_prompt(
+        lambda prompt: next(b for b in prompt.findChildren(QPushButton) if b.text() == "Keep for later").click()
+    )
+    win.offer_recovery()
+    assert win.editor.toPlainText() == ""
+    qtbot.keyClicks(win.editor, "new session")
+    win.autosave_now()
+    assert sorted(s.text for s in RecoveryStore(app_paths.recovery_dir).pending()) == ["from the crash", "new session"]
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
+    assert win.close()
+    assert [s.text for s in RecoveryStore(app_paths.recovery_dir).pending()] == ["from the crash"]
+    dispose(win)
+
+
+def test_a_windows_1252_file_opens_as_windows_1252_after_consent(qtbot, window, tmp_path, monkeypatch):
+    path = tmp_path / "old.txt"
+    path.write_bytes(b"\x93quoted\x94 \x80 5\x81\n")
+    questions = []
+    monkeypatch.setattr(
+        QMessageBox, "question", lambda *a, **k: questions.append(a[2]) or QMessageBox.StandardButton.Yes
+    )
+    assert window.open_path(path)
+    assert "Windows-1252" in questions[0]
+    assert window.editor.toPlainText() == "\u201cquoted\u201d \u20ac 5\x81\n"
+    assert "1 bytes with no Windows-1252 character" in window.statusBar().currentMessage()
+    assert window.save_document()
+    assert path.read_bytes() == b"\x93quoted\x94 \x80 5\x81\n"

@@ -6,13 +6,14 @@ import time
 
 import pytest
 
+from slm_desktop.atomic import STALE_TEMP_S, atomic_write_bytes
 from slm_desktop.document import (
-    STALE_TEMP_S,
+    WINDOWS_1252,
     Document,
     NotText,
     UnknownEncoding,
-    atomic_write_bytes,
     changed_on_disk,
+    cp1252_undefined_count,
     read_document,
     write_document,
 )
@@ -55,6 +56,39 @@ def test_latin1_needs_consent_then_round_trips(tmp_path):
     doc = read_document(path, fallback_encoding="latin-1")
     write_document(doc, doc.text)
     assert path.read_bytes() == raw
+
+
+def test_windows_1252_decodes_as_windows_1252_and_saves_back_byte_exact(tmp_path):
+    """The prompt says Windows-1252: 0x80-0x9F are the euro sign and smart quotes, not C1 controls."""
+    path = tmp_path / "old.txt"
+    raw = b"\x93Caf\xe9\x94 costs 5 \x80 \x96 na\xefve\r\n"
+    path.write_bytes(raw)
+    doc = read_document(path, fallback_encoding=WINDOWS_1252)
+    assert doc.text == "\u201cCaf\u00e9\u201d costs 5 \u20ac \u2013 na\u00efve\n"
+    assert cp1252_undefined_count(doc) == 0
+    write_document(doc, doc.text + "\u201cmore\u201d \u20ac")
+    assert path.read_bytes() == raw + b"\x93more\x94 \x80"
+
+
+def test_the_five_bytes_windows_1252_leaves_undefined_are_kept_and_counted(tmp_path):
+    """0x81 0x8D 0x8F 0x90 0x9D have no character: kept as U+0081... (as Windows and browsers do), never lost."""
+    path = tmp_path / "odd.txt"
+    raw = bytes(range(0x20, 0x7F)) + bytes(range(0x80, 0x100)) + b"\n"
+    path.write_bytes(raw)
+    doc = read_document(path, fallback_encoding=WINDOWS_1252)
+    assert cp1252_undefined_count(doc) == 5
+    assert "\u20ac" in doc.text and "\x81" in doc.text and "\x80" not in doc.text
+    write_document(doc, doc.text)
+    assert path.read_bytes() == raw
+
+
+def test_a_character_windows_1252_cannot_hold_is_a_clear_error(tmp_path):
+    path = tmp_path / "old.txt"
+    path.write_bytes(b"caf\xe9\n")
+    doc = read_document(path, fallback_encoding=WINDOWS_1252)
+    with pytest.raises(UserError, match="cannot be saved in windows-1252"):
+        write_document(doc, "\u0080 is a C1 control that Windows-1252 has no byte for")
+    assert path.read_bytes() == b"caf\xe9\n"
 
 
 def test_unencodable_character_is_a_clear_error_and_file_untouched(tmp_path):
