@@ -64,8 +64,8 @@ def test_a_model_crashing_natively_in_the_probe_leaves_the_window_working(qtbot,
         worker.submit("completion", lambda ctx: run_probe(fault_support.aborting_loader, model))
     assert "new-model.gguf crashed the inference library while loading (SIGABRT)" in failed.args[2]
     assert "crashed the inference library" in _status(window)
-    with WorkerEvents(qtbot, worker).waiting("finished", timeout=10000) as finished:
-        worker.submit("completion", lambda ctx: "the lane still runs jobs")
+    with WorkerEvents(qtbot, worker).waiting("finished", kind="lane-check", timeout=60000) as finished:
+        worker.submit("lane-check", lambda ctx: "the lane still runs jobs", lane="completion")
     assert finished.args[2] == "the lane still runs jobs"
     assert window.editor.toPlainText() == "still here"
 
