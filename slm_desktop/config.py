@@ -27,8 +27,10 @@ class CompletionSettings:
     model: str = ""  # empty: the default GGUF found on the search path
     debounce_ms: int = 150
     max_tokens: int = 12
-    threads: int = 0  # 0: chosen from the core count
+    threads: int = 0  # 0: chosen per request from the cores other processes leave idle (slm_desktop.threads)
     context_tokens: int = 512
+    learn_my_words: bool = True  # the personal model (slm_desktop.personal): learn from documents opened/saved
+    word_list: bool = True  # finish half-typed words from the English word list too
 
 
 @dataclass(frozen=True)

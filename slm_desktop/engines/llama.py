@@ -75,12 +75,14 @@ def check_gguf(path: Path) -> None:
 
 def _load(config: LlamaConfig) -> llama_cpp.Llama:
     check_gguf(config.model_path)
+    threads = config.n_threads or default_threads()
     try:
         return llama_cpp.Llama(
             str(config.model_path),
             n_ctx=config.n_ctx,
             n_batch=config.n_batch,
-            n_threads=config.n_threads or default_threads(),
+            n_threads=threads,
+            n_threads_batch=threads,  # llama-cpp-python's default is every core, even with n_threads=1
             verbose=False,
         )
     except MemoryError as exc:
@@ -165,6 +167,7 @@ class LlamaCompletionEngine:
         self._doc_start = self._document_start()
         self._can_trim_kv = not llama_cpp.llama_model_is_recurrent(self._llm.model)
         self._lock = threading.Lock()  # one llama context: calls from two threads take turns
+        self.threads = config.n_threads or default_threads()
         log.info("loaded %s (n_ctx=%d, fim=%s)", self.name, self.n_ctx, bool(self.fim))
 
     # ------------------------------------------------------------ public verbs
@@ -206,6 +209,15 @@ class LlamaCompletionEngine:
             if typed and finished > sum(c.probability for c in choices):
                 choices, _ = self._word_choices(before + " ", count, "", cancel)
         return choices
+
+    def set_threads(self, count: int) -> None:
+        """Threads for the next calls, prompt and generation alike (chosen per request from the machine's
+        load by slm_desktop.threads; changing it costs nothing measurable)."""
+        count = max(1, count)
+        with self._lock:
+            if count != self.threads and self._llm is not None:
+                llama_cpp.llama_set_n_threads(self._llm.ctx, count, count)
+                self.threads = count
 
     def close(self) -> None:
         with self._lock:

@@ -17,6 +17,7 @@ SUITES: dict[str, str] = {
     "translate": "slm_desktop.bench.translate:run",
     "reliability": "slm_desktop.bench.reliability:run",
     "live": "slm_desktop.bench.live:run",
+    "suggest": "slm_desktop.bench.suggest:run",
 }
 
 
@@ -24,6 +25,15 @@ def register(sub) -> None:
     parser = sub.add_parser("bench", help="benchmarks: raw engine vs the app's path, p50/p95")
     parser.add_argument("suite", help="one of: " + ", ".join([*SUITES, "all"]) if SUITES else "suite")
     parser.add_argument("--repeat", type=int, default=0, help="override the suite's sample count")
+    parser.add_argument("--model", default="", help="complete/suggest: a GGUF file name or path")
+    suggest = parser.add_argument_group("suggest: a simulated typist on a plain-text file")
+    suggest.add_argument("--text", help="the text to type (default: the shipped evaluation text)")
+    suggest.add_argument("--limit", type=int, help="word positions to type (default 250; 0: all)")
+    suggest.add_argument("--personal-train", metavar="FILE", help="learn the personal model from FILE first")
+    suggest.add_argument("--split", type=float, default=0.0, help="learn from this share of --text, type the rest")
+    suggest.add_argument("--no-word-list", action="store_true", help="chips without the word list")
+    suggest.add_argument("--look", type=int, default=3, help="letters of a word after which the typist looks")
+    suggest.add_argument("--threads", type=int, default=0, help="fixed llama.cpp threads (0: adaptive)")
     add_json_flag(parser)
     parser.set_defaults(func=run)
 

@@ -21,6 +21,10 @@ from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QWidget
 from slm_desktop.config import CompletionSettings
 from slm_desktop.engines.base import Completion, CompletionEngine, WordChoice
 from slm_desktop.engines.textops import chip_insertion, next_chunk
+from slm_desktop.lexicon import Lexicon
+from slm_desktop.personal import PersonalModel
+from slm_desktop.suggestions import chips as mixed_chips
+from slm_desktop.threads import ThreadPolicy
 from slm_desktop.worker import Job, JobContext, Worker
 
 log = logging.getLogger(__name__)
@@ -28,6 +32,8 @@ log = logging.getLogger(__name__)
 _MODIFIER_KEYS = {Qt.Key.Key_Shift, Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_Meta, Qt.Key.Key_AltGr}
 SUGGEST_KIND = "suggest"
 COMPLETION_LANE = "completion"
+LEXICON_KEY = "lexicon"
+OTHER_INFERENCE_LANES = ("speech", "translation", "live", "intent")  # compete with llama.cpp for cores
 
 
 def wrap_words(text: str, first_width: int, width: int, advance: Callable[[str], int]) -> list[str]:
@@ -218,6 +224,7 @@ class SuggestRequest:
     seq: int
     before: str
     after: str
+    busy_lanes: int = 0  # other inference lanes running when it was made (for the thread policy)
 
 
 @dataclass(frozen=True)
@@ -256,17 +263,26 @@ def run_suggestion(
     factory: Callable[[], CompletionEngine],
     max_tokens: int,
     with_words: bool,
+    personal: PersonalModel | None = None,
+    word_list: bool = True,
+    threads: ThreadPolicy | None = None,
 ) -> SuggestResult:
-    """The job: ghost text first (streamed as progress so it shows at once), then the word chips."""
+    """The job: ghost text first (streamed as progress so it shows at once), then the word chips
+    (the LLM's words mixed with the personal model and the word list: slm_desktop.suggestions)."""
     engine = ctx.engine(engine_key, factory)
+    if threads is not None:
+        threads.apply(engine, busy_lanes=request.busy_lanes)
     stream = _Streamer(ctx, request, getattr(engine, "name", ""))
     completion = engine.complete(
         request.before, after=request.after, max_tokens=max_tokens, cancel=ctx.token, on_token=stream
     )
     ctx.token.raise_if_cancelled()
     ctx.progress(SuggestResult(request, completion))
-    words = tuple(engine.next_words(request.before, cancel=ctx.token)) if with_words else ()
-    return SuggestResult(request, completion, words)
+    if not with_words:
+        return SuggestResult(request, completion)
+    lexicon = ctx.engine(LEXICON_KEY, Lexicon.load) if word_list else None
+    words = mixed_chips(engine, request.before, personal=personal, lexicon=lexicon, cancel=ctx.token)
+    return SuggestResult(request, completion, tuple(words))
 
 
 def _dropper(key: str) -> Callable[[JobContext], None]:
@@ -295,11 +311,15 @@ class SuggestionController(QObject):
         engine_factory: Callable[[], CompletionEngine],
         *,
         engine_key: str = "completion",
+        personal: PersonalModel | None = None,
+        thread_policy: ThreadPolicy | None = None,
         parent: QObject | None = None,
     ):
         super().__init__(parent)
         self.editor, self.chips, self.worker = editor, chips, worker
         self.settings = settings
+        self.personal = personal  # read in the lane, learned from on the GUI thread (it has its own lock)
+        self._threads = thread_policy or ThreadPolicy(configured=settings.threads)
         self._factory, self._engine_key = engine_factory, engine_key
         self._seq = 0
         self._latest: SuggestRequest | None = None
@@ -355,17 +375,28 @@ class SuggestionController(QObject):
     def request_now(self) -> None:
         before, after = self.editor.context()
         self._seq += 1
-        request = SuggestRequest(self._seq, before, after)
+        busy = sum(self.worker.busy(lane) for lane in OTHER_INFERENCE_LANES)
+        request = SuggestRequest(self._seq, before, after, busy)
         self._latest = request
         self._running = self.worker.submit(SUGGEST_KIND, self._job(request), lane=COMPLETION_LANE, latest_wins=True)
 
     def _job(self, request: SuggestRequest) -> Callable[[JobContext], SuggestResult]:
         key, factory = self._engine_key, self._factory
         max_tokens, with_words = self.settings.max_tokens, self.chips is not None
+        personal = self.personal if self.settings.learn_my_words else None
+        word_list, threads = self.settings.word_list, self._threads
 
         def job(ctx: JobContext) -> SuggestResult:
             return run_suggestion(
-                ctx, request, engine_key=key, factory=factory, max_tokens=max_tokens, with_words=with_words
+                ctx,
+                request,
+                engine_key=key,
+                factory=factory,
+                max_tokens=max_tokens,
+                with_words=with_words,
+                personal=personal,
+                word_list=word_list,
+                threads=threads,
             )
 
         return job
@@ -413,13 +444,15 @@ class SuggestionController(QObject):
 
     @Slot(str, str)
     def _on_engine_loaded(self, lane: str, key: str) -> None:
-        if lane == COMPLETION_LANE:
+        if lane == COMPLETION_LANE and key == self._engine_key:
             self.modelLoaded.emit(key)
             self.statusChanged.emit(f"completion model loaded: {key.rsplit('/', 1)[-1]}")
 
     @Slot(str)
     def _on_word_chosen(self, word: str) -> None:
         before, _after = self.editor.context()
+        if self.personal is not None and self.settings.learn_my_words:
+            self.personal.learn_accepted(before, word)
         self.editor.clear_ghost()
         self.editor.insert_as_one_step(chip_insertion(before, word))
         self.editor.setFocus()
