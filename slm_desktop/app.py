@@ -22,6 +22,7 @@ def build_services(paths: AppPaths):
     loaded = load_settings(paths.settings_file)
     services = AppServices(paths, loaded.settings, Worker(), measure_hardware())
     services.startup_messages = [services.power.reason, *loaded.problems]
+    services.apply_power()
     return services
 
 

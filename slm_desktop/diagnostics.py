@@ -69,10 +69,10 @@ def run_self_tests(paths: AppPaths) -> list[CheckResult]:
 
 def check_worker(paths: AppPaths) -> str:
     """A job round-trips through a lane thread without Qt's event loop."""
-    from slm_desktop.worker import Job, Lane
+    from slm_desktop.worker import Job, Lane, LaneHooks
 
     results: list[int] = []
-    lane = Lane("selftest", lambda job, _lane: results.append(job.run(None)))
+    lane = Lane("selftest", LaneHooks(execute=lambda job, _lane: results.append(job.run(None))))
     lane.start()
     lane.put(Job(1, "selftest", "selftest", lambda _ctx: 42))
     deadline = time.monotonic() + 5

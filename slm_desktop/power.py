@@ -3,8 +3,10 @@
 One pure decision, `decide_power(settings, hardware)`, turns the `ui.low_power` setting
 (auto | on | off) and the measured machine into a frozen `PowerProfile` the app applies:
 fewer inference threads so audio capture and the GUI keep a core, suggestions paused while
-speech recognition or translation run (they would compete for the same cores), and a
-translation beam of 1. `auto` selects low power on <= 4 cores or <= 4 GB of RAM.
+speech recognition or translation run (they would compete for the same cores), a translation
+beam of 1, and engines closed once their lane has been idle for two minutes (memory is the
+scarcer resource on a board; a reload costs well under a second).
+`auto` selects low power on <= 4 cores or <= 4 GB of RAM.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from slm_desktop.store.recommend import Hardware
 LOW_POWER_MAX_CORES = 4
 LOW_POWER_MAX_RAM_MB = 4096
 MODES = ("auto", "on", "off")
+IDLE_UNLOAD_SECONDS = 120.0  # low power: a lane that ran nothing for this long closes its engines
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,7 @@ class PowerProfile:
     translation_threads: int
     beam_size: int
     pause_suggestions_while_busy: bool  # no ghost text while speech recognition or translation runs
+    idle_unload_s: float | None = None  # close a lane's engines after this long idle; None keeps them
 
 
 def auto_low_power(hardware: Hardware) -> bool:
@@ -66,4 +70,5 @@ def decide_power(settings: Settings, hardware: Hardware) -> PowerProfile:
         translation_threads=_threads(settings.translation.threads, hardware.cores, low),
         beam_size=1 if low else max(1, settings.translation.beam_size),
         pause_suggestions_while_busy=low,
+        idle_unload_s=IDLE_UNLOAD_SECONDS if low else None,
     )

@@ -314,7 +314,8 @@ class Catalog:
         return sorted({p.source for p in self.pairs})
 
     def targets(self) -> list[str]:
-        return sorted({p.target for p in self.pairs} | {PIVOT} - {""})
+        """Languages an installed pair translates into (the panel adds the pivot, English, itself)."""
+        return sorted({p.target for p in self.pairs} - {""})
 
 
 def discover(paths, *, threads: int = 0, beam_size: int = 1, engines: Sequence[str] = ENGINE_PREFERENCE) -> Catalog:

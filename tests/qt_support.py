@@ -12,6 +12,8 @@ from types import SimpleNamespace
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Slot
 
+LANE_SIGNALS = ("engineLoaded", "engineClosed", "idle")  # no job kind in their arguments
+
 
 def dispose(window) -> None:
     window.editor.document().setModified(False)  # no unsaved-changes prompt in teardown
@@ -44,6 +46,8 @@ class WorkerEvents(QObject):
         worker.failed.connect(self.on_failed)
         worker.cancelled.connect(self.on_cancelled)
         worker.engineLoaded.connect(self.on_engine_loaded)
+        worker.engineClosed.connect(self.on_engine_closed)
+        worker.idle.connect(self.on_idle)
 
     @Slot(int, str)
     def on_started(self, job_id: int, kind: str) -> None:
@@ -69,6 +73,14 @@ class WorkerEvents(QObject):
     def on_engine_loaded(self, lane: str, key: str) -> None:
         self.seen.append(("engineLoaded", (lane, key)))
 
+    @Slot(str, str)
+    def on_engine_closed(self, lane: str, key: str) -> None:
+        self.seen.append(("engineClosed", (lane, key)))
+
+    @Slot(str)
+    def on_idle(self, lane: str) -> None:
+        self.seen.append(("idle", (lane,)))
+
     def _record(self, signal: str, args: tuple) -> None:
         if self.kinds is None or args[1] in self.kinds:
             self.seen.append((signal, args))
@@ -78,7 +90,7 @@ class WorkerEvents(QObject):
         return [
             list(args)
             for name, args in self.seen[since:]
-            if name == signal and (kind is None or name == "engineLoaded" or args[1] == kind)
+            if name == signal and (kind is None or name in LANE_SIGNALS or args[1] == kind)
         ]
 
     @contextmanager

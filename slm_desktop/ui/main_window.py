@@ -365,6 +365,7 @@ class MainWindow(QMainWindow):
         worker.idle.connect(self._on_lane_idle)
         worker.failed.connect(self._on_job_failed)
         worker.engineLoaded.connect(self._on_engine_loaded)
+        worker.engineClosed.connect(self._on_engine_closed)
         self._loaded: dict[str, str] = {}
         self._engine_keys: set[str] = set()
         self._suggestions_paused = False
@@ -406,6 +407,17 @@ class MainWindow(QMainWindow):
     def _on_engine_loaded(self, lane: str, key: str) -> None:
         self._engine_keys.add(key)
         self._loaded[lane] = Path(key).name or key
+        self._show_loaded_models()
+
+    @Slot(str, str)
+    def _on_engine_closed(self, lane: str, key: str) -> None:
+        """Closed to save memory (least recently used, idle in low-power mode) or dropped: no longer loaded."""
+        self._engine_keys.discard(key)
+        if self._loaded.get(lane) == (Path(key).name or key):
+            del self._loaded[lane]
+            self._show_loaded_models()
+
+    def _show_loaded_models(self) -> None:
         self.models_label.setText("models: " + " · ".join(short_model_name(v) for _, v in sorted(self._loaded.items())))
         self.models_label.setToolTip("\n".join(f"{lane}: {name}" for lane, name in sorted(self._loaded.items())))
 
@@ -458,6 +470,7 @@ class MainWindow(QMainWindow):
     def settings_changed(self) -> None:
         """Apply what can change while running; the microphone device applies on the next start."""
         settings = self.services.settings
+        self.services.apply_power()
         if self.suggestions is not None:
             self.suggestions.set_settings(settings.completion)
         self._actions["suggestions"].setChecked(settings.completion.enabled)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from slm_desktop.config import Settings, save_settings
 from slm_desktop.paths import AppPaths
@@ -26,6 +26,10 @@ class AppServices:
     def power(self) -> PowerProfile:
         """Derived, so a changed low-power setting applies at once (decide_power is pure and cheap)."""
         return decide_power(self.settings, self.hardware)
+
+    def apply_power(self) -> None:
+        """The worker follows the power profile: in low-power mode idle lanes give their engines' memory back."""
+        self.worker.configure(replace(self.worker.config, idle_unload_s=self.power.idle_unload_s))
 
     def update_settings(self, section: str, key: str, value) -> None:
         self.settings = self.settings.with_value(section, key, value)

@@ -87,3 +87,20 @@ def test_profile_is_frozen():
     assert isinstance(profile, PowerProfile)
     with pytest.raises(dataclasses.FrozenInstanceError):
         profile.low_power = False  # type: ignore[misc]
+
+
+def test_low_power_unloads_idle_engines_and_the_worker_follows_the_profile(qtbot, tmp_path):
+    from slm_desktop.paths import AppPaths
+    from slm_desktop.ui.services import AppServices
+    from slm_desktop.worker import Worker
+
+    assert decide_power(with_mode("off"), LAPTOP).idle_unload_s is None
+    services = AppServices(AppPaths(tmp_path / "c", tmp_path / "d"), with_mode("on"), Worker(), LAPTOP)
+    try:
+        services.apply_power()
+        assert services.worker.config.idle_unload_s == decide_power(with_mode("on"), LAPTOP).idle_unload_s > 0
+        services.update_settings("ui", "low_power", "off")
+        services.apply_power()
+        assert services.worker.config.idle_unload_s is None
+    finally:
+        services.worker.shutdown()

@@ -208,3 +208,13 @@ def test_ui_and_logic_do_not_import_inference_libraries():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "[]", done.stderr
+
+
+def test_catalog_targets_are_the_installed_targets_without_blanks(tmp_path):
+    """Only languages some installed pair translates into; a pair with no target ("") is no language.
+    English is not added when nothing translates into it (the panel offers it as the pivot itself)."""
+    from slm_desktop.translation import Catalog
+
+    pairs = (LanguagePair("en", "es", "apertium"), LanguagePair("es", "", "llm", "m.gguf"))
+    assert Catalog(pairs, tmp_path).targets() == ["es"]
+    assert Catalog((*pairs, LanguagePair("es", "en", "apertium")), tmp_path).targets() == ["en", "es"]
