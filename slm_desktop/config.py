@@ -69,11 +69,30 @@ class UiSettings:
 
 
 @dataclass(frozen=True)
+class ServerSettings:
+    """An OpenAI-compatible server the user runs (docs/server.md); nothing is sent while `enabled` is off."""
+
+    enabled: bool = False
+    url: str = ""  # http://host:8080 (llama-server), http://host:11434 (Ollama), http://host:8000 (vLLM)
+    completion: bool = True  # which capabilities use it once enabled
+    translation: bool = True
+    speech: bool = False  # final text from /v1/audio/transcriptions; partials stay local
+    model: str = ""  # empty: the server's first model
+    speech_model: str = "whisper-1"
+    languages: str = "en,es,fr,de,it,pt,ca,nl"  # translation pairs offered through the server's chat model
+    connect_timeout_s: float = 2.0
+    first_token_timeout_s: float = 3.0
+    api_key: str = ""  # only when no system keyring exists; the settings file is then readable by the user only
+    confirmed_http: str = ""  # the http:// URL off the local network the user agreed to use
+
+
+@dataclass(frozen=True)
 class Settings:
     completion: CompletionSettings = field(default_factory=CompletionSettings)
     speech: SpeechSettings = field(default_factory=SpeechSettings)
     translation: TranslationSettings = field(default_factory=TranslationSettings)
     ui: UiSettings = field(default_factory=UiSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
 
     def with_value(self, section: str, key: str, value: Any) -> Settings:
         updated = dataclasses.replace(getattr(self, section), **{key: value})
@@ -151,6 +170,10 @@ def load_settings(path: Path) -> LoadResult:
 
 
 def save_settings(settings: Settings, path: Path) -> None:
-    """Atomic: a crash mid-write leaves the old file, never half a file."""
+    """Atomic: a crash mid-write leaves the old file, never half a file. A new file is readable by the user
+    only (0600), and so is any file holding a server's API key (kept there when the system has no keyring)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(path, tomli_w.dumps(dataclasses.asdict(settings)).encode("utf-8"))
+    data = tomli_w.dumps(dataclasses.asdict(settings)).encode("utf-8")
+    written = atomic_write_bytes(path, data, new_file_mode=0o600)
+    if settings.server.api_key:  # an older file may be readable by others: not once it holds a key
+        os.chmod(written, 0o600)

@@ -58,3 +58,14 @@ def server():
     yield state
     state.server.shutdown()
     state.server.server_close()
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory):
+    """llama-cpp-python's OpenAI-compatible server on the default GGUF, once per session, API key required
+    (tests/server_support.py); torn down when the session ends, even after a failure."""
+    from server_support import LlamaServer
+
+    server = LlamaServer(DEFAULT_GGUF, log_path=tmp_path_factory.mktemp("llama-server") / "server.log")
+    yield server
+    server.stop()

@@ -353,11 +353,11 @@ class LlamaCompletionEngine:
                 if not (textops.is_word_char(raw[:1]) and textops.is_word_char(text[-1:])):
                     break
                 if step == last_step:
-                    text = _drop_partial_word(text)
+                    text = textops.drop_partial_word(text)
                     break
             if not text and before[-1:].isspace():
                 raw = raw.lstrip(" \t")
-            visible, done = _cut(text + raw, stop)
+            visible, done = textops.cut_at_stop(text + raw, stop)
             added, text = visible[len(text) :], visible
             count += 1
             if added and on_token is not None:
@@ -408,19 +408,6 @@ def _spell(raw: str, pending: str) -> tuple[str, str]:
     if raw.startswith(pending):
         return raw[len(pending) :], ""
     return "", pending[len(raw) :]
-
-
-def _cut(text: str, stop: Sequence[str]) -> tuple[str, bool]:
-    """Trim at a newline or a stop string; True when generation must end there."""
-    cuts = [i for i in (text.find(s) for s in ("\n", *stop) if s) if i >= 0]
-    return (text[: min(cuts)], True) if cuts else (text, False)
-
-
-def _drop_partial_word(text: str) -> str:
-    """At the token limit, end on a whole word rather than half of one."""
-    head = text.rstrip()
-    cut = max(head.rfind(" "), head.rfind("\t"))
-    return text[:cut] if cut > 0 else text
 
 
 def _recent(text: str, max_chars: int) -> str:

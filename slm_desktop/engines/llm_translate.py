@@ -88,6 +88,27 @@ def llm_pairs(search_path: Sequence[Path]) -> list[LanguagePair]:
     return pairs
 
 
+# ---------------------------------------------------------------- the prompt (also used by server_translate.py)
+
+TRANSLATION_STOP = ("\n",)
+
+
+def translation_messages(sentence: str, source: str, target: str) -> list[dict[str, str]]:
+    """The chat prompt for one sentence; `source`/`target` are language names ("English")."""
+    return [
+        {
+            "role": "system",
+            "content": f"Translate the user's {source} text into {target}. Reply with the translation only.",
+        },
+        {"role": "user", "content": sentence},
+    ]
+
+
+def translation_limit(source_tokens: int) -> int:
+    """Decoding stops at twice the source length plus 8 tokens: a confused model cannot run on."""
+    return 2 * source_tokens + 8
+
+
 class LlmTranslationEngine:
     name = "llm"
 
@@ -133,16 +154,12 @@ class LlmTranslationEngine:
             yield Translation(index, sentence, text, (time.perf_counter() - started) * 1000)
 
     def _one(self, sentence: str, source: str, target: str, cancel: CancelToken | None) -> str:
-        messages = [
-            {
-                "role": "system",
-                "content": f"Translate the user's {source} text into {target}. Reply with the translation only.",
-            },
-            {"role": "user", "content": sentence},
-        ]
-        limit = 2 * len(self._llm.tokenize(sentence.encode("utf-8"), add_bos=False)) + 8
+        messages = translation_messages(sentence, source, target)
+        limit = translation_limit(len(self._llm.tokenize(sentence.encode("utf-8"), add_bos=False)))
         pieces = []
-        stream = self._llm.create_chat_completion(messages, max_tokens=limit, temperature=0.0, stop=["\n"], stream=True)
+        stream = self._llm.create_chat_completion(
+            messages, max_tokens=limit, temperature=0.0, stop=list(TRANSLATION_STOP), stream=True
+        )
         for chunk in stream:
             if cancel is not None and cancel.cancelled:
                 raise Cancelled()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 _WORD_TAIL = re.compile(r"\w+$")
 _LEADING_WORD = re.compile(r"^\s*([\w'’-]*\w)")
@@ -52,6 +53,19 @@ def repeats_context(before: str, suggestion: str, min_chars: int = 12) -> bool:
     """A long suggestion already present in the recent text is the model looping, not helping."""
     core = suggestion.strip()
     return len(core) >= min_chars and core in before[-2000:]
+
+
+def cut_at_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:
+    """Trim a suggestion at a newline or a stop string; True when generation must end there."""
+    cuts = [i for i in (text.find(s) for s in ("\n", *stop) if s) if i >= 0]
+    return (text[: min(cuts)], True) if cuts else (text, False)
+
+
+def drop_partial_word(text: str) -> str:
+    """At the token limit, end on a whole word rather than half of one."""
+    head = text.rstrip()
+    cut = max(head.rfind(" "), head.rfind("\t"))
+    return text[:cut] if cut > 0 else text
 
 
 def word_tail(before: str) -> str:

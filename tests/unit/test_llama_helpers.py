@@ -5,20 +5,20 @@ from pathlib import Path
 import pytest
 
 from slm_desktop.completion import engine_key, resolve_model
-from slm_desktop.engines import llama
+from slm_desktop.engines import llama, textops
 from slm_desktop.errors import ModelError
 from slm_desktop.paths import AppPaths
 
 
 def test_cut_at_newline_and_stop_strings():
-    assert llama._cut("going home\nNext", ()) == ("going home", True)
-    assert llama._cut("going home", ("ho",)) == ("going ", True)
-    assert llama._cut("going home", ("",)) == ("going home", False)
+    assert textops.cut_at_stop("going home\nNext", ()) == ("going home", True)
+    assert textops.cut_at_stop("going home", ("ho",)) == ("going ", True)
+    assert textops.cut_at_stop("going home", ("",)) == ("going home", False)
 
 
 def test_drop_partial_word_keeps_whole_words():
-    assert llama._drop_partial_word(" to the supermar") == " to the"
-    assert llama._drop_partial_word("supercalifragil") == "supercalifragil"
+    assert textops.drop_partial_word(" to the supermar") == " to the"
+    assert textops.drop_partial_word("supercalifragil") == "supercalifragil"
 
 
 def test_recent_keeps_the_tail_and_moves_its_edge_rarely():
