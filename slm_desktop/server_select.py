@@ -391,6 +391,10 @@ class HybridSpeechEngine:
         self.grammar_supported = getattr(local, "grammar_supported", True)
         self._slot = _ServerSlot(switch, "speech", transcriber_factory)
 
+    def __getattr__(self, name: str):
+        """Anything else the app asks a speech engine (its options, its model) is the local engine's."""
+        return getattr(self.__dict__["local"], name)
+
     def start(self, *, grammar: Sequence[str] | None = None, context: str = "") -> Utterance:
         return _HybridUtterance(self, self.local.start(grammar=grammar, context=context), context, grammar)
 

@@ -254,7 +254,7 @@ class Route:
         return f"{self.steps[0].source}→{self.steps[-1].target}{via} ({engines})"
 
 
-ENGINE_PREFERENCE = ("ct2", "apertium", "llm")
+ENGINE_PREFERENCE = ("server", "ct2", "apertium", "llm")  # "server": only when the user enabled one
 
 
 def _ranked(pairs: Sequence[LanguagePair], engine: str) -> list[LanguagePair]:
@@ -291,11 +291,14 @@ class Catalog:
     beam_size: int = 1
     length_ratio: float = 2.0  # CTranslate2 decoding limit (x source tokens + 8)
     note: str = ""  # why installed models were left out (the CTranslate2 add-on is missing)
+    server: Callable[[LanguagePair], TranslationEngine] | None = None  # opens "server" pairs (server_select.py)
 
     def engine_key(self, pair: LanguagePair) -> str:
         return "apertium" if pair.engine == "apertium" else f"{pair.engine}:{pair.model}:{self.beam_size}"
 
     def open(self, pair: LanguagePair) -> TranslationEngine:
+        if pair.engine == "server" and self.server is not None:
+            return self.server(pair)
         if pair.engine == "apertium":
             from slm_desktop.engines.apertium import ApertiumEngine
 

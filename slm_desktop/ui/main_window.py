@@ -76,6 +76,7 @@ class MainWindow(QMainWindow):
         self.setAccessibleName("slm-desktop main window")
         self.setObjectName("MainWindow")
         self._build_editor()
+        self._build_server()
         self._build_translation_dock()
         self._build_voice_dock()
         self._build_status_bar()
@@ -133,7 +134,9 @@ class MainWindow(QMainWindow):
             self.chips,
             self.services.worker,
             settings,
-            engine_factory(model, settings, probe_cache=self._probe_cache(), ram_mb=self._catalog_ram(model)),
+            self.server_mode.completion_factory(
+                engine_factory(model, settings, probe_cache=self._probe_cache(), ram_mb=self._catalog_ram(model))
+            ),
             engine_key=engine_key(model),
             parent=self,
         )
@@ -174,6 +177,7 @@ class MainWindow(QMainWindow):
 
         t, power = self.services.settings.translation, self.services.power
         catalog = discover(self.services.paths, threads=power.translation_threads, beam_size=power.beam_size)
+        catalog = self.server_mode.catalog(catalog)
         engine = t.engine if t.engine in ("ct2", "apertium", "llm") else "auto"
         self.translation_panel = TranslationPanel(
             self.services.worker, catalog, source=t.source, target=t.target, engine=engine, live=t.live
@@ -263,7 +267,7 @@ class MainWindow(QMainWindow):
 
     def _create_speech_engine(self):
         """Runs inside the speech lane; a missing model becomes the lane's one-line error."""
-        return self._speech_choice().create()
+        return self.server_mode.speech_engine(self._speech_choice().create())
 
     def _create_intent_engine(self):
         from slm_desktop.commands.intents import make_engine
@@ -458,7 +462,7 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         from slm_desktop.ui.settings_dialog import SettingsDialog
 
-        dialog = SettingsDialog(self.services.settings, self)
+        dialog = SettingsDialog(self.services.settings, self, worker=self.services.worker)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         if dialog.exec():
             self.services.settings = dialog.result_settings()
@@ -476,6 +480,9 @@ class MainWindow(QMainWindow):
         self._actions["suggestions"].setChecked(settings.completion.enabled)
         self.ptt_key.key = self._ptt_key()
         self.set_voice_mode(settings.speech.mode)
+        if settings.server != self.server_mode.switch.settings:
+            self.server_mode.apply(settings.server)
+            self._on_models_changed()  # the server's translation pairs come or go
 
     # ------------------------------------------------------------------ zoom, insert
 
@@ -828,9 +835,17 @@ class MainWindow(QMainWindow):
         from slm_desktop.translation import discover
 
         power = self.services.power
-        self.translation_panel.set_catalog(
-            discover(self.services.paths, threads=power.translation_threads, beam_size=power.beam_size)
-        )
+        catalog = discover(self.services.paths, threads=power.translation_threads, beam_size=power.beam_size)
+        self.translation_panel.set_catalog(self.server_mode.catalog(catalog))
+
+    # ------------------------------------------------------------------ a server the user runs (docs/server.md)
+
+    def _build_server(self) -> None:
+        """Off unless enabled in Settings; all of it in slm_desktop/ui/server_mode.py."""
+        from slm_desktop.ui.server_mode import ServerMode
+
+        self.server_mode = ServerMode(self, self.show_message)
+        self.server_mode.apply(self.services.settings.server)
 
     # ------------------------------------------------------------------ live translate (feat-live)
 

@@ -46,7 +46,7 @@ def _label(name: str) -> str:
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, settings: Settings, parent: QWidget | None = None):
+    def __init__(self, settings: Settings, parent: QWidget | None = None, *, worker=None):
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setAccessibleName("Settings dialog")
@@ -55,7 +55,14 @@ class SettingsDialog(QDialog):
         tabs = QTabWidget(self)
         tabs.setAccessibleName("Settings sections")
         for section in dataclasses.fields(settings):
+            if section.name == "server":  # its own page: slm_desktop/ui/server_page.py
+                continue
             tabs.addTab(self._section_page(section.name, getattr(settings, section.name)), TAB_TITLES[section.name])
+        from slm_desktop.ui.server_page import ServerPage
+
+        self.server_page = ServerPage(settings.server, worker)
+        tabs.addTab(self.server_page, "Use a server")
+        self.tabs = tabs
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -114,8 +121,12 @@ class SettingsDialog(QDialog):
         combo.setCurrentText(value)
         return combo
 
+    def accept(self) -> None:
+        if self.server_page.confirm():
+            super().accept()
+
     def result_settings(self) -> Settings:
-        settings = self._settings
+        settings = dataclasses.replace(self._settings, server=self.server_page.result())
         for (section, name), editor in self._editors.items():
             if isinstance(editor, QCheckBox):
                 value = editor.isChecked()
