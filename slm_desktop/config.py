@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import tomllib
 from dataclasses import dataclass, field, fields
 from datetime import datetime

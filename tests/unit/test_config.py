@@ -53,3 +53,22 @@ values = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=20)
 def test_any_parsed_toml_shape_loads_without_raising(raw):
     result = settings_from_dict(raw)
     assert isinstance(result.settings, Settings)
+
+
+def test_a_settings_file_holding_a_server_key_is_readable_by_the_user_only(tmp_path):
+    import stat
+
+    from slm_desktop.config import ServerSettings, load_settings, save_settings
+
+    path = tmp_path / "settings.toml"
+    path.write_text("[ui]\nfont_size = 13\n")
+    path.chmod(0o644)
+    save_settings(Settings(), path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644  # no key: the file keeps its mode
+    keyed = Settings(server=ServerSettings(enabled=True, url="http://127.0.0.1:8080", api_key="sk-1"))
+    save_settings(keyed, path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_settings(path).settings.server == keyed.server
+    fresh = tmp_path / "new" / "settings.toml"
+    save_settings(Settings(), fresh)
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o600
