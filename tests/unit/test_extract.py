@@ -116,21 +116,9 @@ def test_zip_bomb_by_size_is_refused_before_and_while_writing(tmp_path):
     assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".extract-*"))
 
 
-def test_lying_size_header_is_caught_while_writing(tmp_path):
-    archive = _tar(tmp_path / "a.tgz", [("f", "file", b"x" * 3000)])
-    with pytest.raises(UnsafeArchive, match="'f'"):
-        safe_extract(archive, tmp_path / "out", max_bytes=3000 - 1)
-    # and the streaming budget (not just the header sum) stops a member that unpacks past the limit
-    from slm_desktop.store import extract
-
-    budget = extract._Budget(archive, 100)
-    with pytest.raises(UnsafeArchive, match="'g'"):
-        budget.copy("g", io.BytesIO(b"y" * 500), tmp_path / "g")
-
-
 def test_too_many_files_is_refused(tmp_path):
     archive = _zip(tmp_path / "many.zip", {f"f{i}": b"" for i in range(50)})
-    with pytest.raises(UnsafeArchive, match="50 entries"):
+    with pytest.raises(UnsafeArchive, match=r"past 10 entries: too many entries"):
         safe_extract(archive, tmp_path / "out", max_files=10)
 
 
