@@ -80,8 +80,8 @@ def main(argv: Sequence[str] | None = None, *, paths: AppPaths | None = None) ->
     window.start_background()
     if first_run:
         window.first_run()
-    if argv:
-        window.open_path(Path(argv[0]))
+    if argv:  # `slm-desktop FILE`, the desktop entry's "Open With": a refusal is one line, the window stays
+        window.open_path(Path(argv[0]), refused=_say_refused)
     code = app.exec()
     window.services.worker.shutdown()
     if crash_log is not None:
@@ -89,6 +89,10 @@ def main(argv: Sequence[str] | None = None, *, paths: AppPaths | None = None) ->
 
         close_crash_log(crash_log)
     return code
+
+
+def _say_refused(message: str) -> None:
+    print(f"slm-desktop: {message}", file=sys.stderr, flush=True)
 
 
 def _crash_log(paths: AppPaths):

@@ -60,9 +60,29 @@ def print_json(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False, default=str))
 
 
+def _names_a_file(arg: str) -> bool:
+    """A path (what file managers pass), a file name with a suffix, or an existing file; a bare word that is
+    none of these is a mistyped subcommand and gets argparse's one-line "invalid choice"."""
+    return os.sep in arg or "." in arg or os.path.exists(arg)
+
+
+def gui_by_default(argv: Sequence[str]) -> list[str]:
+    """`slm-desktop FILE` (the desktop entry's `Exec=slm-desktop %f`, "Open With") means `slm-desktop gui
+    FILE`: argparse would read FILE as a subcommand. The first argument that is not an option decides; a
+    file named like a subcommand needs `slm-desktop gui NAME`."""
+    argv = list(argv)
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            return [*argv[:i], "gui", *argv[i:]]
+        if not arg.startswith("-"):
+            is_file = arg not in SUBCOMMANDS and _names_a_file(arg)
+            return [*argv[:i], "gui", *argv[i:]] if is_file else argv
+    return argv
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(gui_by_default(sys.argv[1:] if argv is None else argv))
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

@@ -2,7 +2,8 @@
 
 When asked (app.main() reads SLM_DESKTOP_STARTUP_PROBE), print one line once the main window
 has been exposed and painted, and optionally quit, so a script can time "launch -> window shown"
-for the frozen bundle and for `python -m slm_desktop` the same way.
+for the frozen bundle and for `python -m slm_desktop` the same way. The line ends with the window
+title, so a launcher test can see which file the window opened.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class StartupProbe(QObject):
         super().__init__(window)
         self._app = app
         self._quit_after = quit_after
+        self._window = window
         self._reported = False
         window.installEventFilter(self)
 
@@ -33,7 +35,7 @@ class StartupProbe(QObject):
 
     @Slot()
     def _report(self) -> None:
-        print(MARKER, flush=True)
+        print(f"{MARKER}: {self._window.windowTitle()}", flush=True)
         sys.stdout.flush()
         if self._quit_after:
             self._app.quit()

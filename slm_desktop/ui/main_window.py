@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Slot
@@ -560,7 +561,8 @@ class MainWindow(QMainWindow):
         if name:
             self.open_path(Path(name))
 
-    def open_path(self, path: Path) -> bool:
+    def open_path(self, path: Path, *, refused: Callable[[str], None] | None = None) -> bool:
+        """refused: where a missing, unreadable or binary file is reported instead of a message box."""
         try:
             doc = read_document(path)
         except UnknownEncoding as exc:
@@ -569,7 +571,10 @@ class MainWindow(QMainWindow):
                 return False
             doc = read_document(path, fallback_encoding=WINDOWS_1252)
         except (NotText, UserError) as exc:
-            QMessageBox.warning(self, "Cannot open", str(exc))
+            if refused is None:
+                QMessageBox.warning(self, "Cannot open", str(exc))
+            else:
+                refused(str(exc))
             self.show_message(str(exc))
             return False
         self.set_document(doc)

@@ -4,6 +4,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from slm_desktop import __version__
 
 
@@ -44,3 +46,22 @@ def test_self_test_passes_with_default_models(isolated_env):
     report = json.loads(result.stdout)
     assert result.returncode == 0, report
     assert report["ok"] and all(c["status"] != "FAIL" for c in report["checks"])
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["/home/me/notes.txt"], ["gui", "/home/me/notes.txt"]),
+        (["notes.txt"], ["gui", "notes.txt"]),
+        (["--debug", "/tmp/a b.txt"], ["--debug", "gui", "/tmp/a b.txt"]),
+        (["--", "-odd.txt"], ["gui", "--", "-odd.txt"]),
+        (["models", "list"], ["models", "list"]),
+        (["gui", "x.txt"], ["gui", "x.txt"]),
+        (["no-such-command"], ["no-such-command"]),
+        ([], []),
+    ],
+)
+def test_a_file_argument_means_the_window_with_that_file(argv, expected):
+    from slm_desktop.cli import gui_by_default
+
+    assert gui_by_default(argv) == expected
