@@ -148,6 +148,13 @@ class PersonalModel:
 
     # ------------------------------------------------------------ storage
 
+    def replace_with(self, other: PersonalModel) -> None:
+        """Take over another model's counts (one loaded from disk in a worker lane)."""
+        with other._lock:
+            state = (dict(other._next), dict(other._totals), set(other._seen))
+        with self._lock:
+            self._next, self._totals, self._seen = state
+
     def forget(self) -> None:
         with self._lock:
             self._next.clear()

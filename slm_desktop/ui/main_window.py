@@ -119,11 +119,16 @@ class MainWindow(QMainWindow):
 
     def _build_suggestions(self) -> None:
         from slm_desktop.completion import engine_factory, engine_key, resolve_model
+        from slm_desktop.threads import ThreadPolicy
+        from slm_desktop.ui.personal_words import PersonalWords
         from slm_desktop.ui.suggest import SuggestionController
 
+        self.personal_words = PersonalWords(self.services.paths, self.services.worker, parent=self)
         settings = dataclasses.replace(
             self.services.settings.completion, threads=self.services.power.completion_threads
         )
+        # the power profile's count is the most llama.cpp may use; the policy takes what the machine leaves idle
+        threads = ThreadPolicy(configured=self.services.settings.completion.threads, max_threads=settings.threads)
         try:
             model = resolve_model(self.services.paths, settings.model)
         except UserError as exc:
@@ -139,6 +144,8 @@ class MainWindow(QMainWindow):
                 engine_factory(model, settings, probe_cache=self._probe_cache(), ram_mb=self._catalog_ram(model))
             ),
             engine_key=engine_key(model),
+            personal=self.personal_words.model,
+            thread_policy=threads,
             parent=self,
         )
         self.suggestions.statusChanged.connect(self._on_suggestion_status)
@@ -153,6 +160,11 @@ class MainWindow(QMainWindow):
         from slm_desktop.memory import catalog_ram_mb
 
         return catalog_ram_mb(self.services.paths, model.name)
+
+    def _learn_words(self) -> None:
+        """The personal model learns only documents opened or saved here (Settings: Learn my words)."""
+        if self.services.settings.completion.learn_my_words:
+            self.personal_words.learn(self.editor.toPlainText())
 
     @Slot(str)
     def _on_suggestion_status(self, text: str) -> None:
@@ -463,7 +475,9 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         from slm_desktop.ui.settings_dialog import SettingsDialog
 
-        dialog = SettingsDialog(self.services.settings, self, worker=self.services.worker)
+        dialog = SettingsDialog(
+            self.services.settings, self, worker=self.services.worker, personal=self.personal_words
+        )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         if dialog.exec():
             self.services.settings = dialog.result_settings()
@@ -578,6 +592,7 @@ class MainWindow(QMainWindow):
             self.show_message(str(exc))
             return False
         self.set_document(doc)
+        self._learn_words()
         self.services.update_settings("ui", "last_directory", str(path.parent))
         undefined = cp1252_undefined_count(doc)
         kept = f"; {undefined} bytes with no Windows-1252 character kept as control characters" if undefined else ""
@@ -616,6 +631,7 @@ class MainWindow(QMainWindow):
         self.editor.document().setModified(False)
         self._on_modified(False)
         self.recovery.discard()
+        self._learn_words()
         self.show_message(f"Saved {path.name}")
         return True
 

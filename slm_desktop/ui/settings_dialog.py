@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from PySide6.QtCore import Slot
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -11,8 +12,11 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QKeySequenceEdit,
+    QLabel,
     QLineEdit,
+    QPushButton,
     QSpinBox,
     QTabWidget,
     QVBoxLayout,
@@ -46,8 +50,10 @@ def _label(name: str) -> str:
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, settings: Settings, parent: QWidget | None = None, *, worker=None):
+    def __init__(self, settings: Settings, parent: QWidget | None = None, *, worker=None, personal=None):
+        """personal: the app's PersonalWords (ui/personal_words.py), for its size and "Forget everything"."""
         super().__init__(parent)
+        self._personal = personal
         self.setWindowTitle("Settings")
         self.setAccessibleName("Settings dialog")
         self._settings = settings
@@ -81,7 +87,28 @@ class SettingsDialog(QDialog):
             editor.setAccessibleName(f"{TAB_TITLES[section]}: {_label(f.name)}")
             self._editors[key] = editor
             form.addRow(_label(f.name), editor)
+        if section == "completion" and self._personal is not None:
+            form.addRow("Personal model", self._personal_row())
         return page
+
+    def _personal_row(self) -> QWidget:
+        """What the personal model holds, and a button that deletes it (text learned stays on this machine)."""
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.personal_label = QLabel(self._personal.describe())
+        self.personal_label.setAccessibleName("Personal model size")
+        self.forget_button = QPushButton("Forget everything")
+        self.forget_button.setAccessibleName("Forget everything the personal model learned")
+        self.forget_button.clicked.connect(self._personal.forget)
+        self._personal.changed.connect(self._show_personal)
+        layout.addWidget(self.personal_label, 1)
+        layout.addWidget(self.forget_button)
+        return row
+
+    @Slot()
+    def _show_personal(self) -> None:
+        self.personal_label.setText(self._personal.describe())
 
     def _editor_for(self, key: tuple[str, str], value) -> QWidget:
         if isinstance(value, bool):
