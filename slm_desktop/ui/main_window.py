@@ -475,9 +475,7 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         from slm_desktop.ui.settings_dialog import SettingsDialog
 
-        dialog = SettingsDialog(
-            self.services.settings, self, worker=self.services.worker, personal=self.personal_words
-        )
+        dialog = SettingsDialog(self.services.settings, self, worker=self.services.worker, personal=self.personal_words)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         if dialog.exec():
             self.services.settings = dialog.result_settings()

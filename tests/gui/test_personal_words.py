@@ -60,7 +60,9 @@ def test_a_word_only_this_user_writes_appears_in_the_chips_after_opening_their_d
     assert "Zorbelle" not in _chips_after(qtbot, window, recorder, SIGN_OFF, Qt.Key.Key_Return)
     _learn_from_file(qtbot, window, tmp_path)
     assert window.personal_words.model.words > 0
-    assert "Zorbelle" in _chips_after(qtbot, window, recorder, "Dear Sam,\n\nSee you soon.\n\nKind regards,", Qt.Key.Key_Return)
+    assert "Zorbelle" in _chips_after(
+        qtbot, window, recorder, "Dear Sam,\n\nSee you soon.\n\nKind regards,", Qt.Key.Key_Return
+    )
 
 
 def test_forget_everything_in_settings_empties_the_store(qtbot, window, tmp_path):
@@ -70,7 +72,9 @@ def test_forget_everything_in_settings_empties_the_store(qtbot, window, tmp_path
     qtbot.addWidget(dialog)
     assert "words learned" in dialog.personal_label.text()
     qtbot.mouseClick(dialog.forget_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not store.exists() and dialog.personal_label.text() == "nothing learned yet", timeout=TIMEOUT_MS)
+    qtbot.waitUntil(
+        lambda: not store.exists() and dialog.personal_label.text() == "nothing learned yet", timeout=TIMEOUT_MS
+    )
     assert window.personal_words.model.words == 0
     assert "Zorbelle" not in _chips_after(qtbot, window, recorder, SIGN_OFF, Qt.Key.Key_Return)
 
