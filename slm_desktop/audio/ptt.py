@@ -1,8 +1,10 @@
 """Push-to-talk without Qt: pre-roll + live chunks from an audio source into an Utterance.
 
 ``PushToTalkSession.run`` is what the worker lane executes between key press and release;
-``release()`` may be called from any thread. Timing figures (first partial, release to final)
-are measured here so the bench and the UI report the same thing.
+``release()`` may be called from any thread. A session also ends itself after ``max_seconds`` of
+audio, so a key whose release never arrives (the window lost focus, a stuck key) cannot record
+without end. Timing figures (first partial, release to final) are measured here so the bench and
+the UI report the same thing.
 """
 
 from __future__ import annotations
@@ -30,13 +32,20 @@ class SessionResult:
     release_to_final_ms: float  # key release -> final text ready
     first_partial_ms: float  # first non-empty partial, from the first audio fed; -1 if none
     audio_seconds: float
+    hit_limit: bool = False  # ended by max_seconds, not by a release
 
 
 class PushToTalkSession:
-    """Created at key press (any thread), run in a worker lane, released from any thread."""
+    """Created at key press (any thread), run in a worker lane, released from any thread.
 
-    def __init__(self) -> None:
+    ``max_seconds`` (0: no limit) counts audio fed, pre-roll included; ``rate`` is the PCM's."""
+
+    def __init__(self, *, max_seconds: float = 0.0, rate: int = 16000) -> None:
         self.pressed_at = time.monotonic()
+        self.max_seconds = max_seconds
+        self._max_bytes = int(max_seconds * rate) * 2
+        self._fed_bytes = 0
+        self.hit_limit = False
         self._released = threading.Event()
         self._released_at = 0.0
         self._started_at = 0.0
@@ -65,9 +74,11 @@ class PushToTalkSession:
         *,
         on_partial: Callable[[str], None] = lambda text: None,
         on_level: Callable[[float], None] = lambda level: None,
+        on_limit: Callable[[float], None] = lambda seconds: None,
         cancel: CancelToken | None = None,
     ) -> SessionResult:
-        """Feed audio until release(), then return the final transcript; runs in a worker lane."""
+        """Feed audio until release() or max_seconds, then return the final transcript; runs in a worker
+        lane. on_limit(max_seconds) is called when the limit, not a release, ended the recording."""
         cancel = cancel or CancelToken()
         self._started_at = time.perf_counter()
 
@@ -75,9 +86,13 @@ class PushToTalkSession:
             if chunk is None:
                 return
             on_level(chunk.level)
-            if chunk.pcm:
-                self._note_partial(utterance.accept(chunk.pcm), on_partial)
+            pcm = self._within_limit(chunk.pcm)
+            if pcm:
+                self._note_partial(utterance.accept(pcm), on_partial)
             cancel.raise_if_cancelled()
+            if self.hit_limit and not self._released.is_set():
+                self.release()
+                on_limit(self.max_seconds)
 
         feed(source.preroll(self.pressed_at))
         while not self._released.is_set():
@@ -90,7 +105,19 @@ class PushToTalkSession:
             release_to_final_ms=(time.perf_counter() - self._released_at) * 1000,
             first_partial_ms=self._first_partial_ms,
             audio_seconds=transcript.audio_seconds,
+            hit_limit=self.hit_limit,
         )
+
+    def _within_limit(self, pcm: bytes) -> bytes:
+        """The part of pcm that fits under max_seconds; reaching the limit sets hit_limit."""
+        if not self._max_bytes:
+            return pcm
+        room = self._max_bytes - self._fed_bytes
+        if len(pcm) >= room:
+            self.hit_limit = True
+            pcm = pcm[: max(0, room)]
+        self._fed_bytes += len(pcm)
+        return pcm
 
 
 class WavSource:

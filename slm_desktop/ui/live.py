@@ -142,8 +142,7 @@ class LiveTranslateController(QObject):
         try:
             return pipeline.run(audio, until=stop.is_set)
         finally:
-            if getattr(audio, "exhausted", False):  # a file source: the next run needs a fresh one
-                ctx.drop_engine(self.source_key)
+            ctx.drop_engine(self.source_key)  # the microphone is closed while live translate is off
 
     # ------------------------------------------------------------ on the GUI thread
 

@@ -38,7 +38,7 @@ from slm_desktop.engines.textops import dictation_insertion
 from slm_desktop.errors import UserError
 from slm_desktop.recovery import RecoveryStore
 from slm_desktop.ui.services import AppServices
-from slm_desktop.ui.voice import PushToTalkController, PushToTalkKey
+from slm_desktop.ui.voice import MIC_KEY_PREFIX, PushToTalkController, PushToTalkKey
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,7 @@ class MainWindow(QMainWindow):
         self.document = Document("")
         self.recovery = RecoveryStore(services.paths.recovery_dir)
         self._figures: dict[str, str] = {}
+        self._background_started = False
         self._actions: dict[str, QAction] = {}
         self.setWindowTitle("Untitled[*] — slm-desktop")
         self.setAccessibleName("slm-desktop main window")
@@ -241,9 +242,11 @@ class MainWindow(QMainWindow):
             self._create_speech_engine,
             CaptureConfig(device=device),
             engine_key=self._speech_key(),
+            max_seconds=self.services.settings.speech.max_utterance_seconds,
             parent=self,
         )
         self.speech.setMode(self.services.settings.speech.mode)
+        self.speech.notice.connect(self.show_message)
         self.speech.setCommandGrammar(command_vocabulary())
         self.speech.dictated.connect(self._on_dictated)
         self.speech.figures.connect(self._on_speech_figures)
@@ -259,7 +262,27 @@ class MainWindow(QMainWindow):
         self._name_unnamed(bar, "Voice bar")
         self.ptt_key = WindowPushToTalkKey(self.speech, self._ptt_key(), self)
         QApplication.instance().installEventFilter(self.ptt_key)
+        QApplication.instance().focusWindowChanged.connect(self._on_focus_window)
         return bar
+
+    def _owns_window(self, window) -> bool:
+        """This window or one of its floating docks (the hold-to-talk button may live in one)."""
+        if window is None:
+            return False
+        return any(w.windowHandle() is window for w in (self, *self.findChildren(QDockWidget)))
+
+    @Slot(object)
+    def _on_focus_window(self, window) -> None:
+        """Focus gone elsewhere (Alt+Tab, a dialog, another app): the push-to-talk key's release will not
+        reach this window, so the utterance ends now, and the microphone closes. Focus back: it opens,
+        so the next press has its pre-roll."""
+        if self._owns_window(window):
+            if self._background_started:  # not before start-up is done (nor in tests that never start it)
+                self.speech.openMicrophone()
+            return
+        self.ptt_key.controller.release()  # dictation, or live translation while F9 is held
+        if self._background_started or self.speech.microphone_open or self.speech.active:
+            self.speech.closeMicrophone()
 
     def _ptt_key(self) -> Qt.Key:
         sequence = QKeySequence(self.services.settings.speech.push_to_talk_key)
@@ -422,6 +445,8 @@ class MainWindow(QMainWindow):
 
     @Slot(str, str)
     def _on_engine_loaded(self, lane: str, key: str) -> None:
+        if key.startswith(MIC_KEY_PREFIX):
+            return  # an input stream, not a model
         self._engine_keys.add(key)
         self._loaded[lane] = Path(key).name or key
         self._show_loaded_models()
@@ -496,6 +521,8 @@ class MainWindow(QMainWindow):
         if settings.server != self.server_mode.switch.settings:
             self.server_mode.apply(settings.server)
             self._on_models_changed()  # the server's translation pairs come or go
+        self.speech.max_seconds = settings.speech.max_utterance_seconds
+        self.speech.setEngine(self._create_speech_engine, self._speech_key())  # engine, model, language
 
     # ------------------------------------------------------------------ zoom, insert
 
@@ -657,6 +684,7 @@ class MainWindow(QMainWindow):
     def _on_app_state(self, state: Qt.ApplicationState) -> None:
         if state != Qt.ApplicationState.ApplicationActive:
             self.autosave_now()
+            self._on_focus_window(None)  # the app was deactivated: same as losing focus
 
     @Slot()
     def autosave_now(self) -> None:
@@ -730,8 +758,11 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ voice and commands
 
     def start_background(self) -> None:
-        """After the window shows: open the microphone (for pre-roll) and warm the engines."""
+        """After the window shows: warm the speech engine; the microphone opens while the window has focus."""
+        self._background_started = True
         self.speech.prepare()
+        if self._owns_window(QApplication.focusWindow()):
+            self.speech.openMicrophone()
 
     @Slot(str)
     def _on_dictated(self, text: str) -> None:
@@ -887,5 +918,6 @@ class MainWindow(QMainWindow):
         self._remember_layout()
         self.services.save()
         QApplication.instance().removeEventFilter(self.ptt_key)
+        QApplication.instance().focusWindowChanged.disconnect(self._on_focus_window)
         self.live_mode.close()  # the live lane's job and the subtitle window go with the window
         event.accept()

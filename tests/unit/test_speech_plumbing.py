@@ -124,6 +124,23 @@ def test_session_feeds_everything_until_release_and_reports_figures(tmp_path):
     assert result.first_partial_ms >= 0 and result.release_to_final_ms >= 0
 
 
+def test_a_session_ends_itself_at_max_seconds_with_the_audio_up_to_there(tmp_path):
+    source = WavSource(write_tone(tmp_path / "t.wav"))  # 1 s, never released by anyone
+    utterance = CountingUtterance()
+    limits: list[float] = []
+    result = PushToTalkSession(max_seconds=0.5).run(source, utterance, on_limit=limits.append)
+    assert result.hit_limit and limits == [0.5]
+    assert sum(len(pcm) for pcm in utterance.fed) == 16000  # exactly 0.5 s of 16 kHz int16
+    assert result.transcript.text == "done"
+
+
+def test_a_session_released_before_its_limit_is_not_marked(tmp_path):
+    session = PushToTalkSession(max_seconds=30)
+    session.release()
+    result = session.run(WavSource(write_tone(tmp_path / "t.wav")), CountingUtterance())
+    assert not result.hit_limit
+
+
 def test_a_cancelled_session_stops(tmp_path):
     from slm_desktop.cancel import Cancelled, CancelToken
 
