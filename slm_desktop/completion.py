@@ -7,6 +7,7 @@ inside the worker lane, so the GUI starts without paying for it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from slm_desktop.config import CompletionSettings
@@ -64,3 +65,21 @@ def engine_factory(
         return LlamaCompletionEngine(config)
 
     return build
+
+
+@dataclass(frozen=True)
+class CompletionChoice:
+    """A completion model and how the completion lane loads it. Every job that uses the same key shares
+    one loaded engine (suggestions and the first-run measurement alike), so the model is in memory once."""
+
+    model: Path
+    key: str
+    factory: Callable[[], CompletionEngine]
+
+
+def choose(
+    model: Path, settings: CompletionSettings, *, probe_cache: Path | None = None, ram_mb: int = 0
+) -> CompletionChoice:
+    return CompletionChoice(
+        model, engine_key(model), engine_factory(model, settings, probe_cache=probe_cache, ram_mb=ram_mb)
+    )

@@ -202,6 +202,10 @@ class FallbackCompletionEngine:
             self._local = self._local_factory()
         return self._local
 
+    def local_engine(self) -> CompletionEngine:
+        """The local model, loaded now if needed: the first-run measurement times this machine, not a server."""
+        return self._local_engine()
+
     def _server(self):
         try:
             return self._slot.get()

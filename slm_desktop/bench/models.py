@@ -1,11 +1,14 @@
 """`slm-desktop bench models`: the store's own costs, each beside the raw library doing the same job.
 
 - download: plain urllib + file copy vs the app's download (hashing, fsync, progress), over loopback;
-- sha256 of the default model; GGUF checks (header-only vs full `gguf` parse); listing installed models.
+- sha256 of the default model; GGUF checks (header-only vs full `gguf` parse); listing installed models;
+- memory of the first-run measurement: RSS on the completion lane with the suggestion engine loaded, then
+  measuring through that engine (the app) vs a second llama.cpp copy of the model (the old store-lane way).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
@@ -96,11 +99,70 @@ def _model_rows(paths: AppPaths, repeat: int) -> list[dict]:
     return rows
 
 
+def _status_mb(field: str) -> float:
+    for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _reset_peak() -> None:
+    """Linux: writing 5 to clear_refs resets VmHWM, so each case reports its own peak."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5", encoding="ascii")
+
+
+def _on_lane(worker, lane: str, fn) -> object:
+    """Run fn(ctx) as a job on `lane` and wait for it on this thread (no event loop needed)."""
+    done, out = threading.Event(), {}
+
+    def job(ctx):
+        try:
+            out["value"] = fn(ctx)
+        finally:
+            done.set()
+
+    worker.submit("bench-memory", job, lane=lane)
+    if not done.wait(300):
+        raise UserError("bench models: the memory case did not finish in 300 s")
+    return out.get("value")
+
+
+def _memory(paths: AppPaths) -> dict[str, float]:
+    from slm_desktop.completion import choose
+    from slm_desktop.config import CompletionSettings
+    from slm_desktop.store import recommend as rec
+    from slm_desktop.store.manager import ModelManager
+    from slm_desktop.worker import Worker
+
+    model = ModelManager(paths).default_path("completion")
+    if model is None:
+        raise UserError("bench models: the default completion model is not installed (run scripts/setup.sh)")
+    choice, worker, out = choose(model, CompletionSettings()), Worker(), {"rss_mb_start": _status_mb("VmRSS")}
+
+    def case(name: str, lane: str, fn) -> None:
+        _reset_peak()
+        _on_lane(worker, lane, fn)
+        out[f"peak_mb_{name}"], out[f"rss_mb_after_{name}"] = _status_mb("VmHWM"), _status_mb("VmRSS")
+
+    def engine(ctx):
+        return ctx.engine(choice.key, choice.factory)
+
+    try:  # app first: what the old way leaves behind in the allocator would inflate the app's figures
+        case("engine_loaded", "completion", engine)
+        case("app_measure", "completion", lambda ctx: rec.measure_engine_speed(engine(ctx), model, seconds=2.0))
+        case("raw_second_copy_measure", "store", lambda ctx: rec.measure_tokens_per_second(model, seconds=2.0))
+    finally:
+        worker.shutdown()
+    return out
+
+
 def run(args) -> dict:
     repeat = args.repeat or 5
     rows = _download_rows(repeat) + _model_rows(args.paths, repeat)
     return {
         "download_overhead_ratio": rows[1]["p50_ms"] / rows[0]["p50_ms"],
         "download_mb": DOWNLOAD_MB,
+        **_memory(args.paths),
         "table": rows,
     }

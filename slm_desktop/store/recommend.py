@@ -13,6 +13,7 @@ import os
 import platform
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from slm_desktop.errors import ModelError
@@ -125,6 +126,32 @@ def measure_tokens_per_second(model: Path, *, seconds: float = 3.0, threads: int
     if tokens < 2 or last <= first:
         raise ModelError(f"{model.name}: generated too few tokens to measure speed")
     return SpeedSample(model.name, model.stat().st_size, (tokens - 1) / (last - first), threads)
+
+
+def _stamp(stamps: list[float], _token: str) -> None:
+    stamps.append(time.perf_counter())
+
+
+def measure_engine_speed(engine, model: Path, *, seconds: float = 2.0, cancel=None) -> SpeedSample:
+    """The same figure through a CompletionEngine that is already loaded: the app measures on the completion
+    lane with its own suggestion engine, so the first-run measurement loads no second copy of the model.
+
+    Decode speed only: each call's tokens after its first, over the time between its first and last token
+    (the prompt is evaluated before the first). Calls continue the text so far, so the KV cache is reused."""
+    text, tokens, spent, calls = PROMPT, 0, 0.0, 0
+    while spent < seconds and calls < 200:
+        stamps: list[float] = []
+        done = engine.complete(text, max_tokens=32, cancel=cancel, on_token=partial(_stamp, stamps))
+        calls += 1
+        if len(stamps) >= 2:
+            tokens += len(stamps) - 1
+            spent += stamps[-1] - stamps[0]
+        text = text + done.text if done.text.strip() else text + " And then"
+        if len(text) > 1500:  # stay well inside a small context
+            text = PROMPT
+    if tokens < 2 or spent <= 0:
+        raise ModelError(f"{model.name}: generated too few tokens to measure speed")
+    return SpeedSample(model.name, model.stat().st_size, tokens / spent, getattr(engine, "threads", 0))
 
 
 def _estimate(sample: SpeedSample, entry: CatalogEntry) -> float:

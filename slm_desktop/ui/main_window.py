@@ -119,7 +119,7 @@ class MainWindow(QMainWindow):
         return editor
 
     def _build_suggestions(self) -> None:
-        from slm_desktop.completion import engine_factory, engine_key, resolve_model
+        from slm_desktop.completion import choose, resolve_model
         from slm_desktop.threads import ThreadPolicy
         from slm_desktop.ui.personal_words import PersonalWords
         from slm_desktop.ui.suggest import SuggestionController
@@ -133,18 +133,18 @@ class MainWindow(QMainWindow):
         try:
             model = resolve_model(self.services.paths, settings.model)
         except UserError as exc:
-            self.suggestions = None
+            self.suggestions = self.completion_choice = None
             self.show_message(f"Suggestions off: {exc}")
             return
+        local = choose(model, settings, probe_cache=self._probe_cache(), ram_mb=self._catalog_ram(model))
+        self.completion_choice = dataclasses.replace(local, factory=self.server_mode.completion_factory(local.factory))
         self.suggestions = SuggestionController(
             self.editor,
             self.chips,
             self.services.worker,
             settings,
-            self.server_mode.completion_factory(
-                engine_factory(model, settings, probe_cache=self._probe_cache(), ram_mb=self._catalog_ram(model))
-            ),
-            engine_key=engine_key(model),
+            self.completion_choice.factory,
+            engine_key=self.completion_choice.key,
             personal=self.personal_words.model,
             thread_policy=threads,
             parent=self,
@@ -855,7 +855,11 @@ class MainWindow(QMainWindow):
         from slm_desktop.ui.models_dialog import ModelsDialog
 
         dialog = ModelsDialog(
-            ModelManager(self.services.paths), self.services.worker, loaded=self.loaded_model_paths, parent=self
+            ModelManager(self.services.paths),
+            self.services.worker,
+            loaded=self.loaded_model_paths,
+            completion=lambda: self.completion_choice,  # measuring reuses the suggestion engine
+            parent=self,
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.modelsChanged.connect(self._on_models_changed)

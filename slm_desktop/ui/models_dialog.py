@@ -1,7 +1,8 @@
 """The Models dialog: installed models, the catalog, installs with progress, imports, recommendations.
 
 Every slow step (download, import, verify, measuring the machine) runs as a job on the worker's
-"store" lane; this widget only reacts to the worker's signals, so the window never freezes.
+"store" lane (measuring runs on the "completion" lane, with the suggestion engine already loaded there, so the
+model is never in memory twice); this widget only reacts to the worker's signals, so the window never freezes.
 It never imports an inference library: the store's recommend module does, inside the job.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -30,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from slm_desktop.completion import CompletionChoice, choose
 from slm_desktop.errors import UserError
 from slm_desktop.paths import ct2_install_hint
 from slm_desktop.store.catalog import CatalogEntry
@@ -41,6 +44,7 @@ from slm_desktop.worker import Job, JobContext, Worker
 log = logging.getLogger(__name__)
 
 LANE = "store"
+COMPLETION_LANE = "completion"
 
 
 def _languages(codes: tuple[str, ...]) -> str:
@@ -90,10 +94,12 @@ class ModelsDialog(QDialog):
         *,
         loaded: Callable[[], set[Path]] = set,
         languages: tuple[str, ...] = ("en",),
+        completion: Callable[[], CompletionChoice | None] = lambda: None,
         parent: QWidget | None = None,
     ):
+        """`completion`: the window's suggestion model and its lane key, for measuring; else the default model."""
         super().__init__(parent)
-        self.manager, self.worker = manager, worker
+        self.manager, self.worker, self.completion = manager, worker, completion
         self.loaded, self.languages = loaded, languages
         self.job: Job | None = None
         self.setWindowTitle("Models")
@@ -226,10 +232,10 @@ class ModelsDialog(QDialog):
         self.cancel_button.setEnabled(busy)
         self.progress.setVisible(busy)
 
-    def _submit(self, kind: str, run: Callable[[JobContext], object], message: str) -> None:
+    def _submit(self, kind: str, run: Callable[[JobContext], object], message: str, *, lane: str = LANE) -> None:
         self.status.setText(message)
         self.progress.setRange(0, 0)  # busy until the first byte count arrives
-        self.job = self.worker.submit(kind, run, lane=LANE)
+        self.job = self.worker.submit(kind, run, lane=lane)
         self._set_busy(True)
 
     # ------------------------------------------------------------ actions
@@ -327,7 +333,9 @@ class ModelsDialog(QDialog):
         self.tabs.setCurrentIndex(2)
         if self.job is None:
             manager, languages = self.manager, self.languages
-            self._submit("model-recommend", lambda ctx: _measure_and_recommend(manager, languages), "Measuring…")
+            choice = self.completion() or _default_completion(manager)
+            job = partial(_measure_and_recommend, manager=manager, languages=languages, choice=choice)
+            self._submit("model-recommend", job, "Measuring…", lane=COMPLETION_LANE)
 
     @Slot()
     def _cancel(self) -> None:
@@ -384,16 +392,29 @@ class ModelsDialog(QDialog):
             self.refresh()
 
 
-def _measure_and_recommend(manager: ModelManager, languages: tuple[str, ...]) -> str:
-    """Runs on the store lane: a few seconds of generation with the installed completion model."""
-    from slm_desktop.isolation import PROBE_CACHE_NAME, load_gguf, probe_first_load
+def _default_completion(manager: ModelManager) -> CompletionChoice | None:
+    from slm_desktop.config import CompletionSettings
+    from slm_desktop.isolation import PROBE_CACHE_NAME
+
+    model = manager.default_path("completion")
+    if model is None:
+        return None
+    return choose(model, CompletionSettings(), probe_cache=manager.paths.data_dir / PROBE_CACHE_NAME)
+
+
+def _measure_and_recommend(
+    ctx: JobContext, *, manager: ModelManager, languages: tuple[str, ...], choice: CompletionChoice | None
+) -> str:
+    """Runs on the completion lane: a few seconds of generation with the engine the suggestions use (loaded
+    now if it was not yet, through the memory check and the first-load probe, and kept for them)."""
     from slm_desktop.store import recommend as rec
 
     hw = rec.measure_hardware()
-    model = manager.default_path("completion")
-    if model is not None:  # the user's own model may be new: its first load runs in a probe process
-        probe_first_load(load_gguf, model, cache_file=manager.paths.data_dir / PROBE_CACHE_NAME)
-    sample = rec.measure_tokens_per_second(model, seconds=2.0) if model is not None else None
+    sample = None
+    if choice is not None:
+        engine = ctx.engine(choice.key, choice.factory)
+        engine = engine.local_engine() if hasattr(engine, "local_engine") else engine  # not a server's speed
+        sample = rec.measure_engine_speed(engine, choice.model, seconds=2.0, cancel=ctx.token)
     lines = [
         f"This machine: {hw.machine}, {hw.cores} cores, {hw.ram_available_mb} MB RAM free, "
         f"CPU features: {', '.join(hw.flags) or 'none found'}"

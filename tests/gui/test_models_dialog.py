@@ -165,3 +165,46 @@ def test_translation_models_say_they_need_the_ctranslate2_add_on_when_it_is_miss
     table = dialog.catalog_table
     row = next(r for r in range(table.rowCount()) if table.item(r, 0).text() == "opus-mt-en-de")
     assert table.item(row, 6).toolTip() == "pip install ctranslate2 sentencepiece"
+
+
+class _CountingEngine:
+    """Stands in for the suggestion engine (plumbing only): records the thread of every call."""
+
+    threads = 2
+
+    def __init__(self):
+        self.calls: list[str] = []
+
+    def complete(self, before, *, after="", max_tokens=12, stop=(), cancel=None, on_token=None):
+        from slm_desktop.engines.base import Completion
+
+        self.calls.append(threading.current_thread().name)
+        for piece in (" a", " b", " c"):
+            on_token(piece)
+        return Completion(" a b c", 3, 1.0, "fake.gguf")
+
+
+def test_measuring_reuses_the_loaded_suggestion_engine_on_the_completion_lane(qtbot, worker, paths, tmp_path):
+    """No second copy of the model: the measurement asks the completion lane for the engine the suggestions
+    already loaded there, under the same key, instead of loading the file again on the store lane."""
+    from slm_desktop.completion import CompletionChoice
+
+    model = tmp_path / "fake.gguf"
+    model.write_bytes(b"GGUF" + bytes(60))
+    engine, loads = _CountingEngine(), []
+
+    def factory():
+        loads.append(1)
+        return engine
+
+    choice = CompletionChoice(model, "completion:fake", factory)
+    events = WorkerEvents(qtbot, worker)
+    with events.waiting("finished", timeout=5000):  # what the suggestions did first
+        worker.submit("suggest", lambda ctx: ctx.engine(choice.key, choice.factory), lane="completion")
+    dialog = _dialog(qtbot, paths, worker, [], completion=lambda: choice)
+    with events.waiting("finished", kind="model-recommend", timeout=20000):
+        qtbot.mouseClick(dialog.measure_button, Qt.MouseButton.LeftButton)
+    assert loads == [1]
+    assert engine.calls and set(engine.calls) == {"slm-lane-completion"}
+    assert worker.engines("completion") == ["completion:fake"] and worker.engines("store") == []
+    assert "Measured fake.gguf" in dialog.recommend_view.toPlainText()

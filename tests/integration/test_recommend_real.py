@@ -18,3 +18,16 @@ def test_measure_this_machine_and_recommend(app_paths):
     recs = recommend(load_catalog(app_paths), hw, sample)
     completion = [r for r in recs if r.kind == "completion"]
     assert all(r.est_tokens_per_s and "tok/s here" in r.reason for r in completion if r.verdict != "too big")
+
+
+def test_measuring_through_the_loaded_completion_engine():
+    """The app's first-run path: the suggestion engine that is already loaded measures the speed."""
+    from slm_desktop.engines.llama import LlamaCompletionEngine, LlamaConfig
+    from slm_desktop.store.recommend import measure_engine_speed
+
+    engine = LlamaCompletionEngine(LlamaConfig(DEFAULT_GGUF, n_threads=2))
+    try:
+        sample = measure_engine_speed(engine, DEFAULT_GGUF, seconds=0.5)
+    finally:
+        engine.close()
+    assert sample.tokens_per_s > 0 and sample.model_bytes == 98362432 and sample.threads == 2
