@@ -363,11 +363,14 @@ class SuggestionController(QObject):
 
     @Slot()
     def _on_edit(self) -> None:
-        """Each keystroke stops the generation for the older text at once, not only after the debounce."""
+        """Each keystroke stops the generation for the older text at once, not only after the debounce, and
+        clears the chips: Alt+N must never insert a word computed for older text (the next result refills them)."""
         self._latest = None
         if self._running is not None:
             self.worker.cancel(self._running)
             self._running = None
+        if self.chips is not None:
+            self.chips.set_words([])
         if self.settings.enabled:
             self._timer.start()
 

@@ -21,6 +21,21 @@ def test_typing_shows_ghost_text_and_tab_accepts(qtbot, window):
     assert window.editor.toPlainText() == "The meeting is scheduled for next"
 
 
+def test_typing_clears_word_chips_so_alt_number_never_inserts_a_word_for_older_text(qtbot, window):
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)  # Alt+1/2/3 are window shortcuts
+    window.editor.setFocus()
+    qtbot.keyClicks(window.editor, "The meeting has been moved to next")
+    qtbot.waitUntil(lambda: len(window.chips.words()) == 3, timeout=30_000)
+    qtbot.keyClicks(window.editor, " Friday")  # the chips on screen were computed for "... next"
+    assert window.chips.words() == []
+    qtbot.keyClick(window.editor, Qt.Key.Key_1, Qt.KeyboardModifier.AltModifier)
+    assert window.editor.toPlainText() == "The meeting has been moved to next Friday"
+    qtbot.waitUntil(lambda: len(window.chips.words()) == 3, timeout=30_000)  # refilled for the new text
+    qtbot.keyClick(window.editor, Qt.Key.Key_1, Qt.KeyboardModifier.AltModifier)
+    assert window.editor.toPlainText().startswith("The meeting has been moved to next Friday ")
+
+
 def test_suggestions_toggle_is_remembered(qtbot, window, app_paths):
     window.action("suggestions").trigger()
     assert window.services.settings.completion.enabled is False
