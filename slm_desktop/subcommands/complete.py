@@ -5,6 +5,7 @@ from __future__ import annotations
 from slm_desktop.cli import add_json_flag, print_json
 from slm_desktop.completion import resolve_model
 from slm_desktop.errors import UserError
+from slm_desktop.subcommands.server_args import add_server_flags, server_config
 
 
 def register(sub) -> None:
@@ -15,6 +16,7 @@ def register(sub) -> None:
     parser.add_argument("--model", default="", help="a GGUF file or a model name on the search path")
     parser.add_argument("--max-tokens", type=int, default=12, help="suggestion length limit (default 12)")
     parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: automatic)")
+    add_server_flags(parser)
     add_json_flag(parser)
     parser.set_defaults(func=run)
 
@@ -22,9 +24,7 @@ def register(sub) -> None:
 def run(args) -> int:
     if args.max_tokens < 1:
         raise UserError("--max-tokens must be at least 1")
-    from slm_desktop.engines.llama import LlamaCompletionEngine, LlamaConfig
-
-    engine = LlamaCompletionEngine(LlamaConfig(resolve_model(args.paths, args.model), n_threads=args.threads))
+    engine = _engine(args)
     try:
         if args.words:
             return _print_words(engine, args)
@@ -38,6 +38,17 @@ def run(args) -> int:
     else:
         print(completion.text)
     return 0
+
+
+def _engine(args):
+    config = server_config(args)
+    if config is not None:
+        from slm_desktop.engines.server_completion import ServerCompletionEngine
+
+        return ServerCompletionEngine(config)
+    from slm_desktop.engines.llama import LlamaCompletionEngine, LlamaConfig
+
+    return LlamaCompletionEngine(LlamaConfig(resolve_model(args.paths, args.model), n_threads=args.threads))
 
 
 def _print_words(engine, args) -> int:

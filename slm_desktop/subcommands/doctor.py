@@ -83,8 +83,36 @@ def _models(paths) -> dict:
     }
 
 
+def _server(paths) -> dict:
+    """The configured server and whether it answers; a server that is off is not contacted."""
+    from slm_desktop.config import load_settings
+    from slm_desktop.engines.openai_server import ServerClient, ServerError
+    from slm_desktop.server_key import load_key
+    from slm_desktop.server_select import server_config
+
+    settings = load_settings(paths.settings_file).settings.server
+    report = {"url": settings.url, "enabled": settings.enabled, "uses": [], "answers": None, "detail": ""}
+    if not settings.url:
+        report["detail"] = "none configured (Settings → Use a server)"
+        return report
+    report["uses"] = [c for c in ("completion", "translation", "speech") if getattr(settings, c)]
+    if not settings.enabled:
+        report["detail"] = "off: not contacted"
+        return report
+    client = ServerClient(server_config(settings, load_key(settings)))
+    try:
+        models, ms = client.round_trip()
+        report.update(answers=True, ms=round(ms, 1), models=models, detail=f"answers in {ms:.0f} ms")
+    except ServerError as exc:
+        report.update(answers=False, detail=str(exc))
+    finally:
+        client.close()
+    return report
+
+
 def collect(paths) -> dict:
     return {
+        "server": _server(paths),
         "engines": _engines(),
         "system": _system(),
         "audio": _audio_devices(),
@@ -111,4 +139,9 @@ def run(args) -> int:
     print("\nmodel search path:\n  " + "\n  ".join(report["models"]["search_path"] or ["(no folder exists yet)"]))
     for kind, found in report["models"]["found"].items():
         print(f"{kind} models: {', '.join(found) or 'none'}")
+    server = report["server"]
+    where = f"{server['url']} ({', '.join(server['uses']) or 'no capability'}): " if server["url"] else ""
+    print(f"\nserver: {where}{server['detail']}")
+    if server.get("models"):
+        print("server models: " + ", ".join(server["models"]))
     return 0

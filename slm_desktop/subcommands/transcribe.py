@@ -11,6 +11,7 @@ from slm_desktop.cli import add_json_flag, print_json
 from slm_desktop.config import load_settings
 from slm_desktop.engines.base import Transcript
 from slm_desktop.engines.speech_select import ENGINES, choose_speech_engine
+from slm_desktop.subcommands.server_args import add_server_flags, server_config
 
 
 def _add_engine_flags(parser) -> None:
@@ -24,6 +25,7 @@ def register(sub) -> None:
     parser = sub.add_parser("transcribe", help="speech to text from a WAV file (any rate, channels, PCM/float)")
     parser.add_argument("file", type=Path)
     _add_engine_flags(parser)
+    add_server_flags(parser, model_help="the server's speech model (default: whisper-1)")
     parser.set_defaults(func=run_transcribe)
     listen = sub.add_parser("listen", help="record from the microphone for N seconds and print the transcript")
     listen.add_argument("--seconds", type=float, default=5.0)
@@ -68,6 +70,9 @@ def run_transcribe(args) -> int:
     from slm_desktop.audio.wav import iter_pcm16k, read_info
 
     read_info(args.file)  # a bad file fails before the engine loads
+    config = server_config(args, default_model="whisper-1")
+    if config is not None:
+        return _transcribe_on_server(args, config)
     _, engine = _engine(args)
     try:
         utterance = engine.start(grammar=args.grammar)
@@ -76,6 +81,23 @@ def run_transcribe(args) -> int:
         return _report(args, engine, utterance.finish())
     finally:
         engine.close()
+
+
+def _transcribe_on_server(args, config) -> int:
+    """The whole file in one upload to /v1/audio/transcriptions (16 kHz mono WAV, as the app sends it)."""
+    from slm_desktop.audio.wav import read_pcm16k
+    from slm_desktop.engines.server_speech import ServerTranscriber
+
+    transcriber = ServerTranscriber(config)
+    try:
+        transcript = transcriber.transcribe(read_pcm16k(args.file), rate=16000)
+    finally:
+        transcriber.close()
+    if args.json:
+        print_json(transcript_json(transcript, grammar="none"))
+    else:
+        print(transcript.text)
+    return 0
 
 
 def run_listen(args) -> int:

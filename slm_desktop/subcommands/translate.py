@@ -6,6 +6,7 @@ import sys
 
 from slm_desktop.cli import add_json_flag, print_json
 from slm_desktop.errors import UserError
+from slm_desktop.subcommands.server_args import add_server_flags, server_config
 
 ENGINES = ("auto", "ct2", "apertium", "llm")
 
@@ -21,6 +22,7 @@ def register(sub) -> None:
     parser.add_argument("--beam", type=int, default=1, choices=range(1, 5), metavar="1-4", help="CTranslate2 beam")
     parser.add_argument("--threads", type=int, default=0, help="CTranslate2 threads (0: all cores)")
     parser.add_argument("--list", action="store_true", help="list installed language pairs per engine")
+    add_server_flags(parser, model_help="the server's chat model (default: its first)")
     add_json_flag(parser)
     parser.set_defaults(func=run)
 
@@ -39,6 +41,24 @@ def _list(catalog, as_json: bool) -> int:
 
     print(format_table([tuple(r.values()) for r in rows], ("engine", "from", "to", "model")))
     return 0
+
+
+def _server_catalog(args, config):
+    """Only the server's chat model: every pair between the languages the app knows, opened on the server."""
+    from slm_desktop.config import ServerSettings
+    from slm_desktop.languages import LANGUAGE_NAMES
+    from slm_desktop.server_select import server_pairs
+    from slm_desktop.translation import Catalog
+
+    codes = list(LANGUAGE_NAMES)
+    settings = ServerSettings(url=config.url, model=config.model, languages=",".join(codes))
+
+    def open_server(_pair):
+        from slm_desktop.engines.server_translate import ServerTranslationEngine
+
+        return ServerTranslationEngine(config, languages=codes)
+
+    return Catalog(tuple(server_pairs(settings)), args.paths.data_dir / "unpacked", server=open_server)
 
 
 def _read_text(args) -> str:
@@ -63,7 +83,9 @@ def _source_language(text: str, requested: str, catalog) -> str:
 def run(args) -> int:
     from slm_desktop.translation import NoModel, SentenceCache, discover, plan_route, translate_text
 
-    catalog = discover(args.paths, threads=args.threads, beam_size=args.beam)
+    config = server_config(args)
+    catalog = _server_catalog(args, config) if config is not None else None
+    catalog = catalog or discover(args.paths, threads=args.threads, beam_size=args.beam)
     if args.list:
         return _list(catalog, args.json)
     text = _read_text(args)
