@@ -210,6 +210,10 @@ def _row(path: str, ms: list[float], tokens: int, note: str = "") -> dict:
 
 
 def run(args) -> dict:
+    if getattr(args, "server", None):
+        from slm_desktop.bench.server_complete import run as run_server
+
+        return run_server(args)
     from slm_desktop.completion import resolve_model
     from slm_desktop.engines.llama import default_threads
     from slm_desktop.probe import StallProbe

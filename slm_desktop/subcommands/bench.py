@@ -25,6 +25,9 @@ def register(sub) -> None:
     parser = sub.add_parser("bench", help="benchmarks: raw engine vs the app's path, p50/p95")
     parser.add_argument("suite", help="one of: " + ", ".join([*SUITES, "all"]) if SUITES else "suite")
     parser.add_argument("--repeat", type=int, default=0, help="override the suite's sample count")
+    from slm_desktop.subcommands.server_args import add_server_flags
+
+    add_server_flags(parser)  # bench complete --server URL: the app's path to a server beside a raw client
     parser.add_argument("--model", default="", help="complete/suggest: a GGUF file name or path")
     suggest = parser.add_argument_group("suggest: a simulated typist on a plain-text file")
     suggest.add_argument("--text", help="the text to type (default: the shipped evaluation text)")

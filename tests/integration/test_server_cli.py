@@ -131,3 +131,18 @@ def test_doctor_shows_the_configured_server_and_whether_it_answers(env, llama_se
     settings.write_text(tomli_w.dumps({"server": {**server, "enabled": False}}))
     off = json.loads(_cli(env, "doctor", "--json").stdout)["server"]
     assert off["answers"] is None and off["detail"] == "off: not contacted"
+
+
+def test_bench_complete_against_the_server_smoke(env, llama_server):
+    args = ["--server", llama_server.url, "--api-key-env", "SLM_TEST_KEY", "--first-token-timeout", "30"]
+    done = _cli(env, "bench", "complete", *args, "--repeat", "2", "--json", timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)["complete"]
+    assert report["app_fell_back"] == 0 and report["gui_missed"] == 0
+    assert report["app_raw_ratio_per_token"] > 0
+    assert [row["path"] for row in report["table"]] == [
+        "raw httpx stream",
+        "app worker+engine",
+        "gui first words",
+        "gui whole ghost",
+    ]
