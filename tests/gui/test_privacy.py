@@ -103,3 +103,36 @@ def test_info_logs_never_contain_the_document_text(qtbot, window, caplog, tmp_pa
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert caplog.records, "nothing was logged: the check would prove nothing"
     assert SECRET not in logged
+
+
+def test_a_configured_server_that_is_off_is_never_contacted(gui_env, tmp_path):
+    """Settings name a server (key, every capability ticked) but "Use a server" is off: while the real app
+    types and suggests, the server's port receives no connection at all (and nothing else is contacted)."""
+    import socket
+    import threading
+
+    import tomli_w
+
+    accepted: list[object] = []
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def accept() -> None:
+        while True:
+            try:
+                accepted.append(listener.accept())
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    server = {"enabled": False, "url": f"http://127.0.0.1:{port}", "api_key": "sk-1", "speech": True}
+    settings = tmp_path / "config" / "settings.toml"
+    settings.write_text(tomli_w.dumps({"ui": {"autosave_seconds": 1}, "server": server}))
+    gui = GuiProcess("type", gui_env)
+    try:
+        gui.wait_for(lambda s: s == "typed 15")
+        assert _remote_peers(gui.process.pid) == []
+    finally:
+        gui.close()
+        listener.close()
+    assert accepted == [], "the app connected to a server that is switched off"

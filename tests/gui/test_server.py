@@ -238,3 +238,24 @@ def test_http_off_the_local_network_asks_once(qtbot, monkeypatch):
     assert again.server_page.confirm() and len(asked) == 1  # asked once only
     again.server_page.url.setText("https://models.example.com")
     assert again.server_page.confirm() and len(asked) == 1  # https: no question
+
+
+def test_translation_uses_the_server_and_falls_back_to_apertium_when_it_is_down(qtbot, app_paths, llama_server, proxy):
+    from speech_support import need_program
+
+    need_program("apertium", "apertium-eng-spa")
+    win = _window(qtbot, app_paths, dataclasses.replace(_on(proxy.url), completion=False, translation=True))
+    messages: list[str] = []
+    win.statusBar().messageChanged.connect(lambda text: messages.append(text) if text else None)
+    panel = win.translation_panel
+    try:
+        panel.translate_text("Hello world.", "es")
+        qtbot.waitUntil(lambda: panel.target_edit.toPlainText().strip() != "", timeout=TIMEOUT_MS)
+        assert b"POST /v1/chat/completions" in b"".join(bytes(c.to_server) for c in proxy.connections)
+        proxy.refuse = True
+        panel.clear_cache()
+        panel.translate_text("Good morning, my friend.", "es")
+        qtbot.waitUntil(lambda: "amigo" in panel.target_edit.toPlainText(), timeout=TIMEOUT_MS)
+        assert any("translation uses the local engine" in m for m in messages)
+    finally:
+        dispose(win)
