@@ -65,6 +65,7 @@ class UiSettings:
     low_power: str = "auto"  # auto | on | off
     last_directory: str = ""
     autosave_seconds: int = 5
+    confirm_seconds: int = 15  # how long a destructive command waits for its yes/no
     geometry: str = ""  # hex of QMainWindow.saveGeometry()
     window_state: str = ""  # hex of QMainWindow.saveState()
 

@@ -1,7 +1,8 @@
 """Typed (Ctrl+K) and spoken commands: classify on the "intent" lane, then act in the window.
 
 Low-confidence results show "Sorry, I didn't catch that" with the top alternatives as buttons;
-destructive commands wait for a spoken or clicked yes/no.
+destructive commands wait for a spoken or clicked yes/no, and only briefly: any other command, or no
+answer within the confirmation timeout, drops the question, so a later "ok" cannot run it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from slm_desktop.commands.intents import DISPLAY, Command, parse_command
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 LANE = "intent"
 YES = {"yes", "yeah", "yep", "sure", "ok", "okay", "do it", "confirm", "yes please"}
 NO = {"no", "nope", "cancel", "stop", "don't", "never mind", "no thanks"}
+CONFIRM_TIMEOUT_MS = 15_000  # UiSettings.confirm_seconds overrides it
 
 
 def _answer(text: str) -> bool | None:
@@ -38,15 +40,27 @@ class CommandController(QObject):
     understood = Signal(object)  # Command to perform
     notUnderstood = Signal(object)  # Command with alternatives
     confirmNeeded = Signal(object)  # destructive Command awaiting yes/no
+    expired = Signal(object, str)  # the destructive Command no longer awaits an answer, and why
     error = Signal(str)
 
-    def __init__(self, worker: Worker, engine_factory: Callable[[], Any], parent: QObject | None = None):
+    def __init__(
+        self,
+        worker: Worker,
+        engine_factory: Callable[[], Any],
+        parent: QObject | None = None,
+        *,
+        confirm_timeout_ms: int = CONFIRM_TIMEOUT_MS,
+    ):
         super().__init__(parent)
         self._worker = worker
         self._factory = engine_factory
         self._job_id = 0
         self.pending: Command | None = None
         self.needs_confirmation: Callable[[Command], bool] = lambda command: command.destructive
+        self.confirm_timeout_ms = confirm_timeout_ms
+        self.confirm_timer = QTimer(self)
+        self.confirm_timer.setSingleShot(True)
+        self.confirm_timer.timeout.connect(self._on_confirm_timeout)
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
 
@@ -57,6 +71,7 @@ class CommandController(QObject):
             if answer is not None:
                 self.resolve(answer)
                 return
+            self.expire("another command came first")
         job = self._worker.submit("intent", self._classify(text), lane=LANE, latest_wins=True)
         self._job_id = job.id
 
@@ -67,18 +82,32 @@ class CommandController(QObject):
         return run
 
     def perform_alternative(self, label: str, command: Command) -> None:
+        self.expire("another command came first")
         chosen = Command(label, 1.0, command.slots, (), command.text, command.ms)
         self._dispatch(chosen)
 
     @Slot(bool)
     def resolve(self, confirmed: bool) -> None:
+        self.confirm_timer.stop()
         command, self.pending = self.pending, None
         if command is not None and confirmed:
             self.understood.emit(command)
 
+    def expire(self, reason: str) -> None:
+        """Drop the question without running the command; a later yes is then just a word."""
+        self.confirm_timer.stop()
+        command, self.pending = self.pending, None
+        if command is not None:
+            self.expired.emit(command, reason)
+
+    @Slot()
+    def _on_confirm_timeout(self) -> None:
+        self.expire(f"no answer within {self.confirm_timeout_ms / 1000:g} s")
+
     def _dispatch(self, command: Command) -> None:
         if self.needs_confirmation(command):
             self.pending = command
+            self.confirm_timer.start(self.confirm_timeout_ms)
             self.confirmNeeded.emit(command)
         else:
             self.understood.emit(command)
@@ -118,6 +147,7 @@ class CommandBar(QWidget):
         controller.understood.connect(self._on_understood)
         controller.notUnderstood.connect(self._on_not_understood)
         controller.confirmNeeded.connect(self._on_confirm)
+        controller.expired.connect(self._on_expired)
         controller.error.connect(self._on_error)
 
     @Slot()
@@ -170,6 +200,11 @@ class CommandBar(QWidget):
         self.feedback.setText(f"{command.summary()} — are you sure? Say or click yes / no")
         self._add_button("Yes", "Confirm command", self._on_yes)
         self._add_button("No", "Reject command", self._on_no)
+
+    @Slot(object, str)
+    def _on_expired(self, command: Command, reason: str) -> None:
+        self._clear_buttons()
+        self.feedback.setText(f"Not done: {command.summary()} ({reason})")
 
     @Slot()
     def _on_yes(self) -> None:

@@ -252,7 +252,12 @@ class MainWindow(QMainWindow):
         self.speech.figures.connect(self._on_speech_figures)
         self.voice_bar = VoiceBar(self.speech)
         self.voice_bar.modeBox.setCurrentIndex(self.voice_bar.modeBox.findData(self.speech.mode))
-        self.commands = CommandController(self.services.worker, self._create_intent_engine, parent=self)
+        self.commands = CommandController(
+            self.services.worker,
+            self._create_intent_engine,
+            parent=self,
+            confirm_timeout_ms=max(1, self.services.settings.ui.confirm_seconds) * 1000,
+        )
         self.commands.needs_confirmation = self._needs_confirmation
         self.commands.understood.connect(self._on_command)
         self.speech.commanded.connect(self.commands.submit)

@@ -56,3 +56,49 @@ def test_select_all_and_dictation_mode(qtbot, window):
     window.set_voice_mode("command")
     type_command(qtbot, window, "start dictation")
     qtbot.waitUntil(lambda: window.speech.mode == "dictation", timeout=10_000)
+
+
+def _wait_until_classified(qtbot, window):
+    """The command box shows "…" while the intent lane works on what was typed."""
+    qtbot.waitUntil(lambda: window.command_bar.feedback.text() not in ("", "…"), timeout=10_000)
+
+
+def test_another_command_expires_a_pending_clear_so_a_later_ok_does_nothing(qtbot, window):
+    window.editor.setPlainText("important words")
+    before = window.editor.font().pointSize()
+    type_command(qtbot, window, "clear all the text")
+    qtbot.waitUntil(lambda: window.commands.pending is not None, timeout=10_000)
+    type_command(qtbot, window, "make the text bigger")
+    assert window.commands.pending is None
+    assert window.command_bar.feedback.text().startswith("Not done: ")
+    qtbot.waitUntil(lambda: window.editor.font().pointSize() == before + 1, timeout=10_000)
+    type_command(qtbot, window, "ok")
+    _wait_until_classified(qtbot, window)
+    assert window.editor.toPlainText() == "important words"
+
+
+def test_a_pending_clear_expires_after_the_configured_timeout(qtbot, app_paths):
+    from qt_support import dispose
+
+    from slm_desktop import app as app_module
+
+    app_paths.config_dir.mkdir(parents=True, exist_ok=True)
+    app_paths.settings_file.write_text("[ui]\nconfirm_seconds = 7\n", encoding="utf-8")
+    window = app_module.create_window(app_paths)
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    window.editor.setPlainText("important words")
+    type_command(qtbot, window, "clear all the text")
+    qtbot.waitUntil(lambda: window.commands.pending is not None, timeout=10_000)
+    timer = window.commands.confirm_timer
+    assert timer.isActive() and timer.interval() == 7000
+    timer.start(1)  # drive it: the same timeout path, without waiting 7 s
+    qtbot.waitUntil(lambda: window.commands.pending is None, timeout=5_000)
+    assert window.command_bar.feedback.text().startswith("Not done: ")
+    assert "no answer within 7 s" in window.command_bar.feedback.text()
+    type_command(qtbot, window, "yes")
+    _wait_until_classified(qtbot, window)
+    assert window.editor.toPlainText() == "important words"
+    dispose(window)
