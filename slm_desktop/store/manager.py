@@ -39,6 +39,14 @@ ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz", ".tar", ".argosmodel")
 UNPACK_FACTOR = 3  # free space for an archive: itself plus its unpacked contents, with slack
 
 
+class PinNotConfirmed(UserError):
+    """An unverified download's hash was shown and the user did not say yes: nothing installed."""
+
+    def __init__(self, message: str, *, sha256: str):
+        super().__init__(message)
+        self.sha256 = sha256
+
+
 @dataclass(frozen=True)
 class InstalledModel:
     name: str  # the file or folder name on disk
@@ -67,6 +75,8 @@ class VerifyResult:
 
 
 ConfirmFn = Callable[[CatalogEntry], bool]
+# (entry, sha256 of the download, the URL it came from) -> True only on the user's explicit yes
+PinFn = Callable[[CatalogEntry, str, str], bool]
 
 
 def disk_size(path: Path) -> int:
@@ -246,8 +256,14 @@ class ModelManager:
         on_progress: dl.ProgressFn | None = None,
         trust_unverified: bool = False,
         confirm: ConfirmFn | None = None,
+        confirm_pin: PinFn | None = None,
     ) -> InstalledModel:
-        """Download, verify, unpack and validate one catalog model; all or nothing."""
+        """Download, verify, unpack and validate one catalog model; all or nothing.
+
+        An entry without a verified sha256 needs consent twice: to download (`trust_unverified`
+        or `confirm`), then, shown the computed hash and its source, to pin it (`confirm_pin`).
+        Without that second yes nothing is installed and nothing is pinned.
+        """
         entry = self.catalog.get(model_id)
         if not entry.verified and not trust_unverified and not (confirm and confirm(entry)):
             raise UserError(
@@ -266,13 +282,22 @@ class ModelManager:
             if entry.sources:
                 info, sha = self._install_sources(entry, dest, token, on_progress)
             else:
+                source = [entry.urls[0]]
+
+                def progress(update: dl.Progress) -> None:
+                    source[0] = update.url  # the mirror that is serving the bytes
+                    if on_progress is not None:
+                        on_progress(update)
+
                 part, sha = dl.download(
-                    entry.urls, dest, sha256=entry.sha256, size_hint=entry.size, token=token, on_progress=on_progress
+                    entry.urls, dest, sha256=entry.sha256, size_hint=entry.size, token=token, on_progress=progress
                 )
+                if not entry.verified:
+                    _ask_pin(entry, part, sha, source[0], confirm_pin)
                 info = self._place(entry, part, dest, token)
             if not entry.verified:
                 pin_hash(self.paths, entry.id, sha)
-                log.warning("models: pinned sha256 %s for %s on the user's confirmation", sha, entry.id)
+                log.info("models: pinned sha256 %s for %s on the user's confirmation", sha, entry.id)
             self._record(dest.name, info, catalog_id=entry.id, sha256=sha)
         return self.find_installed(dest.name)
 
@@ -442,6 +467,17 @@ class ModelManager:
         if entry is not None and entry.verified and not entry.archive:
             return entry.sha256
         return model.sha256
+
+
+def _ask_pin(entry: CatalogEntry, part: Path, sha: str, source: str, confirm_pin: PinFn | None) -> None:
+    """Show the hash and its source before pinning; anything but a yes removes the download."""
+    if confirm_pin is not None and confirm_pin(entry, sha, source):
+        return
+    part.unlink(missing_ok=True)
+    raise PinNotConfirmed(
+        f"models: {entry.id} not installed: its download from {source} has sha256 {sha}, which was not confirmed",
+        sha256=sha,
+    )
 
 
 def _is_archive(path: Path) -> bool:

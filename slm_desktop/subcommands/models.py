@@ -22,7 +22,13 @@ def register(sub) -> None:
     install.add_argument(
         "--trust-unverified",
         action="store_true",
-        help="for a catalog entry without a verified sha256: pin the hash computed on this download",
+        help="for a catalog entry without a verified sha256: download it, then show its sha256 and ask before pinning",
+    )
+    install.add_argument(
+        "--pin-sha256",
+        metavar="SHA256",
+        default="",
+        help="for an unverified entry (no terminal needed): install and pin only if the download has this sha256",
     )
     imp = verbs.add_parser("import", help="install a local .gguf, model folder, .argosmodel, .zip or .tar.gz")
     imp.add_argument("path", type=Path)
@@ -117,11 +123,38 @@ def _entry_dict(entry) -> dict:
     return asdict(entry) | {"verified": entry.verified}
 
 
+def _ask_pin(expected: str):
+    """The CLI's yes for pinning: the hash the user named, or an answer typed at the terminal."""
+
+    def ask(entry, sha: str, source: str) -> bool:
+        if expected:
+            return expected.strip().lower() == sha
+        if not (sys.stdin.isatty() and sys.stderr.isatty()):
+            return False
+        print(f"\n{entry.id} has no verified sha256 in the catalog.", file=sys.stderr)
+        print(f"  source: {source}\n  sha256: {sha}", file=sys.stderr)
+        sys.stderr.write("Pin this sha256 and install? [y/N] ")  # stderr: stdout may be a pipe
+        sys.stderr.flush()
+        return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+    return ask
+
+
 def _install(args, manager) -> int:
+    from slm_desktop.store.manager import PinNotConfirmed
+
     bar = None if args.json else TerminalBar()
     was_verified = manager.catalog.get(args.id).verified
+    trust = args.trust_unverified or bool(args.pin_sha256)
     try:
-        model = manager.install(args.id, on_progress=bar, trust_unverified=args.trust_unverified)
+        model = manager.install(args.id, on_progress=bar, trust_unverified=trust, confirm_pin=_ask_pin(args.pin_sha256))
+    except PinNotConfirmed as exc:
+        hint = (
+            "it does not match --pin-sha256"
+            if args.pin_sha256
+            else f"check it, then rerun with --pin-sha256 {exc.sha256}"
+        )
+        raise UserError(f"{exc}; {hint}") from None
     finally:
         if bar is not None:
             bar.done()

@@ -9,11 +9,12 @@ It never imports an inference library: the store's recommend module does, inside
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -81,6 +82,41 @@ def _fill_row(table: QTableWidget, row: int, values: list[str], key: str) -> Non
         table.setItem(row, column, item)
 
 
+class _PinQuestion(QObject):
+    """Asks the GUI thread, from the store lane, whether to pin a computed hash; the lane waits.
+
+    The signal is connected with BlockingQueuedConnection, so `ask` (called on the lane) returns
+    the answer of the dialog's `ask_pin`, which runs on the GUI thread.
+    """
+
+    question = Signal(object, str, str)
+
+    def __init__(self, dialog: ModelsDialog):
+        super().__init__(dialog)
+        self.answer = False
+        self.question.connect(self._ask, Qt.ConnectionType.BlockingQueuedConnection)
+
+    @Slot(object, str, str)
+    def _ask(self, entry: CatalogEntry, sha: str, source: str) -> None:
+        self.answer = bool(self.parent().ask_pin(entry, sha, source))
+
+    def ask(self, entry: CatalogEntry, sha: str, source: str) -> bool:
+        self.answer = False
+        self.question.emit(entry, sha, source)
+        return self.answer
+
+
+def _pin_asker(question: _PinQuestion):
+    """What the store-lane job calls: holds the question weakly, so the job never keeps it alive."""
+    ref = weakref.ref(question)
+
+    def ask(entry: CatalogEntry, sha: str, source: str) -> bool:
+        target = ref()
+        return target.ask(entry, sha, source) if target is not None else False
+
+    return ask
+
+
 class ModelsDialog(QDialog):
     """Standalone: give it a ModelManager and the app's Worker; it emits modelsChanged after changes."""
 
@@ -102,6 +138,7 @@ class ModelsDialog(QDialog):
         self.manager, self.worker, self.completion = manager, worker, completion
         self.loaded, self.languages = loaded, languages
         self.job: Job | None = None
+        self.pin_question = _PinQuestion(self)
         self.setWindowTitle("Models")
         self.setAccessibleName("Models dialog")
         self.resize(820, 520)
@@ -250,6 +287,17 @@ class ModelsDialog(QDialog):
         )
         return answer == QMessageBox.StandardButton.Yes
 
+    def ask_pin(self, entry: CatalogEntry, sha: str, source: str) -> bool:
+        """Asked after the download, before anything is installed: the hash and where it came from."""
+        answer = QMessageBox.question(
+            self,
+            "Confirm the checksum",
+            f"{entry.name} was downloaded from\n{source}\n\nIts SHA-256 checksum is\n{sha}\n\n"
+            "Compare it with the one the publisher gives. Install it and remember this checksum?",
+            defaultButton=QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
     @Slot()
     def _install(self) -> None:
         model_id = self._selected(self.catalog_table)
@@ -260,11 +308,16 @@ class ModelsDialog(QDialog):
         if not trust:
             self.status.setText(f"{entry.name}: not installed (checksum not confirmed)")
             return
-        manager, loaded = self.manager, set(self.loaded())
+        manager, loaded, pin = self.manager, set(self.loaded()), _pin_asker(self.pin_question)
 
         def job(ctx: JobContext) -> InstalledModel:
             return manager.install(
-                model_id, loaded=loaded, token=ctx.token, on_progress=ctx.progress, trust_unverified=True
+                model_id,
+                loaded=loaded,
+                token=ctx.token,
+                on_progress=ctx.progress,
+                trust_unverified=True,
+                confirm_pin=pin,
             )
 
         self._submit("model-install", job, f"Installing {entry.name}…")

@@ -9,7 +9,7 @@ import threading
 import pytest
 from PySide6.QtCore import Qt
 from qt_support import WorkerEvents
-from store_helpers import catalog_toml, gguf_entry, tiny_gguf_bytes
+from store_helpers import catalog_toml, gguf_entry, sha256, tiny_gguf_bytes
 
 from slm_desktop.paths import AppPaths
 from slm_desktop.store.catalog import load_catalog
@@ -86,6 +86,30 @@ def test_unverified_entry_asks_first_and_downloads_nothing_on_no(qtbot, server, 
     dialog.select_catalog("tiny")
     qtbot.mouseClick(dialog.install_button, Qt.MouseButton.LeftButton)
     assert asked == ["tiny"] and "not installed" in dialog.status.text() and server.log == []
+
+
+def test_unverified_download_shows_hash_and_source_and_pins_only_on_yes(qtbot, server, worker, paths, tmp_path):
+    """The computed hash is shown after the download (asked from the store lane, answered on the GUI
+    thread) and nothing is installed or pinned until the user says yes."""
+    data = tiny_gguf_bytes(tmp_path)
+    url = server.add("t.gguf", data)
+    entry = gguf_entry("tiny", data, [url], sha256="", sha256_unverified=True)
+    dialog = _dialog(qtbot, paths, worker, [entry])
+    events = WorkerEvents(qtbot, worker)
+    dialog.ask_trust = lambda e: True
+    shown: list[tuple] = []
+    answers = [False, True]
+    dialog.ask_pin = lambda e, sha, src: shown.append((e.id, sha, src, threading.current_thread())) or answers.pop(0)
+    dialog.select_catalog("tiny")
+    with events.waiting("failed", kind="model-install", timeout=20000):
+        qtbot.mouseClick(dialog.install_button, Qt.MouseButton.LeftButton)
+    assert shown[0][:3] == ("tiny", sha256(data), url) and shown[0][3] is threading.main_thread()
+    assert "not installed" in dialog.status.text() and sha256(data) in dialog.status.text()
+    assert not (paths.config_dir / "pinned.toml").exists() and not (paths.install_dir / "tiny.gguf").exists()
+    with events.waiting("finished", kind="model-install", timeout=20000):
+        qtbot.mouseClick(dialog.install_button, Qt.MouseButton.LeftButton)
+    assert len(shown) == 2 and (paths.install_dir / "tiny.gguf").read_bytes() == data
+    assert load_catalog(paths).get("tiny").sha256 == sha256(data)
 
 
 def test_import_remove_default_and_loaded_refusal(qtbot, worker, paths, tmp_path):

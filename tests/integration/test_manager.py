@@ -22,7 +22,7 @@ from slm_desktop.errors import ModelError, UserError
 from slm_desktop.paths import AppPaths
 from slm_desktop.store.catalog import load_catalog
 from slm_desktop.store.locks import Busy, file_lock
-from slm_desktop.store.manager import ModelManager
+from slm_desktop.store.manager import ModelManager, PinNotConfirmed
 
 DEFAULT_GGUF = Path(__file__).resolve().parents[2] / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_SHA = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
@@ -114,7 +114,16 @@ def test_unverified_entry_needs_consent_then_pins_the_hash(server, paths, gguf):
     with pytest.raises(UserError):
         manager.install("tiny", confirm=lambda e: asked.append(e.id) or False)
     assert asked == ["tiny"] and server.log == []
-    manager.install("tiny", confirm=lambda e: True)
+    url = server.url("tiny.gguf")
+    shown = []
+    for answer in (None, False):  # no one to ask, then a "no" after seeing the hash and its source
+        ask = None if answer is None else (lambda e, sha, src: shown.append((e.id, sha, src)) or False)
+        with pytest.raises(PinNotConfirmed, match=sha256(gguf)):
+            manager.install("tiny", confirm=lambda e: True, confirm_pin=ask)
+        assert not (paths.config_dir / "pinned.toml").exists() and not load_catalog(paths).get("tiny").verified
+        assert _visible(paths) == [] and _hidden_leftovers(paths) == []
+    assert shown == [("tiny", sha256(gguf), url)]
+    manager.install("tiny", confirm=lambda e: True, confirm_pin=lambda e, sha, src: sha == sha256(gguf))
     pinned = load_catalog(paths).get("tiny")
     assert pinned.verified and pinned.sha256 == sha256(gguf)
 

@@ -234,3 +234,16 @@ def _file_with(**change):
 def test_bad_sourced_entries_name_the_source_file_and_field(change, message):
     with pytest.raises(CatalogError, match=message):
         parse_entry(SOURCED | change, "t")
+
+
+def test_every_entry_with_pypi_bytes_is_verified_and_only_unreachable_hosts_are_not(app_paths):
+    """The hashes that can be checked from the build machines (PyPI) are all in the catalog."""
+    catalog = load_catalog(app_paths)
+    unverified = [e for e in catalog.entries if not e.verified]
+    for entry in catalog.entries:
+        urls = list(entry.urls) + [part for source in entry.sources for f in source.files for part in f.parts]
+        if any("files.pythonhosted.org" in url for url in urls):
+            assert entry.verified, entry.id
+    hosts = {url.split("/")[2] for e in unverified for url in e.urls}
+    assert hosts <= {"huggingface.co", "alphacephei.com", "argos-net.com", "argosopentech.nyc3.digitaloceanspaces.com"}
+    assert len(unverified) == 18
