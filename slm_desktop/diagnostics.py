@@ -29,9 +29,10 @@ SELF_TESTS: list[tuple[str, str]] = [
     ("speech-vosk", "slm_desktop.speech_checks:check_vosk"),
     ("intent", "slm_desktop.commands.intents:self_test"),
     ("completion", "slm_desktop.diagnostics:check_completion"),
-    ("translation", "slm_desktop.translation:check_translation"),
+    ("translation", "slm_desktop.selftest:check_translation"),
+    ("language-detection", "slm_desktop.selftest:check_language_detection"),
     ("reliability", "slm_desktop.isolation:self_check"),
-    ("live-translate", "slm_desktop.live:check_live"),
+    ("live-translate", "slm_desktop.selftest:check_live"),
 ]
 
 

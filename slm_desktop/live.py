@@ -236,37 +236,3 @@ __all__ = [
     "live_speech_engine",
     "plan_translator",
 ]
-
-
-def check_live(paths) -> str:
-    """Self-test: a known clip between two pauses through PocketSphinx + the en→es route: one phrase,
-    translated once."""
-    import tempfile
-    from pathlib import Path
-
-    from slm_desktop.audio.vad import VadConfig
-    from slm_desktop.audio.wav import read_pcm16k
-    from slm_desktop.diagnostics import NotInstalled
-    from slm_desktop.engines.sphinx_engine import SphinxEngine
-    from slm_desktop.speech_checks import _sample_clip
-    from slm_desktop.translation import NoModel, discover
-
-    try:
-        translator = plan_translator(discover(paths, threads=1), "en", "es")
-    except NoModel as exc:
-        raise NotInstalled(f"{exc}: apt install apertium-eng-spa") from exc
-    with tempfile.TemporaryDirectory() as tmp:
-        clip, origin = _sample_clip(Path(tmp))
-        pause = bytes(16000)  # 0.5 s of digital silence
-        pcm = pause + read_pcm16k(clip) + pause * 3
-    events: list[LiveEvent] = []
-    pipeline = LivePipeline(SphinxEngine(live_sphinx_config()), translator, on_event=events.append, vad=VadConfig())
-    try:
-        pipeline.feed(pcm)
-        pipeline.cut()
-    finally:
-        translator.close()
-    done = [e for e in events if e.kind == TRANSLATED]
-    if len(done) != 1 or not done[0].text:
-        raise RuntimeError(f"expected one translated phrase, got {[e.text for e in done]}")
-    return f"'{done[0].source}' → '{done[0].text}' ({origin}, {done[0].ms:.0f} ms after the cut)"

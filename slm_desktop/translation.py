@@ -13,7 +13,6 @@ import logging
 import re
 import threading
 import time
-import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from pathlib import Path
 from slm_desktop.cancel import CancelToken
 from slm_desktop.engines.base import LanguagePair, Translation, TranslationEngine
 from slm_desktop.errors import UserError
+from slm_desktop.languages import Detection, detect_language
 from slm_desktop.paths import ct2_install_hint
 
 log = logging.getLogger(__name__)
@@ -102,86 +102,9 @@ def join_segments(segments: Sequence[Segment], texts: Sequence[str]) -> str:
     return "".join(text + segment.gap for segment, text in zip(segments, texts, strict=True))
 
 
-# ---------------------------------------------------------------- language detection
+# ---------------------------------------------------------------- language detection: slm_desktop.languages
 
-_SCRIPTS = (
-    ("HIRAGANA", "ja"),
-    ("KATAKANA", "ja"),
-    ("HANGUL", "ko"),
-    ("CJK", "zh"),
-    ("CYRILLIC", "ru"),
-    ("GREEK", "el"),
-    ("ARABIC", "ar"),
-    ("HEBREW", "he"),
-    ("DEVANAGARI", "hi"),
-    ("THAI", "th"),
-)
-_STOP_WORDS = {
-    "en": "the and is are of to in that it you for with this was have not be on what how i my we they like",
-    "es": "el la los las de que y es en un una por con para no se del lo como está muy pero",
-    "ca": "el la els les de que i és en un una per amb no es del com això molt però també",
-    "fr": "le la les de des que et est en un une pour avec pas ne du ce qui dans je",
-    "de": "der die das und ist nicht ein eine zu mit den von ich sie es auf für dem",
-    "it": "il la di che e è un una per con non del della sono ma come anche questo",
-    "pt": "o a os as de que e é em um uma para com não do da por mais como",
-    "nl": "de het een en is van dat niet op te met voor zijn ik je die",
-}
-_STOP_SETS = {code: set(words.split()) for code, words in _STOP_WORDS.items()}
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
-
-
-@dataclass(frozen=True)
-class Detection:
-    language: str
-    confidence: float
-
-
-def _script_language(text: str) -> Detection | None:
-    counts: dict[str, int] = {}
-    letters = 0
-    for char in text[:2000]:
-        if not char.isalpha():
-            continue
-        letters += 1
-        name = unicodedata.name(char, "")
-        for prefix, code in _SCRIPTS:
-            if name.startswith(prefix):
-                counts[code] = counts.get(code, 0) + 1
-                break
-    if not letters or not counts:
-        return None
-    if counts.get("ja"):  # Japanese mixes kana with CJK ideographs
-        counts["ja"] += counts.pop("zh", 0)
-    code, count = max(counts.items(), key=lambda item: item[1])
-    return Detection(code, count / letters) if count / letters > 0.3 else None
-
-
-def detect_language(text: str, candidates: Sequence[str] = ()) -> Detection | None:
-    """Script first (Cyrillic, CJK, ...), then Latin stop words; None when unsure (too little text)."""
-    by_script = _script_language(text)
-    if by_script is not None:
-        return by_script
-    words = [w.lower() for w in _WORD.findall(text[:5000])]
-    if not words:
-        return None
-    codes = [c for c in _STOP_SETS if c in candidates] or list(_STOP_SETS)  # ties go to the earlier (en)
-    scores = _stop_word_scores(words, codes)
-    best = max(scores, key=lambda code: scores[code])
-    if scores[best] == 0:
-        return None
-    runner_up = max((s for c, s in scores.items() if c != best), default=0)
-    return Detection(best, (scores[best] - runner_up) / scores[best] * min(1.0, scores[best] / 3))
-
-
-def _stop_word_scores(words: list[str], codes: list[str]) -> dict[str, float]:
-    """A stop word shared by k languages counts 1/k for each ("el" says little between es and ca)."""
-    scores = dict.fromkeys(codes, 0.0)
-    for word in words:
-        owners = [code for code in codes if word in _STOP_SETS[code]]
-        for code in owners:
-            scores[code] += 1 / len(owners)
-    return scores
-
 
 # ---------------------------------------------------------------- cache
 
@@ -484,30 +407,3 @@ __all__ = [
     "split_sentences",
     "translate_text",
 ]
-
-
-# ---------------------------------------------------------------- self-test
-
-
-def check_translation(paths) -> str:
-    """Self-test: one sentence through each installed engine (the first pair of each)."""
-    from slm_desktop.diagnostics import NotInstalled
-
-    catalog = discover(paths, threads=1)
-    if not catalog.pairs:
-        raise NotInstalled("no translation engine: apt install apertium-eng-spa, or install a CTranslate2 model")
-    details = []
-    for engine_name in ENGINE_PREFERENCE:
-        pairs = [p for p in catalog.pairs if p.engine == engine_name]
-        if not pairs:
-            continue
-        pair = next((p for p in pairs if (p.source, p.target) == ("en", "es")), pairs[0])
-        engine = catalog.open(pair)
-        try:
-            out = next(engine.translate(["Hello world."], source=pair.source, target=pair.target))
-        finally:
-            engine.close()
-        if not out.text.strip():
-            raise RuntimeError(f"{engine_name} {pair.source}→{pair.target} returned nothing")
-        details.append(f"{engine_name} {pair.source}→{pair.target}: {out.text!r}")
-    return "; ".join(details) + f" ({len(catalog.pairs)} pairs)"

@@ -75,8 +75,8 @@ def _source_language(text: str, requested: str, catalog) -> str:
     from slm_desktop.translation import detect_language
 
     found = detect_language(text, catalog.sources())
-    if found is None:
-        raise UserError("translate: could not detect the source language; pass --from")
+    if not found.known:
+        raise UserError(f"translate: source language unknown ({found.reason}); pass --from")
     return found.language
 
 

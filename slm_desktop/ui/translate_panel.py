@@ -27,7 +27,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from slm_desktop.languages import language_name
+from slm_desktop.languages import (
+    UNKNOWN,
+    Detection,
+    describe_unknown,
+    detector_ready,
+    language_name,
+    load_detector,
+)
 from slm_desktop.translation import (
     PIVOT,
     Catalog,
@@ -49,6 +56,7 @@ log = logging.getLogger(__name__)
 
 AUTO = "auto"
 JOB_KIND = "translate"
+DETECTOR_KIND = "language-detector"  # loads py3langid's model on the lane, so the GUI thread never waits for it
 LANE = "translation"
 PROGRESS_BAR_FROM = 20  # sentences; shorter texts finish before a bar would mean anything
 LONG_TEXT = 20_000  # characters: showing it and splitting it go in separate event-loop turns
@@ -93,6 +101,7 @@ class TranslationPanel(QWidget):
     statsChanged = Signal(str)  # "120 words/s · ct2" for the status bar
     progressChanged = Signal(int, int)  # sentences shown, total
     translationFinished = Signal(str)  # the whole translated text
+    languageUnknown = Signal(str)  # Detect language was unsure; the reason ("too short", "mixed", "unsure", ...)
 
     def __init__(
         self,
@@ -119,6 +128,7 @@ class TranslationPanel(QWidget):
         self._shown = ""
         self._started = 0.0
         self._detected = ""
+        self._detection: Detection | None = None
         self._route: Route | None = None
         self._missing = ("", "")
         self._build(live)
@@ -128,6 +138,9 @@ class TranslationPanel(QWidget):
         self._render_timer.timeout.connect(self._on_render_timer)
         self._render_pending = False
         self._fill_languages(source, target)
+        self._detector_requested = False
+        if source == AUTO:
+            self._ensure_detector()
         self._connect(worker)
 
     # ------------------------------------------------------------ building
@@ -283,9 +296,17 @@ class TranslationPanel(QWidget):
     def _source_for(self, text: str) -> str:
         if self.source_language != AUTO:
             return self.source_language
-        found = detect_language(text, self._catalog.sources())
-        self._detected = found.language if found else self._detected
+        self._detection = detect_language(text, self._catalog.sources(), wait=False)  # unknown: "", never the last
+        if self._detection.reason == "loading":
+            self._ensure_detector()
+        self._detected = self._detection.language if self._detection.known else ""
         return self._detected
+
+    def _ensure_detector(self) -> None:
+        """Its model costs about 77 MB once loaded, so it loads (on the lane) only when Detect language is used."""
+        if not self._detector_requested and not detector_ready():
+            self._detector_requested = True
+            self._worker.submit(DETECTOR_KIND, lambda _ctx: load_detector(), lane=LANE)
 
     @Slot()
     def _translate_now(self) -> None:
@@ -299,7 +320,7 @@ class TranslationPanel(QWidget):
             return
         source, target = self._source_for(text), self.target_language
         if not source:
-            self._show_idle("Could not detect the language yet; pick the source language")
+            self._show_unknown()
             return
         if source == target:
             self._show_result(text, f"Source and target are both {language_name(source)}")
@@ -353,6 +374,9 @@ class TranslationPanel(QWidget):
 
     @Slot(int, str, object)
     def _on_finished(self, job_id: int, kind: str, result: object) -> None:
+        if kind == DETECTOR_KIND and self._detection is not None and self._detection.reason == "loading":
+            self._translate_now()  # the text typed while the detector loaded
+            return
         if not self._is_current(job_id, kind) or not isinstance(result, TextTranslation):
             return
         self._job = None
@@ -384,8 +408,8 @@ class TranslationPanel(QWidget):
     def _wrong_language_hint(self) -> str:
         if self.source_language == AUTO:
             return ""
-        found = detect_language(self.source_edit.toPlainText(), self._catalog.sources() or ())
-        if found and found.language != self.source_language and found.confidence >= 0.5:
+        found = detect_language(self.source_edit.toPlainText(), self._catalog.sources() or (), wait=False)
+        if found.known and found.language != self.source_language and found.confidence >= 0.5:
             return f"The text looks like {language_name(found.language)}, not {language_name(self.source_language)}."
         return ""
 
@@ -437,6 +461,12 @@ class TranslationPanel(QWidget):
         self.progress_bar.hide()
         self.stop_button.hide()
         self.install_button.hide()
+
+    def _show_unknown(self) -> None:
+        """Detect language found no language it is sure of: say so, show nothing rather than a guess."""
+        found = self._detection or Detection(UNKNOWN, 0.0, "unsure")
+        self._show_idle("Detecting the language…" if found.reason == "loading" else describe_unknown(found))
+        self.languageUnknown.emit(found.reason)
 
     def _show_missing(self, missing: NoModel) -> None:
         note = f". {self._catalog.note}" if self._catalog.note else ""

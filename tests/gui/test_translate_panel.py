@@ -168,3 +168,40 @@ def test_missing_pair_names_the_missing_ctranslate2_add_on(panel, tmp_path):
     panel.set_catalog(Catalog(panel._catalog.pairs, tmp_path / "unpacked", note=note))
     panel.translate_text("Hello world.", target="de")
     assert panel.status_label.text() == f"No model for en→de installed. {note}"
+
+
+def test_unsure_detection_says_unknown_instead_of_reusing_the_last_language(qtbot, panel):
+    unknown = []
+    panel.languageUnknown.connect(unknown.append)
+    panel.source_combo.setCurrentIndex(panel.source_combo.findData("auto"))
+    panel.translate_text("The cat is on the table and it is happy.")
+    _wait_for(qtbot, panel, "gato")
+    panel.translate_text("Hola")  # too little to tell: not English because the last text was
+    assert panel.status_label.text().startswith("Language unknown")
+    assert panel.translation() == "" and unknown == ["unsure"]
+    panel.translate_text("The meeting is at noon today. La reunión es al mediodía de hoy.")
+    assert "mixes languages" in panel.status_label.text() and unknown == ["unsure", "mixed"]
+
+
+def test_text_typed_while_the_detector_loads_is_translated_once_it_has(qtbot, worker, tmp_path, monkeypatch):
+    import threading
+
+    from slm_desktop import languages
+    from slm_desktop.ui import translate_panel
+
+    gate, real_load = threading.Event(), languages.load_detector
+    monkeypatch.setattr(languages, "_identifier", None)  # as in a fresh process
+
+    def slow_load():
+        gate.wait(30)
+        return real_load()
+
+    monkeypatch.setattr(translate_panel, "load_detector", slow_load)
+    catalog = Catalog(tuple(apertium_pairs()), tmp_path / "unpacked")
+    widget = TranslationPanel(worker, catalog, source="auto", target="es", debounce_ms=50)
+    qtbot.addWidget(widget)
+    widget.translate_text("The cat is on the table and it is happy.")
+    assert widget.status_label.text() == "Detecting the language…" and widget.translation() == ""
+    gate.set()
+    _wait_for(qtbot, widget, "gato")
+    assert "Detected English" in widget.status_label.text()

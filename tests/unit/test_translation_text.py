@@ -16,7 +16,6 @@ from slm_desktop.translation import (
     Route,
     SentenceCache,
     batch_sizes,
-    detect_language,
     join_segments,
     plan_route,
     sanitize,
@@ -73,27 +72,6 @@ def test_sanitize_control_chars_and_lone_surrogates():
     assert "\x00" not in clean and "\x07" not in clean and "\r" not in clean
     assert "\ufffd" in clean and "\U0001f600" in clean and "\t" in clean
     clean.encode("utf-8")  # no unencodable surrogate left
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("The cat is on the table and it is happy", "en"),
-        ("El gato está en la casa y es muy bonito", "es"),
-        ("El gat és a la casa i això és molt bonic", "ca"),
-        ("Привет, как дела?", "ru"),
-        ("これは日本語の文です", "ja"),
-        ("안녕하세요 반갑습니다", "ko"),
-    ],
-)
-def test_detect_language(text, expected):
-    found = detect_language(text)
-    assert found is not None and found.language == expected
-
-
-def test_detect_language_unsure_on_no_words():
-    assert detect_language("1234 !!") is None
-    assert detect_language("") is None
 
 
 def test_cache_is_lru_and_keyed_by_pair():
