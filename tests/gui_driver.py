@@ -9,6 +9,9 @@ The mode comes from the SLM_TEST_DRIVE environment variable, which only this scr
   restore  click Restore on row $SLM_TEST_RESTORE_ROW (default 0) of the recovery prompt, print the listed
            texts and the editor's text as JSON, quit
   idle     print "pid ready" and wait (for socket inspection)
+  privacy  type until a suggestion shows, hold F9 while paplay plays $SLM_TEST_WAV into the virtual
+           microphone, release, wait for the dictated text, translate the text with the "translate this
+           into spanish" command, print each step ("suggested", "dictated ...", "translated ..."), quit
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import json
 import os
 import sys
 
-from PySide6.QtCore import QObject, QTimer, Slot
+from PySide6.QtCore import QObject, QProcess, Qt, QTimer, Slot
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QPushButton
 
@@ -64,9 +67,20 @@ class Driver(QObject):
             self.timer.start()
         elif self.mode == "restore":
             QTimer.singleShot(50, self.restore)
+        elif self.mode == "privacy":
+            QTimer.singleShot(50, self.privacy_type)
         elif self.mode == "idle":
             QTimer.singleShot(0, self.type_word)
             QTimer.singleShot(1500, self.report_ready)  # after start_background's microphone/engine jobs
+
+    @Slot()
+    def privacy_type(self) -> None:
+        window = self.window()
+        if window is None:
+            QTimer.singleShot(50, self.privacy_type)
+            return
+        self.privacy = PrivacyRun(self, window)
+        self.privacy.start()
 
     @Slot()
     def report_ready(self) -> None:
@@ -139,6 +153,53 @@ class Driver(QObject):
         state = {"text": window.editor.toPlainText(), "modified": window.editor.document().isModified()}
         say(json.dumps({**state, "listed": self.listed}))
         QApplication.exit(0)  # quit() would close the window and ask about unsaved changes
+
+
+class PrivacyRun(QObject):
+    """Everything the privacy test watches under strace: suggestions, dictation, translation."""
+
+    def __init__(self, driver: Driver, window):
+        super().__init__(driver)
+        self.window = window
+        self.player = QProcess(self)
+        self.player.finished.connect(self.played)
+        self.poll = QTimer(self)
+        self.poll.setInterval(50)
+        self.poll.timeout.connect(self.check)
+        self.stage = "suggest"
+        self.dictated = ""
+        window.speech.dictated.connect(self.on_dictated)
+
+    def start(self) -> None:
+        self.window.editor.setFocus()
+        QTest.keyClicks(self.window.editor, "Thank you for the ")
+        self.poll.start()
+
+    @Slot()
+    def check(self) -> None:
+        window = self.window
+        if self.stage == "suggest" and window.editor.ghost():
+            say("suggested")
+            self.stage = "ptt"
+            QTest.keyPress(window.editor, Qt.Key.Key_F9)
+            self.player.start("paplay", ["--device=vmic", os.environ["SLM_TEST_WAV"]])
+        elif self.stage == "translate" and window.translation_panel.target_edit.toPlainText().strip():
+            say(f"translated {window.translation_panel.target_edit.toPlainText().strip()[:60]}")
+            self.poll.stop()
+            QApplication.exit(0)  # quit() would ask about the unsaved text
+
+    @Slot(int, QProcess.ExitStatus)
+    def played(self, code: int, _status) -> None:
+        say(f"played {code}")
+        QTest.keyRelease(self.window.editor, Qt.Key.Key_F9)
+
+    @Slot(str)
+    def on_dictated(self, text: str) -> None:
+        say(f"dictated {text.strip()[:60]}")
+        self.window.translation_panel.target_edit.clear()
+        self.window.editor.selectAll()
+        self.stage = "translate"
+        self.window.commands.submit("translate this into spanish")
 
 
 def main() -> int:

@@ -19,16 +19,19 @@ START_TIMEOUT_S = 60
 
 
 class GuiProcess:
-    def __init__(self, mode: str, env: dict[str, str], *args: str):
+    def __init__(self, mode: str, env: dict[str, str], *args: str, prefix: tuple[str, ...] = ()):
+        """`prefix`: a command to run the GUI under (strace); then the whole process group is killed."""
         self.env = {**env, "SLM_TEST_DRIVE": mode, "PYTHONUNBUFFERED": "1"}
         self.env.pop("SLM_DESKTOP_MODELS", None)
         self.env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(repo_root()), env.get("PYTHONPATH", "")]))
+        self.group = bool(prefix)
         self.process = subprocess.Popen(
-            [sys.executable, str(DRIVER), "gui", *args],
+            [*prefix, sys.executable, str(DRIVER), "gui", *args],
             env=self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            start_new_session=self.group,
         )
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
@@ -57,7 +60,10 @@ class GuiProcess:
                 return line
 
     def kill(self) -> None:
-        os.kill(self.process.pid, signal.SIGKILL)
+        if self.group:  # a killed strace would leave the traced app running
+            os.killpg(self.process.pid, signal.SIGKILL)
+        else:
+            os.kill(self.process.pid, signal.SIGKILL)
         self.process.wait(10)
 
     def wait(self, timeout: float = START_TIMEOUT_S) -> int:

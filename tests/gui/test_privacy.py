@@ -136,3 +136,38 @@ def test_a_configured_server_that_is_off_is_never_contacted(gui_env, tmp_path):
         gui.close()
         listener.close()
     assert accepted == [], "the app connected to a server that is switched off"
+
+
+def test_real_app_typing_dictation_and_translation_connect_only_to_loopback_and_unix_sockets(gui_env, tmp_path):
+    """The whole GUI process tree under `strace -f -e trace=connect`: suggestions from the real GGUF model,
+    push-to-talk from the PulseAudio virtual microphone (real PocketSphinx) and an Apertium translation.
+    Every connect() the kernel saw must be AF_UNIX/AF_NETLINK or loopback (tests/strace_connect.py, whose
+    failure is shown in tests/unit/test_strace_connect.py)."""
+    import tomli_w
+    from speech_support import VirtualMic, librivox_references
+    from strace_connect import connects, outside, strace_prefix
+
+    out = tmp_path / "connect.trace"
+    prefix = tuple(strace_prefix(out))
+    wav = next(w for w in librivox_references() if w.name.endswith("0930.wav"))
+    settings = {
+        "ui": {"autosave_seconds": 1},
+        "speech": {"engine": "pocketsphinx", "input_device": "pulse", "mode": "dictation"},
+        "translation": {"engine": "apertium", "source": "en", "target": "es"},
+    }
+    (tmp_path / "config" / "settings.toml").write_text(tomli_w.dumps(settings))
+    mic = VirtualMic().start()
+    env = {**gui_env, "PULSE_SERVER": mic.env["PULSE_SERVER"], "SLM_TEST_WAV": str(wav)}
+    gui = GuiProcess("privacy", env, prefix=prefix)
+    try:
+        gui.wait_for(lambda s: s == "suggested", timeout=120)
+        dictated = gui.wait_for(lambda s: s.startswith("dictated "), timeout=120)
+        translated = gui.wait_for(lambda s: s.startswith("translated "), timeout=120)
+        assert gui.wait(60) == 0, gui.stderr()
+    finally:
+        gui.close()
+        mic.stop()
+    assert "might" in dictated and len(translated) > len("translated ")
+    found = connects(out.read_text(errors="replace").splitlines())
+    assert any(c.family == "AF_UNIX" and "native" in c.address for c in found), "the trace saw no PulseAudio connect"
+    assert outside(found) == []
