@@ -78,7 +78,7 @@ def _download_rows(repeat: int) -> list[dict]:
 def _model_rows(paths: AppPaths, repeat: int) -> list[dict]:
     from slm_desktop.store.download import sha256_of
     from slm_desktop.store.manager import ModelManager
-    from slm_desktop.store.validate import check_gguf, quick_gguf
+    from slm_desktop.store.validate import check_gguf
 
     model = ModelManager(paths).default_path("completion")
     if model is None:
@@ -86,8 +86,8 @@ def _model_rows(paths: AppPaths, repeat: int) -> list[dict]:
     manager = ModelManager(paths)
     cases = {
         "sha256 default model": lambda: sha256_of(model),
-        "GGUF header check (listing)": lambda: quick_gguf(model),
-        "GGUF full check (gguf package)": lambda: check_gguf(model),
+        "GGUF header check (listing, engine load)": lambda: check_gguf(model),
+        "GGUF full check (gguf package)": lambda: check_gguf(model, full=True),
         "list installed models": manager.list_installed,
     }
     rows = []

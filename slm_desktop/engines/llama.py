@@ -19,7 +19,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import gguf
 import llama_cpp
 import numpy as np
 
@@ -27,6 +26,7 @@ from slm_desktop.cancel import CancelToken
 from slm_desktop.engines import textops
 from slm_desktop.engines.base import Completion, WordChoice
 from slm_desktop.errors import ModelError
+from slm_desktop.store.validate import check_gguf
 
 log = logging.getLogger(__name__)
 
@@ -60,21 +60,8 @@ class _Prompt:
     healed: str  # text of the dropped tail tokens; the generated tokens must spell it out first
 
 
-def check_gguf(path: Path) -> None:
-    """Refuse what llama.cpp would choke on, with a message naming the file."""
-    if not path.is_file():
-        raise ModelError(f"completion model not found: {path}")
-    with open(path, "rb") as handle:
-        header = handle.read(8)
-    if len(header) < 8 or int.from_bytes(header[:4], "little") != gguf.GGUF_MAGIC:
-        raise ModelError(f"{path.name} is not a GGUF model file")
-    version = int.from_bytes(header[4:], "little")
-    if not 2 <= version <= gguf.GGUF_VERSION:
-        raise ModelError(f"{path.name}: unsupported GGUF version {version}")
-
-
 def _load(config: LlamaConfig) -> llama_cpp.Llama:
-    check_gguf(config.model_path)
+    check_gguf(config.model_path)  # refuse what llama.cpp would choke on, with a message naming the file
     threads = config.n_threads or default_threads()
     try:
         return llama_cpp.Llama(

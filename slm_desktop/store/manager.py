@@ -29,7 +29,7 @@ from slm_desktop.store import parts
 from slm_desktop.store.catalog import Catalog, CatalogEntry, load_catalog, pin_hash
 from slm_desktop.store.extract import archive_kind, safe_extract
 from slm_desktop.store.locks import file_lock
-from slm_desktop.store.validate import ModelInfo, check_gguf, inspect, quick_gguf
+from slm_desktop.store.validate import ModelInfo, check_gguf, inspect
 
 log = logging.getLogger(__name__)
 
@@ -319,7 +319,7 @@ class ModelManager:
         try:
             if source.single_file and source.files[0].name == dest.name:
                 path = assembled.folder / dest.name
-                info = check_gguf(path) if entry.format == "gguf" else inspect(path)
+                info = check_gguf(path, full=True) if entry.format == "gguf" else inspect(path)
                 path.replace(dest)
                 return info, source.files[0].sha256
             info = inspect(assembled.folder)
@@ -337,7 +337,7 @@ class ModelManager:
         """Move a verified download into place: a file by rename, an archive by safe extraction."""
         try:
             if not entry.archive:
-                info = check_gguf(part) if entry.format == "gguf" else inspect(part)
+                info = check_gguf(part, full=True) if entry.format == "gguf" else inspect(part)
                 part.replace(dest)
                 return info
             return self._unpack_to(part, dest, token, top_folder=entry.top_folder)
@@ -392,11 +392,11 @@ class ModelManager:
             return info, ""
         if _is_archive(source):
             return self._unpack_to(source, dest, token), ""
-        quick_gguf(source)  # a renamed non-GGUF fails here, before any copying
+        check_gguf(source)  # a renamed non-GGUF fails here, before any copying
         part = dl.part_path(dest)
         try:
             shutil.copyfile(source, part)
-            info = check_gguf(part)  # the full check runs on the bytes that will be installed
+            info = check_gguf(part, full=True)  # the full check runs on the bytes that will be installed
             sha = dl.sha256_of(part)
             part.replace(dest)
         finally:

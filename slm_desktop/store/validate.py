@@ -1,7 +1,8 @@
 """Is this file or folder what it claims to be? Cheap structural checks, no inference library.
 
-GGUF: magic bytes, then the header and metadata parsed by the `gguf` package. Vosk: the Kaldi
-folder layout. Whisper (faster-whisper): model.bin, config.json with language ids, tokenizer.
+GGUF: one check_gguf (magic, version, tensor count; with full=True the metadata parsed by the
+`gguf` package). Vosk: the Kaldi folder layout. Whisper (faster-whisper): model.bin, config.json with
+language ids, tokenizer.
 CTranslate2 / Argos: model.bin, a vocabulary, and a SentencePiece model.
 """
 
@@ -42,12 +43,40 @@ def _gguf_string(reader, key: str) -> str:
         return ""
 
 
-def check_gguf(path: Path) -> ModelInfo:
-    """Magic first (a clear message for a renamed file), then the full header via `gguf`."""
+def check_gguf(path: Path, *, full: bool = False) -> ModelInfo:
+    """The one GGUF check, for the store, the engines and the listing alike.
+
+    Always, from the first 64 KiB: the file exists, starts with the magic (a clear message for a renamed
+    file), has a version llama.cpp reads (2 to the `gguf` package's GGUF_VERSION) and at least one tensor.
+    That is fast enough for listing many files and for every engine load. full=True (install, import,
+    verify) also parses every field and the tensor table with the `gguf` package, which takes seconds on
+    a tokenizer-heavy model.
+    """
+    import gguf
+
+    if not path.is_file():
+        raise ModelError(f"GGUF model not found: {path}")
     with open(path, "rb") as handle:
-        magic = handle.read(4)
-    if magic != GGUF_MAGIC:
-        raise ModelError(f"{path.name} is not a GGUF model (it starts with {magic!r}, not b'GGUF')")
+        head = handle.read(1 << 16)
+    if head[:4] != GGUF_MAGIC:
+        raise ModelError(f"{path.name} is not a GGUF model file (it starts with {head[:4]!r}, not b'GGUF')")
+    if len(head) < 8:
+        raise ModelError(f"{path.name}: GGUF header is damaged or truncated")
+    (version,) = struct.unpack_from("<I", head, 4)
+    if not 2 <= version <= gguf.GGUF_VERSION:
+        raise ModelError(f"{path.name}: unsupported GGUF version {version}")
+    if len(head) < 24:
+        raise ModelError(f"{path.name}: GGUF header is damaged or truncated")
+    tensors, kvs = struct.unpack_from("<QQ", head, 8)
+    if tensors == 0:
+        raise ModelError(f"{path.name}: GGUF file holds no tensors")
+    if full:
+        return _parse_gguf(path)
+    arch = _first_string_value(head, 24, min(kvs, 8), "general.architecture")
+    return ModelInfo("completion", "gguf", "llama.cpp", (), f"{path.stem} ({arch or '?'}, {tensors} tensors)")
+
+
+def _parse_gguf(path: Path) -> ModelInfo:
     from gguf import GGUFReader
 
     try:
@@ -62,23 +91,6 @@ def check_gguf(path: Path) -> ModelInfo:
     name = _gguf_string(reader, "general.name")
     detail = f"{name or path.stem} ({arch}, {len(reader.tensors)} tensors)"
     return ModelInfo("completion", "gguf", "llama.cpp", (), detail)
-
-
-def quick_gguf(path: Path) -> ModelInfo:
-    """Header only (magic, version, counts, first string keys): fast enough for listing many files.
-
-    The full `check_gguf` parses every field with the `gguf` package and takes seconds on a
-    tokenizer-heavy model, so it runs on install, import and verify, not on every listing.
-    """
-    with open(path, "rb") as handle:
-        head = handle.read(1 << 16)
-    if head[:4] != GGUF_MAGIC or len(head) < 24:
-        raise ModelError(f"{path.name} is not a GGUF model (it starts with {head[:4]!r}, not b'GGUF')")
-    version, tensors, kvs = struct.unpack_from("<IQQ", head, 4)
-    if version not in (2, 3) or tensors == 0:
-        raise ModelError(f"{path.name}: unsupported GGUF version {version} or no tensors")
-    arch = _first_string_value(head, 24, min(kvs, 8), "general.architecture")
-    return ModelInfo("completion", "gguf", "llama.cpp", (), f"{path.stem} ({arch or '?'}, {tensors} tensors)")
 
 
 def _first_string_value(head: bytes, offset: int, count: int, wanted: str) -> str:
@@ -220,7 +232,7 @@ def inspect(path: Path, *, quick: bool = False) -> ModelInfo:
     """Identify an installed or importable model; ModelError when it is none we know."""
     if path.is_file():
         if path.suffix.lower() == ".gguf" or _starts_with(path, GGUF_MAGIC):
-            return quick_gguf(path) if quick else check_gguf(path)
+            return check_gguf(path, full=not quick)
         raise ModelError(f"{path.name}: unknown model file type (expected .gguf, a model folder or an archive)")
     if not path.is_dir():
         raise ModelError(f"{path} does not exist")

@@ -47,16 +47,28 @@ def test_default_threads_is_sensible():
 
 
 def test_check_gguf_rejects_what_llama_cpp_would_choke_on(tmp_path):
+    """The engine loads through the store's one GGUF check (not a copy of its own)."""
+    from slm_desktop.store import validate
+
+    assert llama.check_gguf is validate.check_gguf
     with pytest.raises(ModelError, match="not found"):
-        llama.check_gguf(tmp_path / "missing.gguf")
+        validate.check_gguf(tmp_path / "missing.gguf")
     empty = tmp_path / "empty.gguf"
     empty.write_bytes(b"")
     with pytest.raises(ModelError, match="not a GGUF"):
-        llama.check_gguf(empty)
+        validate.check_gguf(empty)
     future = tmp_path / "future.gguf"
     future.write_bytes(b"GGUF" + (99).to_bytes(4, "little"))
     with pytest.raises(ModelError, match="unsupported GGUF version 99"):
-        llama.check_gguf(future)
+        validate.check_gguf(future)
+    cut = tmp_path / "cut.gguf"
+    cut.write_bytes(b"GGUF" + (3).to_bytes(4, "little") + bytes(4))
+    with pytest.raises(ModelError, match="damaged or truncated"):
+        validate.check_gguf(cut)
+    hollow = tmp_path / "hollow.gguf"
+    hollow.write_bytes(b"GGUF" + (3).to_bytes(4, "little") + bytes(16))
+    with pytest.raises(ModelError, match="no tensors"):
+        validate.check_gguf(hollow)
 
 
 def test_resolve_model_prefers_the_default_then_any_gguf(tmp_path):
