@@ -73,9 +73,34 @@ class Transcript:
         return self.decode_seconds / self.audio_seconds if self.audio_seconds else 0.0
 
 
+class PartialText(str):
+    """A partial result: the whole text (it *is* a str, so old callers see no change), split into
+    the words that will not change any more (`committed`) and the tentative rest (`tentative`),
+    which the UI shows greyed. Engines that cannot tell return a plain str: all of it tentative."""
+
+    committed: str
+    tentative: str
+
+    def __new__(cls, committed: str = "", tentative: str = "") -> PartialText:
+        text = super().__new__(cls, " ".join(t for t in (committed, tentative) if t))
+        text.committed, text.tentative = committed, tentative
+        return text
+
+    def __getnewargs__(self) -> tuple[str, str]:  # pickles through ProcessSpeechEngine's pipe
+        return (self.committed, self.tentative)
+
+
+def split_partial(text: str) -> tuple[str, str]:
+    """(committed, tentative) of any partial result; a plain str is all tentative."""
+    if isinstance(text, PartialText):
+        return text.committed, text.tentative
+    return "", text
+
+
 class Utterance(Protocol):
     def accept(self, pcm: bytes) -> str:
-        """Feed 16 kHz mono int16 PCM; returns the current partial text."""
+        """Feed 16 kHz mono int16 PCM; returns the current partial text (a str, or a PartialText
+        that also says which leading words are committed)."""
         ...
 
     def finish(self) -> Transcript: ...

@@ -154,6 +154,31 @@ def measure_engine_speed(engine, model: Path, *, seconds: float = 2.0, cancel=No
     return SpeedSample(model.name, model.stat().st_size, tokens / spent, getattr(engine, "threads", 0))
 
 
+SAMPLE_FILE = "machine-speed.toml"
+
+
+def save_sample(data_dir: Path, sample: SpeedSample) -> None:
+    """Remember the last measurement, so speech `auto` can tell a starved machine without measuring."""
+    import tomli_w
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    tmp = data_dir / f".{SAMPLE_FILE}.tmp"
+    tmp.write_text(tomli_w.dumps(dataclasses.asdict(sample)), encoding="utf-8")
+    tmp.replace(data_dir / SAMPLE_FILE)
+
+
+def load_sample(data_dir: Path) -> SpeedSample | None:
+    import tomllib
+
+    try:
+        data = tomllib.loads((data_dir / SAMPLE_FILE).read_text(encoding="utf-8"))
+        return SpeedSample(
+            str(data["model"]), int(data["model_bytes"]), float(data["tokens_per_s"]), int(data["threads"])
+        )
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError):
+        return None
+
+
 def _estimate(sample: SpeedSample, entry: CatalogEntry) -> float:
     return sample.tokens_per_s * sample.model_bytes / max(entry.size, 1)
 

@@ -9,27 +9,28 @@ from slm_desktop.engines.speech_select import ENGINES
 
 
 def register(sub) -> None:
-    parser = sub.add_parser("command", help="understand a spoken command in a WAV file")
+    parser = sub.add_parser("command", help="understand a spoken command in an audio file")
     parser.add_argument("file", type=Path)
-    parser.add_argument("--engine", choices=ENGINES, help="speech engine (default: settings)")
-    parser.add_argument("--model", help="a Vosk model folder")
-    parser.add_argument("--free", action="store_true", help="free recognition instead of the command vocabulary")
+    parser.add_argument("--engine", choices=ENGINES, help="speech engine (default: settings; Whisper where installed)")
+    parser.add_argument("--model", help="a model name on the search path or a folder (Whisper, Vosk)")
+    parser.add_argument("--language", help="auto or a language code (default: settings)")
+    parser.add_argument(
+        "--free", action="store_true", help="free recognition instead of the command vocabulary (Whisper always is)"
+    )
     add_json_flag(parser)
     parser.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from slm_desktop.audio.wav import iter_pcm16k, read_info
+    from slm_desktop.audio.decode import probe
     from slm_desktop.commands.intents import command_vocabulary, make_engine, parse_command
-    from slm_desktop.subcommands.transcribe import _engine, transcript_json
+    from slm_desktop.subcommands.transcribe import _engine, transcribe_file, transcript_json
 
-    read_info(args.file)
+    probe(args.file)
     _, speech = _engine(args)
     try:
-        utterance = speech.start(grammar=None if args.free else command_vocabulary())
-        for pcm in iter_pcm16k(args.file, rate=speech.sample_rate):
-            utterance.accept(pcm)
-        transcript = utterance.finish()
+        grammar = None if args.free or not getattr(speech, "grammar_supported", True) else command_vocabulary()
+        transcript = transcribe_file(speech, args.file, grammar=grammar)
     finally:
         speech.close()
     intents = make_engine(args.paths)

@@ -204,6 +204,7 @@ def _recommend(args, manager) -> int:
     completion = manager.default_path("completion")
     if completion is not None and not args.no_measure:
         sample = rec.measure_tokens_per_second(completion, seconds=args.seconds)
+        rec.save_sample(manager.paths.data_dir, sample)
     languages = tuple(code.strip() for code in args.languages.split(",") if code.strip())
     recs = rec.recommend(manager.catalog, hw, sample, languages=languages)
     if args.json:

@@ -1,7 +1,9 @@
-"""`slm-desktop transcribe FILE.wav` and `slm-desktop listen --seconds N`."""
+"""`slm-desktop transcribe FILE` (WAV, MP3, FLAC, OGG, M4A; text, JSON, SRT or WebVTT) and
+`slm-desktop listen --seconds N`."""
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from dataclasses import asdict
@@ -15,17 +17,21 @@ from slm_desktop.subcommands.server_args import add_server_flags, server_config
 
 
 def _add_engine_flags(parser) -> None:
-    parser.add_argument("--engine", choices=ENGINES, help="default: settings (auto: Vosk if a model is found)")
-    parser.add_argument("--model", help="a Vosk model folder (or its name on the model search path)")
+    parser.add_argument("--engine", choices=ENGINES, help="default: settings (auto: Whisper where installed)")
+    parser.add_argument("--model", help="a model name on the search path (whisper-base, vosk-model-…) or a folder")
+    parser.add_argument("--language", help="auto (detect) or a language code such as en, es (default: settings)")
     parser.add_argument("--grammar", nargs="+", metavar="WORD", help="restrict recognition to these words/phrases")
     add_json_flag(parser)
 
 
 def register(sub) -> None:
-    parser = sub.add_parser("transcribe", help="speech to text from a WAV file (any rate, channels, PCM/float)")
+    parser = sub.add_parser("transcribe", help="speech to text from an audio file (WAV, MP3, FLAC, OGG, M4A)")
     parser.add_argument("file", type=Path)
     _add_engine_flags(parser)
     add_server_flags(parser, model_help="the server's speech model (default: whisper-1)")
+    subtitles = parser.add_mutually_exclusive_group()
+    subtitles.add_argument("--srt", action="store_true", help="print SubRip subtitles with timestamps")
+    subtitles.add_argument("--vtt", action="store_true", help="print WebVTT subtitles with timestamps")
     parser.set_defaults(func=run_transcribe)
     listen = sub.add_parser("listen", help="record from the microphone for N seconds and print the transcript")
     listen.add_argument("--seconds", type=float, default=5.0)
@@ -36,7 +42,45 @@ def register(sub) -> None:
 
 def _engine(args):
     settings = load_settings(args.paths.settings_file).settings.speech
-    return settings, choose_speech_engine(settings, args.paths, engine=args.engine, model=args.model).create()
+    if getattr(args, "language", None):
+        settings = dataclasses.replace(settings, language=args.language)
+    choice = choose_speech_engine(settings, args.paths, engine=args.engine, model=args.model)
+    if choice.message:
+        print(choice.message, file=sys.stderr)
+    return settings, dataclasses.replace(choice, in_process=True).create()  # no GUI here to keep responsive
+
+
+class ProgressBar:
+    """Percent of the audio done on stderr, for recordings longer than a minute; a line every 10 %
+    when stderr is not a terminal."""
+
+    def __init__(self, total_seconds: float, *, stream=None):
+        self.total = total_seconds
+        self.stream = stream or sys.stderr
+        self.enabled = total_seconds > 60
+        self.tty = self.stream.isatty()
+        self._shown = -1
+
+    def __call__(self, done_seconds: float) -> None:
+        if not self.enabled or not self.total:
+            return
+        percent = min(100, int(100 * done_seconds / self.total))
+        step = percent if self.tty else percent // 10 * 10
+        if step == self._shown:
+            return
+        self._shown = step
+        bar = "#" * (percent // 5)
+        line = f"transcribing [{bar:<20}] {percent:3d}% {_clock(done_seconds)} / {_clock(self.total)}"
+        print(f"\r{line}" if self.tty else line, end="" if self.tty else "\n", file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self.enabled and self.tty and self._shown >= 0:
+            print(file=self.stream)
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes // 60:d}:{minutes % 60:02d}:{secs:02d}"
 
 
 def transcript_json(transcript: Transcript, **extra) -> dict:
@@ -48,6 +92,7 @@ def transcript_json(transcript: Transcript, **extra) -> dict:
         "audio_seconds": round(transcript.audio_seconds, 3),
         "decode_seconds": round(transcript.decode_seconds, 3),
         "rtf": round(transcript.rtf, 4),
+        "language": transcript.language,
         **extra,
     }
 
@@ -59,38 +104,59 @@ def _grammar_status(engine, grammar) -> str:
 
 
 def _report(args, engine, transcript: Transcript) -> int:
-    if args.json:
+    from slm_desktop.subtitles import to_srt, to_vtt
+
+    if getattr(args, "srt", False) or getattr(args, "vtt", False):
+        print((to_srt if args.srt else to_vtt)(transcript.words), end="")
+    elif args.json:
         print_json(transcript_json(transcript, grammar=_grammar_status(engine, args.grammar)))
     else:
         print(transcript.text)
     return 0
 
 
-def run_transcribe(args) -> int:
-    from slm_desktop.audio.wav import iter_pcm16k, read_info
+def transcribe_file(engine, path: Path, *, grammar=None, on_audio=None) -> Transcript:
+    """Whisper streams the file in windows; the other engines take it as one long utterance."""
+    from slm_desktop.audio.decode import iter_audio16k
 
-    read_info(args.file)  # a bad file fails before the engine loads
+    chunks = iter_audio16k(path, rate=engine.sample_rate)
+    if hasattr(engine, "transcribe_chunks"):
+        return engine.transcribe_chunks(chunks, on_audio=on_audio)
+    utterance = engine.start(grammar=grammar)
+    done = 0
+    for pcm in chunks:
+        utterance.accept(pcm)
+        done += len(pcm) // 2
+        if on_audio is not None:
+            on_audio(done / engine.sample_rate)
+    return utterance.finish()
+
+
+def run_transcribe(args) -> int:
+    from slm_desktop.audio.decode import probe
+
+    info = probe(args.file)  # a bad file fails before the engine loads
     config = server_config(args, default_model="whisper-1")
     if config is not None:
         return _transcribe_on_server(args, config)
     _, engine = _engine(args)
+    progress = ProgressBar(info.seconds)
     try:
-        utterance = engine.start(grammar=args.grammar)
-        for pcm in iter_pcm16k(args.file, rate=engine.sample_rate):
-            utterance.accept(pcm)
-        return _report(args, engine, utterance.finish())
+        transcript = transcribe_file(engine, args.file, grammar=args.grammar, on_audio=progress)
     finally:
+        progress.close()
         engine.close()
+    return _report(args, engine, transcript)
 
 
 def _transcribe_on_server(args, config) -> int:
     """The whole file in one upload to /v1/audio/transcriptions (16 kHz mono WAV, as the app sends it)."""
-    from slm_desktop.audio.wav import read_pcm16k
+    from slm_desktop.audio.decode import iter_audio16k
     from slm_desktop.engines.server_speech import ServerTranscriber
 
     transcriber = ServerTranscriber(config)
     try:
-        transcript = transcriber.transcribe(read_pcm16k(args.file), rate=16000)
+        transcript = transcriber.transcribe(b"".join(iter_audio16k(args.file)), rate=16000)
     finally:
         transcriber.close()
     if args.json:

@@ -468,6 +468,8 @@ def _measure_and_recommend(
         engine = ctx.engine(choice.key, choice.factory)
         engine = engine.local_engine() if hasattr(engine, "local_engine") else engine  # not a server's speed
         sample = rec.measure_engine_speed(engine, choice.model, seconds=2.0, cancel=ctx.token)
+    if sample is not None:
+        rec.save_sample(manager.paths.data_dir, sample)
     lines = [
         f"This machine: {hw.machine}, {hw.cores} cores, {hw.ram_available_mb} MB RAM free, "
         f"CPU features: {', '.join(hw.flags) or 'none found'}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import threading
 
 import numpy as np
@@ -10,10 +11,11 @@ import pytest
 from slm_desktop.audio.ptt import PushToTalkSession, WavSource
 from slm_desktop.bench.wer import corpus_wer, word_error_rate
 from slm_desktop.config import SpeechSettings
-from slm_desktop.engines.base import Transcript
-from slm_desktop.engines.speech_select import choose_speech_engine
+from slm_desktop.engines.base import PartialText, Transcript, split_partial
+from slm_desktop.engines.speech_select import choose_speech_engine, machine_tier
 from slm_desktop.engines.sphinx_engine import jsgf_for
 from slm_desktop.errors import ModelError, UserError
+from slm_desktop.store.recommend import Hardware, SpeedSample, load_sample, save_sample
 from slm_desktop.ui.voice import meter_percent
 
 
@@ -35,36 +37,120 @@ def test_jsgf_drops_phrases_with_apostrophes_which_break_the_search():
     assert "today's" not in jsgf_for(["insert today's date", "insert the date"])
 
 
+CAPABLE_PC = Hardware("x86_64", 2, 24000, 20000, ("avx2", "fma"))
+PI5 = Hardware("aarch64", 4, 8000, 6000, ("dotprod", "neon"))
+PI4 = Hardware("aarch64", 4, 4000, 3000, ("neon",))
+
+
 @pytest.fixture
-def paths_with_models(app_paths):
+def no_shipped_models(monkeypatch):
+    """Hide the checkout's models/ (set-up puts Whisper there) so each test decides what is installed."""
+    monkeypatch.setattr("slm_desktop.paths.shipped_models_dirs", lambda: [])
+
+
+def _whisper_folder(root, name: str, vocab: int) -> None:
+    folder = root / name
+    folder.mkdir(parents=True)
+    (folder / "model.bin").write_bytes(b"\0")
+    (folder / "config.json").write_text('{"lang_ids": [1], "suppress_ids": [2]}', encoding="utf-8")
+    (folder / "tokenizer.json").write_text("{}", encoding="utf-8")
+    (folder / "vocabulary.txt").write_text("t\n" * vocab, encoding="utf-8")
+
+
+@pytest.fixture
+def paths_with_models(app_paths, no_shipped_models):
     models = app_paths.user_models_dir
     (models / "vosk-model-small-en-us-0.15").mkdir(parents=True)
     (models / "vosk-model-small-ko-0.22").mkdir(parents=True)
     return app_paths
 
 
-def test_auto_prefers_a_vosk_model_for_the_language(paths_with_models):
-    choice = choose_speech_engine(SpeechSettings(language="ko"), paths_with_models)
+@pytest.fixture
+def paths_with_whisper(paths_with_models):
+    _whisper_folder(paths_with_models.user_models_dir, "whisper-base", 51865)
+    _whisper_folder(paths_with_models.user_models_dir, "whisper-tiny-en", 51864)
+    return paths_with_models
+
+
+def test_auto_prefers_whisper_base_on_a_capable_machine(paths_with_whisper):
+    for language in ("en", "auto", "es"):
+        choice = choose_speech_engine(SpeechSettings(language=language), paths_with_whisper, hardware=CAPABLE_PC)
+        assert (choice.engine, choice.model.name, choice.language) == ("whisper", "whisper-base", language)
+
+
+def test_auto_takes_tiny_en_for_english_on_a_modest_board_and_base_for_other_languages(paths_with_whisper):
+    english = choose_speech_engine(SpeechSettings(language="en"), paths_with_whisper, hardware=PI5)
+    spanish = choose_speech_engine(SpeechSettings(language="es"), paths_with_whisper, hardware=PI5)
+    assert (english.model.name, spanish.model.name) == ("whisper-tiny-en", "whisper-base")
+
+
+def test_auto_keeps_pocketsphinx_for_english_on_a_weak_board_or_a_starved_machine(paths_with_whisper):
+    assert choose_speech_engine(SpeechSettings(language="en"), paths_with_whisper, hardware=PI4).engine == "vosk"
+    slow = SpeedSample("SmolLM2", 98_000_000, 1.5, 2)
+    tier_choice = choose_speech_engine(SpeechSettings(), paths_with_whisper, hardware=CAPABLE_PC, sample=slow)
+    assert tier_choice.engine != "whisper"
+
+
+def test_a_picked_vosk_model_wins_over_whisper(paths_with_whisper):
+    picked = SpeechSettings(language="en", vosk_model="vosk-model-small-ko-0.22")
+    choice = choose_speech_engine(picked, paths_with_whisper, hardware=CAPABLE_PC)
     assert (choice.engine, choice.model.name) == ("vosk", "vosk-model-small-ko-0.22")
-    english = choose_speech_engine(SpeechSettings(language="en"), paths_with_models)
+
+
+def test_auto_uses_a_vosk_model_for_the_language_without_whisper(paths_with_models):
+    choice = choose_speech_engine(SpeechSettings(language="ko"), paths_with_models, hardware=CAPABLE_PC)
+    assert (choice.engine, choice.model.name) == ("vosk", "vosk-model-small-ko-0.22")
+    english = choose_speech_engine(SpeechSettings(language="en"), paths_with_models, hardware=CAPABLE_PC)
     assert english.model.name == "vosk-model-small-en-us-0.15"
     assert english.key != choice.key
 
 
-def test_auto_falls_back_to_embedded_english(app_paths):
-    choice = choose_speech_engine(SpeechSettings(language="en"), app_paths)
+def test_a_missing_whisper_model_falls_back_to_pocketsphinx_naming_the_install_command(app_paths, no_shipped_models):
+    choice = choose_speech_engine(SpeechSettings(language="en"), app_paths, hardware=CAPABLE_PC)
     assert (choice.engine, choice.model) == ("pocketsphinx", None)
+    assert "slm-desktop models install whisper-base" in choice.message and "\n" not in choice.message
+    with pytest.raises(ModelError, match=r"no Whisper model installed: install one with `slm-desktop models install"):
+        choose_speech_engine(SpeechSettings(), app_paths, engine="whisper")
 
 
-def test_missing_models_and_engines_are_one_line_errors(app_paths):
-    with pytest.raises(ModelError, match="no speech model for 'de'"):
-        choose_speech_engine(SpeechSettings(language="de"), app_paths)
+def test_the_whisper_engine_and_a_named_model(paths_with_whisper):
+    settings = SpeechSettings(engine="whisper", whisper_model="whisper-tiny-en")
+    assert choose_speech_engine(settings, paths_with_whisper).model.name == "whisper-tiny-en"
+    with pytest.raises(ModelError, match="Whisper model 'whisper-small' not found"):
+        choose_speech_engine(SpeechSettings(), paths_with_whisper, engine="whisper", model="whisper-small")
+
+
+def test_missing_models_and_engines_are_one_line_errors(app_paths, no_shipped_models):
+    with pytest.raises(ModelError, match=r"no speech model for 'de'.*models install whisper-base"):
+        choose_speech_engine(SpeechSettings(language="de"), app_paths, hardware=CAPABLE_PC)
     with pytest.raises(ModelError, match="no Vosk model"):
         choose_speech_engine(SpeechSettings(), app_paths, engine="vosk")
     with pytest.raises(ModelError, match="model folder not found"):
         choose_speech_engine(SpeechSettings(), app_paths, model="/nonexistent/vosk-model-x")
     with pytest.raises(UserError, match="unknown speech engine"):
-        choose_speech_engine(SpeechSettings(), app_paths, engine="whisper")
+        choose_speech_engine(SpeechSettings(), app_paths, engine="kaldi")
+
+
+def test_machine_tiers():
+    assert machine_tier(CAPABLE_PC) == "capable"
+    assert machine_tier(PI5) == "modest"
+    assert machine_tier(PI4) == "weak"
+    assert machine_tier(CAPABLE_PC, SpeedSample("m", 1, 1.0, 2)) == "weak"
+
+
+def test_the_speed_sample_round_trips_and_a_broken_file_is_none(tmp_path):
+    sample = SpeedSample("SmolLM2", 98_362_432, 11.9, 2)
+    save_sample(tmp_path, sample)
+    assert load_sample(tmp_path) == sample
+    (tmp_path / "machine-speed.toml").write_text("tokens_per_s = 'x'", encoding="utf-8")
+    assert load_sample(tmp_path) is None
+
+
+def test_partial_text_is_a_str_that_knows_its_committed_words():
+    partial = PartialText("he was", "not an")
+    assert partial == "he was not an" and split_partial(partial) == ("he was", "not an")
+    assert split_partial("plain engines") == ("", "plain engines")
+    assert pickle.loads(pickle.dumps(partial)).committed == "he was"
 
 
 def test_meter_maps_rms_to_a_db_scale():

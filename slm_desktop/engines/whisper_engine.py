@@ -1,0 +1,400 @@
+"""Whisper speech recognition through faster-whisper (CTranslate2), behind the SpeechEngine protocol.
+
+Whisper is not a streaming recogniser, so live partial text comes from re-decoding the growing
+utterance at most about once a second and committing the words two consecutive decodes agree on
+(LocalAgreement-2, as in whisper_streaming, Machacek et al. 2023). Committed words never change;
+words a later decode puts after the last committed word's end are the new hypothesis. The uncommitted
+tail is what the UI shows greyed. finish() decodes the whole utterance once more, with word
+timings and probabilities, and detects the language when asked to.
+
+Whisper invents text out of silence ("Thank you."), so nothing is decoded unless the Silero VAD
+that faster-whisper ships finds speech, and segments that look like hallucinations (high
+no-speech probability with low confidence, very low average log-probability, or repetitive text)
+are dropped.
+
+The model loads from a local folder in the constructor; faster-whisper never downloads when given
+a folder that holds tokenizer.json (checked here), and nothing is read from the environment.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from slm_desktop.engines.base import PartialText, Transcript, Word
+from slm_desktop.errors import ModelError
+from slm_desktop.store.validate import is_whisper_folder
+
+log = logging.getLogger(__name__)
+
+SILENCE_DBFS = -55.0  # no 20 ms frame louder than this: digital or near-digital silence, skip the VAD too
+WINDOW_S = 28.0  # long recordings are decoded in windows of at most this much audio (Whisper's is 30 s)
+CUT_SEARCH_S = 4.0  # ... cut at the quietest 100 ms in the window's last seconds, not mid-word
+PROMPT_CHARS = 400  # Whisper's prompt holds ~224 tokens; the end of the context matters most
+_NORMAL = re.compile(r"[^\w']+")
+
+
+@dataclass(frozen=True)
+class WhisperConfig:
+    model_path: Path
+    compute_type: str = "int8"  # int8 | int8_float32 | float32 | float16 ...
+    threads: int = 2  # CTranslate2 intra-op threads; 0 = its default (all cores)
+    language: str = "auto"  # "auto" detects; else an ISO 639-1 code
+    beam_size: int = 1
+    vad: bool = True  # Silero VAD: skip silence entirely, trim it before decoding
+    vad_threshold: float = 0.5  # Silero speech probability
+    vad_min_speech_ms: int = 120  # shorter blips (clicks, breaths) are not speech
+    no_speech_threshold: float = 0.6  # with avg_logprob < log_prob_threshold: a silent segment
+    log_prob_threshold: float = -1.0
+    min_avg_logprob: float = -1.5  # below this a segment is dropped whatever no_speech_prob says
+    compression_ratio_threshold: float = 2.4  # repetitive text ("you you you ...") is dropped
+    partial_interval_s: float = 1.0  # at most one partial decode per this much wall-clock time
+    min_partial_audio_s: float = 1.0  # no partial decode before this much audio
+    max_window_s: float = 24.0  # partial decodes cover at most this much audio after the committed words
+    sample_rate: int = 16000
+
+
+@dataclass(frozen=True)
+class _Decoded:
+    words: tuple[Word, ...]
+    language: str
+    seconds: float
+
+
+def _norm(word: str) -> str:
+    return _NORMAL.sub("", word.lower())
+
+
+def agreed_prefix(previous: Sequence[str], current: Sequence[str]) -> int:
+    """How many leading words two hypotheses share (case and punctuation ignored)."""
+    count = 0
+    for a, b in zip(previous, current, strict=False):
+        if _norm(a) != _norm(b) or not _norm(a):
+            break
+        count += 1
+    return count
+
+
+def _after_committed(committed: Sequence[Word], words: list[Word]) -> list[Word]:
+    """The words of a new decode that come after what is committed (by time, then by overlap),
+    as whisper_streaming's HypothesisBuffer does."""
+    if not committed:
+        return words
+    last_end = committed[-1].end
+    fresh = [w for w in words if w.start > last_end - 0.1]
+    for n in range(min(5, len(committed), len(fresh)), 0, -1):  # a repeated n-gram at the seam
+        if [_norm(w.word) for w in committed[-n:]] == [_norm(w.word) for w in fresh[:n]]:
+            return fresh[n:]
+    return fresh
+
+
+def _prompt(context: str) -> str | None:
+    """The end of the context, cut at a word boundary: what Whisper should carry on from."""
+    text = " ".join(context.split())
+    if len(text) > PROMPT_CHARS:
+        text = text[-PROMPT_CHARS:].split(" ", 1)[-1]
+    return text or None
+
+
+@dataclass
+class _Stream:
+    """LocalAgreement-2 state of one utterance."""
+
+    committed: list[Word] = field(default_factory=list)
+    tail: list[Word] = field(default_factory=list)  # the last decode's words after `committed`
+    window_start: float = 0.0  # seconds; partial decodes start here (after trimmed, committed audio)
+    frozen: int = 0  # committed words before window_start (not in the decoder's prefix any more)
+
+
+class WhisperUtterance:
+    def __init__(self, engine: WhisperEngine, prompt: str | None):
+        self._engine = engine
+        self._prompt = prompt
+        self._chunks: list[bytes] = []
+        self._samples = 0
+        self._decoded_at_samples = 0
+        self._next_decode_at = 0.0  # monotonic time
+        self._stream = _Stream()
+        self._language: str | None = None if engine.language == "auto" else engine.language
+        self.partial_decodes = 0
+        self.partial_seconds = 0.0
+
+    # ------------------------------------------------------------ streaming
+
+    def accept(self, pcm: bytes) -> PartialText:
+        self._chunks.append(pcm)
+        self._samples += len(pcm) // 2
+        if self._due():
+            self._partial_decode()
+        return self.partial()
+
+    def partial(self) -> PartialText:
+        return PartialText(_join(self._stream.committed), _join(self._stream.tail))
+
+    def _due(self) -> bool:
+        rate = self._engine.sample_rate
+        cfg = self._engine.config
+        enough = self._samples >= cfg.min_partial_audio_s * rate
+        grown = self._samples - self._decoded_at_samples >= 0.3 * rate
+        return enough and grown and time.monotonic() >= self._next_decode_at
+
+    def _audio(self) -> np.ndarray:
+        if len(self._chunks) > 1:
+            self._chunks = [b"".join(self._chunks)]
+        data = self._chunks[0] if self._chunks else b""
+        return np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
+
+    def _partial_decode(self) -> None:
+        """One LocalAgreement step: decode the window, commit the words two decodes in a row share."""
+        started = time.perf_counter()
+        self._decoded_at_samples = self._samples
+        stream, rate = self._stream, self._engine.sample_rate
+        self._trim_window()
+        audio = self._audio()[int(stream.window_start * rate) :]
+        frozen_text = _join(stream.committed[: stream.frozen])
+        prompt = _prompt(" ".join(t for t in (self._prompt, frozen_text) if t))
+        decoded = self._engine.decode(audio, prompt=prompt, language=self._language, offset=stream.window_start)
+        if decoded.language and self._language is None and decoded.words:
+            self._language = decoded.language  # partials keep the first detection; finish() re-detects
+        words = _after_committed(stream.committed, list(decoded.words))
+        agreed = agreed_prefix([w.word for w in stream.tail], [w.word for w in words])
+        stream.committed += words[:agreed]
+        stream.tail = words[agreed:]
+        self.partial_decodes += 1
+        spent = time.perf_counter() - started
+        self.partial_seconds += spent
+        self._next_decode_at = time.monotonic() + max(self._engine.config.partial_interval_s - spent, 0.0)
+
+    def _trim_window(self) -> None:
+        """Keep partial decodes inside one Whisper window: drop audio up to the last committed word."""
+        stream, cfg = self._stream, self._engine.config
+        if self._samples / self._engine.sample_rate - stream.window_start <= cfg.max_window_s:
+            return
+        if len(stream.committed) > stream.frozen:
+            stream.window_start = max(stream.window_start, stream.committed[-1].end)
+            stream.frozen = len(stream.committed)
+        else:  # nothing agreed for a whole window: move on without it
+            stream.window_start = self._samples / self._engine.sample_rate - cfg.max_window_s / 2
+            stream.tail = []
+
+    # ------------------------------------------------------------ final
+
+    def finish(self) -> Transcript:
+        """The whole utterance, decoded once more with word timings; the language detected if asked."""
+        audio = self._audio()
+        decoded = self._engine.decode(audio, prompt=self._prompt, language=self._engine.fixed_language)
+        return self._engine.transcript(decoded, audio.size / self._engine.sample_rate)
+
+
+def _join(words: Sequence[Word]) -> str:
+    return " ".join(w.word for w in words if w.word)
+
+
+class WhisperEngine:
+    """Loads a CTranslate2 Whisper folder once; each start() is one utterance."""
+
+    name = "whisper"
+    grammar_supported = False  # free phrasing: commands go Whisper -> the intent model
+
+    def __init__(self, config: WhisperConfig):
+        path = Path(config.model_path)
+        if not is_whisper_folder(path):
+            raise ModelError(
+                f"{path} is not a Whisper model folder (model.bin, config.json, tokenizer.json, vocabulary); "
+                "install one with `slm-desktop models install whisper-base`"
+            )
+        from faster_whisper import WhisperModel
+
+        self.config = config
+        self.sample_rate = config.sample_rate
+        self.model = path.name
+        self.language = config.language.lower() or "auto"
+        try:
+            self._model = WhisperModel(
+                str(path),
+                device="cpu",
+                compute_type=config.compute_type,
+                cpu_threads=config.threads,
+                num_workers=1,
+                local_files_only=True,
+            )
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise ModelError(f"faster-whisper could not load {path.name}: {exc}") from exc
+        self.multilingual = bool(self._model.model.is_multilingual)
+        if self.language not in ("auto", "en") and not self.multilingual:
+            log.warning("%s is English-only; language %s becomes en", self.model, self.language)
+            self.language = "en"
+
+    @property
+    def fixed_language(self) -> str | None:
+        return None if self.language == "auto" else self.language
+
+    def start(self, *, grammar: Sequence[str] | None = None, context: str = "") -> WhisperUtterance:
+        if grammar:
+            log.debug("whisper: grammar ignored (free recognition, then the intent model)")
+        return WhisperUtterance(self, _prompt(context))
+
+    # ------------------------------------------------------------ decoding
+
+    def has_speech(self, audio: np.ndarray) -> bool:
+        if not self.config.vad:
+            return audio.size > 0
+        from faster_whisper.vad import get_speech_timestamps
+
+        return bool(get_speech_timestamps(audio, self._vad_options()))
+
+    def _vad_options(self):
+        from faster_whisper.vad import VadOptions
+
+        return VadOptions(
+            threshold=self.config.vad_threshold,
+            min_speech_duration_ms=self.config.vad_min_speech_ms,
+            min_silence_duration_ms=500,
+            speech_pad_ms=300,
+        )
+
+    def decode(
+        self,
+        audio: np.ndarray,
+        *,
+        prompt: str | None = None,
+        prefix: str | None = None,
+        language: str | None = None,
+        offset: float = 0.0,
+    ) -> _Decoded:
+        """One faster-whisper pass: speech-gated, hallucination-filtered words with absolute times."""
+        started = time.perf_counter()
+        if audio.size < self.sample_rate // 10 or _loudest_dbfs(audio) < SILENCE_DBFS or not self.has_speech(audio):
+            return _Decoded((), language or "", time.perf_counter() - started)
+        cfg = self.config
+        segments, info = self._model.transcribe(
+            audio,
+            language=language,
+            beam_size=cfg.beam_size,
+            best_of=1,
+            temperature=0.0,
+            condition_on_previous_text=False,
+            initial_prompt=prompt,
+            prefix=prefix,
+            word_timestamps=True,
+            vad_filter=cfg.vad,
+            vad_parameters=self._vad_options() if cfg.vad else None,
+            no_speech_threshold=cfg.no_speech_threshold,
+            log_prob_threshold=cfg.log_prob_threshold,
+            compression_ratio_threshold=cfg.compression_ratio_threshold,
+        )
+        words = [
+            Word(
+                w.word.strip(),
+                round(float(w.start) + offset, 3),
+                round(float(w.end) + offset, 3),
+                round(float(w.probability), 4),
+            )
+            for segment in segments
+            if self._keep(segment)
+            for w in segment.words or ()
+            if w.word.strip()
+        ]
+        return _Decoded(tuple(words), info.language or (language or ""), time.perf_counter() - started)
+
+    def _keep(self, segment) -> bool:
+        cfg = self.config
+        silent = segment.no_speech_prob > cfg.no_speech_threshold and segment.avg_logprob < cfg.log_prob_threshold
+        if silent or segment.avg_logprob < cfg.min_avg_logprob:
+            log.debug("whisper: dropped a low-confidence segment %r", segment.text)
+            return False
+        if segment.compression_ratio > cfg.compression_ratio_threshold:
+            log.debug("whisper: dropped a repetitive segment %r", segment.text)
+            return False
+        return True
+
+    def transcript(self, decoded: _Decoded, audio_seconds: float) -> Transcript:
+        return Transcript(
+            text=" ".join(w.word for w in decoded.words),
+            words=decoded.words,
+            engine=self.name,
+            model=self.model,
+            audio_seconds=audio_seconds,
+            decode_seconds=decoded.seconds,
+            language=decoded.language if decoded.words else (self.fixed_language or ""),
+        )
+
+    def transcribe_array(self, audio: np.ndarray) -> Transcript:
+        """A whole recording (float32, 16 kHz) in one call: the CLI and the benchmark's raw path."""
+        decoded = self.decode(audio, language=self.fixed_language)
+        return self.transcript(decoded, audio.size / self.sample_rate)
+
+    def transcribe_chunks(
+        self, chunks: Iterable[bytes], *, on_audio: Callable[[float], None] | None = None
+    ) -> Transcript:
+        """A recording of any length, streamed: windows of <= WINDOW_S cut at quiet points, each
+        decoded with the previous window's text as its prompt, so memory stays bounded."""
+        rate = self.sample_rate
+        words: list[Word] = []
+        languages: list[str] = []
+        parts: list[np.ndarray] = []
+        held = 0  # samples in parts
+        offset = decode_s = 0.0
+        for pcm in chunks:
+            parts.append(np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0)
+            held += parts[-1].size
+            if held < WINDOW_S * rate:
+                continue
+            pending = np.concatenate(parts)
+            while pending.size >= WINDOW_S * rate:
+                cut = _quiet_cut(pending, rate)
+                decoded = self.decode(pending[:cut], prompt=_prompt(_join(words[-40:])), offset=offset)
+                words += decoded.words
+                languages += [decoded.language] if decoded.words else []
+                decode_s += decoded.seconds
+                offset += cut / rate
+                pending = pending[cut:]
+                if on_audio is not None:
+                    on_audio(offset)
+            parts, held = [pending], pending.size
+        pending = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+        decoded = self.decode(pending, prompt=_prompt(_join(words[-40:])), offset=offset)
+        words += decoded.words
+        languages += [decoded.language] if decoded.words else []
+        total = offset + pending.size / rate
+        if on_audio is not None:
+            on_audio(total)
+        language = max(set(languages), key=languages.count) if languages else (self.fixed_language or "")
+        return Transcript(
+            " ".join(w.word for w in words),
+            tuple(words),
+            self.name,
+            self.model,
+            total,
+            decode_s + decoded.seconds,
+            language,
+        )
+
+    def close(self) -> None:
+        self._model = None
+
+
+def _frame_dbfs(audio: np.ndarray, frame: int = 320) -> np.ndarray:
+    usable = audio[: audio.size - audio.size % frame].reshape(-1, frame)
+    rms = np.sqrt(np.mean(np.square(usable, dtype=np.float64), axis=1))
+    return 20 * np.log10(np.maximum(rms, 1e-6))
+
+
+def _loudest_dbfs(audio: np.ndarray) -> float:
+    levels = _frame_dbfs(audio)
+    return float(levels.max()) if levels.size else -120.0
+
+
+def _quiet_cut(audio: np.ndarray, rate: int) -> int:
+    """Where to end a window: the start of the quietest 100 ms within its last CUT_SEARCH_S."""
+    end = int(WINDOW_S * rate)
+    start = end - int(CUT_SEARCH_S * rate)
+    frame = rate // 10
+    levels = _frame_dbfs(audio[start:end], frame)
+    return start + int(np.argmin(levels)) * frame if levels.size else end

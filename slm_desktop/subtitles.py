@@ -1,0 +1,65 @@
+"""Word timings -> subtitle cues -> SRT or WebVTT text (pure; `slm-desktop transcribe --srt/--vtt`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from slm_desktop.engines.base import Word
+
+MAX_CUE_S = 6.0
+MAX_CUE_CHARS = 84  # two lines of 42, the usual subtitle width
+GAP_S = 1.0  # a pause this long starts a new cue
+ABBREVIATIONS = {"mr.", "mrs.", "ms.", "dr.", "st.", "sr.", "jr.", "prof.", "e.g.", "i.e.", "etc."}
+
+
+@dataclass(frozen=True)
+class Cue:
+    start: float
+    end: float
+    text: str
+
+
+def cues(words: Sequence[Word]) -> list[Cue]:
+    """Cues end at sentence ends, long pauses, or when they would get too long to read."""
+    out: list[Cue] = []
+    current: list[Word] = []
+    for word in words:
+        if current:
+            text = " ".join(w.word for w in (*current, word))
+            too_long = word.end - current[0].start > MAX_CUE_S or len(text) > MAX_CUE_CHARS
+            if too_long or word.start - current[-1].end > GAP_S or _sentence_end(current[-1].word):
+                out.append(_cue(current))
+                current = []
+        current.append(word)
+    if current:
+        out.append(_cue(current))
+    return out
+
+
+def _sentence_end(word: str) -> bool:
+    return word.endswith((".", "?", "!")) and word.lower() not in ABBREVIATIONS
+
+
+def _cue(words: list[Word]) -> Cue:
+    return Cue(words[0].start, max(words[-1].end, words[0].start + 0.2), " ".join(w.word for w in words))
+
+
+def _stamp(seconds: float, sep: str) -> str:
+    ms = round(max(seconds, 0.0) * 1000)
+    hours, ms = divmod(ms, 3_600_000)
+    minutes, ms = divmod(ms, 60_000)
+    secs, ms = divmod(ms, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{sep}{ms:03d}"
+
+
+def to_srt(words: Sequence[Word]) -> str:
+    blocks = [
+        f"{n}\n{_stamp(c.start, ',')} --> {_stamp(c.end, ',')}\n{c.text}\n" for n, c in enumerate(cues(words), start=1)
+    ]
+    return "\n".join(blocks)
+
+
+def to_vtt(words: Sequence[Word]) -> str:
+    blocks = [f"{_stamp(c.start, '.')} --> {_stamp(c.end, '.')}\n{c.text}\n" for c in cues(words)]
+    return "WEBVTT\n\n" + "\n".join(blocks)
