@@ -37,6 +37,7 @@ class LiveEvent:
     end_s: float = 0.0
     cut_at: float = 0.0  # time.perf_counter() when the end of the phrase was detected
     ms: float = 0.0  # FINAL: cut -> final text; TRANSLATED: cut -> translation ready
+    language: str = ""  # FINAL/TRANSLATED: the phrase's spoken language as the recogniser reported it
 
 
 Translate = Callable[[str, CancelToken], str]
@@ -82,6 +83,38 @@ class OwnedEngines:
         for engine in self._engines.values():
             engine.close()
         self._engines.clear()
+
+
+class AutoPhraseTranslator:
+    """For a recogniser that detects the language (Whisper, `--from auto`): each phrase is
+    translated from the language it was spoken in, planning (and caching) a route per language.
+    A phrase already in the target language is passed through; one with no route says so."""
+
+    takes_language = True
+
+    def __init__(self, catalog: Catalog, target: str, *, engine: str = "auto", engine_for=None, fallback: str = "en"):
+        self._catalog, self.target, self._engine, self.fallback = catalog, target, engine, fallback
+        self._engine_for = engine_for or OwnedEngines(catalog)
+        self._routes: dict[str, PhraseTranslator] = {}
+
+    def close(self) -> None:
+        if isinstance(self._engine_for, OwnedEngines):
+            self._engine_for.close()
+
+    def __call__(self, text: str, cancel: CancelToken, language: str = "") -> str:
+        from slm_desktop.translation import NoModel
+
+        source = (language or self.fallback).lower()
+        if source == self.target:
+            return text
+        if source not in self._routes:
+            try:
+                self._routes[source] = plan_translator(
+                    self._catalog, source, self.target, engine=self._engine, engine_for=self._engine_for
+                )
+            except NoModel as exc:
+                return f"({exc})"
+        return self._routes[source](text, cancel)
 
 
 def plan_translator(
@@ -189,9 +222,11 @@ class LivePipeline:
             return
         cut_at = time.perf_counter()
         self._hand_over(decided)
-        text = spoken_sentence(self._utterance.finish().text)
+        transcript = self._utterance.finish()
+        text = spoken_sentence(transcript.text)
         self._utterance = None
         span = {"start_s": self._phrase_start / self._rate, "end_s": sample / self._rate, "cut_at": cut_at}
+        span["language"] = transcript.language
         if not text:  # a cough, a door: nothing to translate; a shown partial is withdrawn
             if self._partial:
                 self._on_event(LiveEvent(FINAL, self.phrases, "", **span))
@@ -199,7 +234,10 @@ class LivePipeline:
         index = self.phrases
         self.phrases += 1
         self._on_event(LiveEvent(FINAL, index, text, ms=_ms_since(cut_at), **span))
-        translated = self._translate(text, self.cancel)
+        if getattr(self._translate, "takes_language", False):
+            translated = self._translate(text, self.cancel, language=transcript.language)
+        else:
+            translated = self._translate(text, self.cancel)
         self.cancel.raise_if_cancelled()
         self._on_event(LiveEvent(TRANSLATED, index, translated, source=text, ms=_ms_since(cut_at), **span))
 
@@ -230,6 +268,7 @@ __all__ = [
     "FINAL",
     "PARTIAL",
     "TRANSLATED",
+    "AutoPhraseTranslator",
     "LiveEvent",
     "LivePipeline",
     "PhraseTranslator",

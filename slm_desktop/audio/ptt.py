@@ -121,13 +121,14 @@ class PushToTalkSession:
 
 
 class WavSource:
-    """A WAV file standing in for the microphone (bench, tests); optionally paced in real time."""
+    """An audio file (WAV, or anything PyAV reads) standing in for the microphone (bench, tests, `live
+    --file`); optionally paced in real time. Short recordings only: the file is decoded whole."""
 
     def __init__(self, path, *, block_ms: int = 20, realtime: bool = False, rate: int = 16000):
+        from slm_desktop.audio.decode import iter_audio16k
         from slm_desktop.audio.resample import int16_to_float, rms_level
-        from slm_desktop.audio.wav import read_pcm16k
 
-        pcm = read_pcm16k(path, rate=rate)
+        pcm = b"".join(iter_audio16k(path, rate=rate))
         step = rate * block_ms // 1000 * 2
         self._blocks = [pcm[i : i + step] for i in range(0, len(pcm), step)]
         self._levels = [rms_level(int16_to_float(b)) for b in self._blocks]

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+SPOKEN = {
+    "mr": "mister",
+    "mrs": "missus",
+    "dr": "doctor",
+    "st": "saint",
+}  # Whisper writes "Mr.", references say "mister"
+
 
 def normalize(text: str) -> list[str]:
-    return [w.strip(".,!?;:\"'").lower() for w in text.split() if w.strip(".,!?;:\"'")]
+    """Lower case, no punctuation, hyphenated words split ("ill-disposed"), titles spelt out, as
+    Whisper's English normaliser does, so that only recognition errors count."""
+    words = [w.strip(".,!?;:\"'").lower() for w in text.replace("-", " ").split()]
+    return [SPOKEN.get(w, w) for w in words if w]
 
 
 def edit_distance(reference: list[str], hypothesis: list[str]) -> int:

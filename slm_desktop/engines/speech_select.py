@@ -44,6 +44,7 @@ class SpeechChoice:
     threads: int = 2
     in_process: bool = False  # Whisper: decode in this process (CLI) rather than a child (the GUI)
     message: str = ""  # why this engine, when it is a fallback (one line for the status bar)
+    partials: bool = True  # Whisper: re-decode while listening for live partial text
 
     @property
     def key(self) -> str:
@@ -53,7 +54,9 @@ class SpeechChoice:
     def whisper_config(self):
         from slm_desktop.engines.whisper_engine import WhisperConfig
 
-        return WhisperConfig(model_path=self.model, language=self.language, threads=self.threads)
+        return WhisperConfig(
+            model_path=self.model, language=self.language, threads=self.threads, partials=self.partials
+        )
 
     def create(self) -> SpeechEngine:
         """Runs inside the worker lane: memory check, first-load probe, then the real load."""

@@ -54,6 +54,7 @@ class WhisperConfig:
     log_prob_threshold: float = -1.0
     min_avg_logprob: float = -1.5  # below this a segment is dropped whatever no_speech_prob says
     compression_ratio_threshold: float = 2.4  # repetitive text ("you you you ...") is dropped
+    partials: bool = True  # False: accept() only buffers (nobody shows partial text: files, --json)
     partial_interval_s: float = 1.0  # at most one partial decode per this much wall-clock time
     min_partial_audio_s: float = 1.0  # no partial decode before this much audio
     max_window_s: float = 24.0  # partial decodes cover at most this much audio after the committed words
@@ -140,8 +141,12 @@ class WhisperUtterance:
     def _due(self) -> bool:
         rate = self._engine.sample_rate
         cfg = self._engine.config
+        if not cfg.partials:
+            return False
         enough = self._samples >= cfg.min_partial_audio_s * rate
-        grown = self._samples - self._decoded_at_samples >= 0.3 * rate
+        # at most one decode per interval of audio too, so a file fed faster than real time (live
+        # --fast, tests) does not decode after every chunk; never less than 0.3 s of new audio
+        grown = self._samples - self._decoded_at_samples >= max(cfg.partial_interval_s, 0.3) * rate
         return enough and grown and time.monotonic() >= self._next_decode_at
 
     def _audio(self) -> np.ndarray:

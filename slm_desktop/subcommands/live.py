@@ -18,8 +18,10 @@ TRANSLATION_ENGINES = ("auto", "ct2", "apertium", "llm")
 def register(sub) -> None:
     parser = sub.add_parser("live", help="live speech translation: print phrases and their translations")
     parser.add_argument("--to", dest="target", required=True, help="target language code, e.g. es")
-    parser.add_argument("--from", dest="source", help="spoken language (default: the speech settings' language)")
-    parser.add_argument("--file", type=Path, help="a WAV file instead of the microphone (played in real time)")
+    parser.add_argument(
+        "--from", dest="source", help="spoken language, or auto: detected per phrase by Whisper (default: settings)"
+    )
+    parser.add_argument("--file", type=Path, help="an audio file instead of the microphone (played in real time)")
     parser.add_argument("--fast", action="store_true", help="with --file: do not pace the file in real time")
     parser.add_argument("--device", help="input device name or index (default: settings, then the system's)")
     parser.add_argument("--speech-engine", choices=SPEECH_ENGINES, help="default: settings")
@@ -46,9 +48,10 @@ class _Printer:
             return
         if self.as_json:
             kind = "phrase" if event.kind == FINAL else "translation"
-            print_json({"type": kind, "index": event.phrase, "text": event.text, "ms": round(event.ms, 1)})
+            data = {"type": kind, "index": event.phrase, "text": event.text, "ms": round(event.ms, 1)}
+            print_json(data | ({"language": event.language} if event.kind == FINAL else {}))
         else:
-            language = self.source if event.kind == FINAL else self.target
+            language = (event.language or self.source) if event.kind == FINAL else self.target
             print(f"[{language}] {event.text}", flush=True)
         sys.stdout.flush()
 
@@ -65,10 +68,10 @@ class _Printer:
 
 def _open_source(args, settings):
     if args.file is not None:
+        from slm_desktop.audio.decode import probe
         from slm_desktop.audio.ptt import WavSource
-        from slm_desktop.audio.wav import read_info
 
-        read_info(args.file)  # a bad file fails in one line before any engine loads
+        probe(args.file)  # a bad file fails in one line before any engine loads
         return WavSource(args.file, realtime=not args.fast)
     from slm_desktop.audio.capture import CaptureConfig, Microphone
 
@@ -77,19 +80,28 @@ def _open_source(args, settings):
 
 
 def run(args) -> int:
+    import dataclasses
+
     from slm_desktop.config import load_settings
     from slm_desktop.engines.speech_select import choose_speech_engine
-    from slm_desktop.live import LivePipeline, OwnedEngines, live_speech_engine, plan_translator
+    from slm_desktop.live import AutoPhraseTranslator, LivePipeline, OwnedEngines, live_speech_engine, plan_translator
     from slm_desktop.translation import discover
 
     settings = load_settings(args.paths.settings_file).settings
-    source_language = args.source or settings.speech.language
+    source_language = (args.source or settings.speech.language).lower()
+    speech_settings = dataclasses.replace(settings.speech, language=source_language)
     catalog = discover(args.paths, threads=settings.translation.threads)
     engines = OwnedEngines(catalog)
-    translator = plan_translator(catalog, source_language, args.target, engine=args.engine, engine_for=engines)
-    choice = choose_speech_engine(settings.speech, args.paths, engine=args.speech_engine)
+    choice = choose_speech_engine(speech_settings, args.paths, engine=args.speech_engine)
+    if choice.message:
+        print(choice.message, file=sys.stderr)
+    if source_language == "auto":
+        translator = AutoPhraseTranslator(catalog, args.target, engine=args.engine, engine_for=engines)
+    else:
+        translator = plan_translator(catalog, source_language, args.target, engine=args.engine, engine_for=engines)
     audio = _open_source(args, settings)
-    speech = live_speech_engine(choice)
+    shows_partials = not args.json and sys.stderr.isatty()  # partial text costs Whisper a decode a second
+    speech = live_speech_engine(dataclasses.replace(choice, in_process=True, partials=shows_partials))
     printer = _Printer(args.json, source_language, args.target)
     pipeline = LivePipeline(speech, translator, on_event=printer)
     try:

@@ -32,7 +32,17 @@ def test_transcribe_a_stereo_float_file_with_a_grammar(isolated_env, tmp_path):
     wav = synthesize("open file", tmp_path / "c16.wav")
     odd = tmp_path / "stereo44f.wav"
     subprocess.run(["sox", "-q", str(wav), "-r", "44100", "-c", "2", "-e", "floating-point", str(odd)], check=True)
-    done = cli(isolated_env, "transcribe", str(odd), "--grammar", "open file", "save file", "new note")
+    done = cli(
+        isolated_env,
+        "transcribe",
+        str(odd),
+        "--engine",
+        "pocketsphinx",
+        "--grammar",
+        "open file",
+        "save file",
+        "new note",
+    )
     assert (done.returncode, done.stdout.strip()) == (0, "open file"), done.stderr
 
 
@@ -50,7 +60,7 @@ def test_transcribe_with_a_vosk_model_folder(isolated_env, tmp_path):
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(b"", "the file is empty"), (b"just some text\n", "not a WAV file")],
+    [(b"", "the file is empty"), (b"just some text\n", "not a readable audio file")],
 )
 def test_bad_input_is_one_line_and_exit_2(isolated_env, tmp_path, content, message):
     bad = tmp_path / "bad.wav"
