@@ -182,8 +182,8 @@ def _parse_file(raw: Any, where: str) -> FileSpec:
         problem = f"missing {', '.join(missing)}" if missing else f"unknown field {', '.join(unknown)}"
         raise CatalogError(f"{where}: {problem}")
     values = {k: _typed(raw, k, t, where) for k, t in _FILE_KEYS.items() if k in raw}
-    if not _SAFE_NAME.match(values["name"]):
-        raise CatalogError(f"{where}: 'name' must be a plain file name")
+    if not all(_SAFE_NAME.match(part) for part in values["name"].split("/")):  # no '..', '/x', '\\'
+        raise CatalogError(f"{where}: 'name' must be a plain file name or a relative path of plain names")
     if not _SHA.match(values["sha256"]):
         raise CatalogError(f"{where}: 'sha256' must be 64 lowercase hex digits")
     parts = values["parts"]

@@ -268,7 +268,7 @@ class ModelManager:
         if not entry.verified and not trust_unverified and not (confirm and confirm(entry)):
             raise UserError(
                 f"models: {entry.id} has no verified sha256 in the catalog; rerun with --trust-unverified "
-                "to download it and pin the hash computed on this first download"
+                "to download it: its sha256 and source are shown, and nothing is pinned without your yes"
             )
         dest = self.install_dir / entry.filename
         with file_lock(self._lock_path(entry.filename), what=f"installing {entry.filename}"):

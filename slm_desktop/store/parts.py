@@ -119,8 +119,9 @@ def _pump(src: BinaryIO, out: BinaryIO, digest, token: CancelToken | None) -> No
 def assemble_file(spec: FileSpec, folder: Path, resolve: Resolve, token: CancelToken | None = None) -> str:
     """Join the parts of one file into `folder/spec.name`; returns the sha256 of the joined bytes."""
     digest = hashlib.sha256()
-    target = folder / spec.name
+    target = folder / spec.name  # the catalog allows only plain names joined by '/'
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         with open(target, "wb") as out:
             for url in spec.parts:
                 _copy_part(resolve, url, out, digest, token)
@@ -204,7 +205,10 @@ def assemble_any(
 
 def matching_source(sources: tuple[Source, ...], folder: Path) -> Source | None:
     """The mirror whose file names are what an installed folder holds (for verify)."""
-    present = {p.name for p in folder.iterdir()} if folder.is_dir() else {folder.name}
+    if folder.is_dir():
+        present = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    else:
+        present = {folder.name}
     for source in sources:
         if {f.name for f in source.files} <= present:
             return source
