@@ -35,7 +35,9 @@ def _window(qtbot, app_paths, server: ServerSettings, **completion):
 
 def _on(url: str, **kw) -> ServerSettings:
     kw.setdefault("first_token_timeout_s", 30.0)  # the shared test machine is busy; timeouts have their own test
-    return ServerSettings(enabled=True, url=url, api_key=API_KEY, translation=False, **kw)
+    kw.setdefault("enabled", True)
+    kw.setdefault("translation", False)
+    return ServerSettings(url=url, api_key=API_KEY, **kw)
 
 
 def _type_and_wait(qtbot, win, text: str, *, model_prefix: str) -> str:
@@ -257,5 +259,24 @@ def test_translation_uses_the_server_and_falls_back_to_apertium_when_it_is_down(
         panel.translate_text("Good morning, my friend.", "es")
         qtbot.waitUntil(lambda: "amigo" in panel.target_edit.toPlainText(), timeout=TIMEOUT_MS)
         assert any("translation uses the local engine" in m for m in messages)
+    finally:
+        dispose(win)
+
+
+def test_switching_the_server_on_and_off_in_settings_applies_at_once(qtbot, app_paths, llama_server, proxy):
+    win = _window(qtbot, app_paths, dataclasses.replace(_on(proxy.url), enabled=False))
+    try:
+        assert not win.server_mode.label.isVisible()
+        win.services.settings = dataclasses.replace(win.services.settings, server=_on(proxy.url))
+        win.settings_changed()
+        assert win.server_mode.label.isVisible()
+        _type_and_wait(qtbot, win, TEXT, model_prefix="server:")
+        win.services.settings = dataclasses.replace(win.services.settings, server=_on(proxy.url, enabled=False))
+        win.settings_changed()
+        assert not win.server_mode.label.isVisible()
+        qtbot.waitUntil(lambda: not win.services.worker.busy("completion"), timeout=TIMEOUT_MS)
+        seen = len(proxy.connections)
+        _type_and_wait(qtbot, win, "Thank you for your", model_prefix="SmolLM2")
+        assert len(proxy.connections) == seen, "the app still talked to the server after it was switched off"
     finally:
         dispose(win)
