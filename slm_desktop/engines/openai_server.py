@@ -170,9 +170,24 @@ class ServerClient:
             self._check(response, path)
             return self._json(response, path)
 
-    def post_json(self, path: str, payload: dict[str, Any], **kwargs) -> dict[str, Any]:
-        with self._errors(path):
-            response = self._http.post(path, json=payload or None, timeout=self._whole_call(), **kwargs)
+    def post_json(
+        self,
+        path: str,
+        payload: dict[str, Any],
+        *,
+        read_timeout_s: float | None = None,
+        cancel: CancelToken | None = None,
+        **kwargs,
+    ) -> dict[str, Any]:
+        """One request, one JSON reply. read_timeout_s: the longest wait for the reply (default: the whole-call
+        limit); a cancel hangs up at once, as for streams."""
+        watch = _SocketWatch(cancel)
+        timeout = self._whole_call(read_timeout_s)
+        with watch, self._errors(path, watch):
+            request = self._http.build_request(
+                "POST", path, json=payload or None, timeout=timeout, extensions={"trace": watch.trace}, **kwargs
+            )
+            response = self._http.send(request)
             self._check(response, path)
             return self._json(response, path)
 
@@ -202,9 +217,9 @@ class ServerClient:
 
     # ------------------------------------------------------------ errors
 
-    def _whole_call(self) -> httpx.Timeout:
+    def _whole_call(self, read_s: float | None = None) -> httpx.Timeout:
         c = self.config
-        return httpx.Timeout(c.request_timeout_s, connect=c.connect_timeout_s)
+        return httpx.Timeout(c.request_timeout_s if read_s is None else read_s, connect=c.connect_timeout_s)
 
     def _check(self, response: httpx.Response, path: str) -> None:
         code = response.status_code

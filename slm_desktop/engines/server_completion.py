@@ -68,7 +68,7 @@ class ServerCompletionEngine:
             return []
         payload = self._payload(before, max_tokens=1) | {"logprobs": WORD_CANDIDATES, "stream": False}
         try:
-            reply = self.client.post_json("/v1/completions", payload)
+            reply = self._post(payload, cancel)
         except ServerError as exc:
             if exc.kind in ("failed", "missing") and exc.status in (400, 422, 500, 501):
                 self.logprobs_offered = False  # llama_cpp.server without logits_all says so with an error
@@ -82,7 +82,7 @@ class ServerCompletionEngine:
         for piece, probability in candidates:
             if cancel is not None:
                 cancel.raise_if_cancelled()
-            spelled = self._spell(before, piece)
+            spelled = self._spell(before, piece, cancel)
             if typed and textops.is_word_char(piece[:1]):
                 word = typed + textops.leading_word(spelled)
                 if word != typed:
@@ -128,12 +128,17 @@ class ServerCompletionEngine:
         payload = self._payload(before, max_tokens=limit, stop=stop) | {"stream": True}
         yield from self.client.stream("/v1/completions", payload, cancel)
 
-    def _spell(self, before: str, piece: str) -> str:
+    def _spell(self, before: str, piece: str, cancel: CancelToken | None) -> str:
         """The candidate token plus a few greedy tokens, until its word is complete."""
         if not textops.is_word_char(piece[-1:]):
             return piece
-        reply = self.client.post_json("/v1/completions", self._payload(before + piece, max_tokens=3, stop=(" ",)))
+        reply = self._post(self._payload(before + piece, max_tokens=3, stop=(" ",)), cancel)
         return piece + _choice_text(reply)
+
+    def _post(self, payload: dict, cancel: CancelToken | None) -> dict:
+        """A short request for the chips: held to the first-token timeout, like the ghost's stream."""
+        timeout = self.config.first_token_timeout_s
+        return self.client.post_json("/v1/completions", payload, read_timeout_s=timeout, cancel=cancel)
 
 
 def _shape(events, before: str, max_tokens: int, stop: Sequence[str], on_token) -> tuple[str, int]:

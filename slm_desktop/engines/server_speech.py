@@ -51,7 +51,8 @@ class ServerTranscriber:
         if prompt:
             form["prompt"] = prompt[-800:]
         files = {"file": ("speech.wav", wav_bytes(pcm, rate), "audio/wav")}
-        reply = self.client.post_json(ROUTE, {}, data=form, files=files)
+        wait = self.config.first_token_timeout_s + seconds  # a server slower than real time is no help
+        reply = self.client.post_json(ROUTE, {}, data=form, files=files, read_timeout_s=wait)
         if "text" not in reply:
             raise ServerError(f"server {self.client.host} sent no text from {ROUTE}", "reply")
         return Transcript(

@@ -166,3 +166,15 @@ def test_models_and_round_trip(llama_server):
         client.close()
     assert any(m.endswith("SmolLM2-135M-Instruct.Q4_1.gguf") for m in models)
     assert ms > 0
+
+
+def test_word_chips_from_a_stalling_server_are_held_to_the_first_token_timeout():
+    stalling = StallingServer()
+    engine = ServerCompletionEngine(_config(stalling.url, first_token_timeout_s=0.3, request_timeout_s=60.0))
+    try:
+        with pytest.raises(ServerError) as caught:
+            engine.next_words("The meeting has been moved to next")
+    finally:
+        engine.close()
+        stalling.close()
+    assert caught.value.kind == "timeout"
