@@ -1,10 +1,13 @@
 """`slm-desktop bench complete --server URL`: the app's path to a server beside a raw streaming client.
 
 (a) raw: one plain httpx streaming POST to /v1/completions per prefix (greedy, 12 tokens, stop at newline),
-    read to the end, timed around the request, on the same lane thread as (b);
+    read until the end or a sentence end (where the app hangs up too: llama_cpp.server finishes an abandoned
+    generation before it takes the next request, so hanging up at different points would bias the pair),
+    timed around the request, on the same lane thread as (b);
 (b) app: Worker -> lane -> the engine the window uses (FallbackCompletionEngine over ServerCompletionEngine),
     timed from submit until the result is on the GUI thread;
-(a) and (b) alternate prefix by prefix, so load on the server and the machine hits both alike;
+(a) and (b) alternate prefix by prefix, which goes first alternating too, so load on the server and the machine
+    hits both alike;
 (c) gui: a real GhostEditor + SuggestionController offscreen, last keystroke -> first ghost words and the whole
     ghost, minus the debounce (the chips are asked for too, as in the window).
 The app stops at sentence ends, so the ratio is given per streamed token as well as per call.
@@ -12,6 +15,7 @@ The app stops at sentence ends, so the ratio is given per streamed token as well
 
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -56,16 +60,22 @@ def _raw_job(config: ServerConfig, prefix: str):
 
     def job(ctx):
         client = ctx.engine("bench-raw-http", load)
-        payload = {"prompt": prefix, "max_tokens": 12, "temperature": 0.0, "stop": ["\n"], "stream": True}
+        # as the app asks: 12 tokens plus 4 to finish a word, hanging up at 12 or at a sentence end
+        payload = {"prompt": prefix, "max_tokens": 16, "temperature": 0.0, "stop": ["\n"], "stream": True}
         if config.model:
             payload["model"] = config.model
         start = time.perf_counter()
-        tokens = 0
+        tokens, text = 0, ""
         with client.stream("POST", "/v1/completions", json=payload) as response:
             response.raise_for_status()
             for line in response.iter_lines():
-                if line.startswith("data:") and line[5:].strip() != "[DONE]" and '"text": ""' not in line:
-                    tokens += 1
+                if not line.startswith("data:") or line[5:].strip() == "[DONE]":
+                    continue
+                piece = json.loads(line[5:])["choices"][0]["text"]
+                if tokens >= 12 or (text.endswith((".", "!", "?")) and piece[:1].isspace()):
+                    break  # the same early hang-up as the app, so both leave the server alike
+                text += piece
+                tokens += bool(piece)
         return (time.perf_counter() - start) * 1000, tokens
 
     return job
@@ -87,11 +97,14 @@ def _raw_and_app(config: ServerConfig, samples: list[str]) -> dict:
     _run_job(worker, recorder, _app_job(factory, "Warm up"))
     _run_job(worker, recorder, _raw_job(config, "Warm up"))
     raw, app = [], []
-    for prefix in samples:
-        raw.append(_run_job(worker, recorder, _raw_job(config, prefix))[0])
+    for i, prefix in enumerate(samples):
+        if i % 2:  # alternate which goes first: each pays for what the other left the server doing
+            raw.append(_run_job(worker, recorder, _raw_job(config, prefix))[0])
         completion, ms = _run_job(worker, recorder, _app_job(factory, prefix))
         if completion.model.startswith("server:"):
             app.append((ms, completion.tokens))
+        if not i % 2:
+            raw.append(_run_job(worker, recorder, _raw_job(config, prefix))[0])
     worker.shutdown()
     return {"raw": raw, "app": app}
 
@@ -164,7 +177,7 @@ def run(args) -> dict:
         "worst_gui_stall_ms": gui["stall"],
         "peak_rss_mb": peak_rss_mb(),
         "table": [
-            _row("raw httpx stream", raw_ms, raw_tokens, "POST /v1/completions, 12 tokens, read to the end"),
+            _row("raw httpx stream", raw_ms, raw_tokens, "POST /v1/completions, 12 tokens, to a sentence end"),
             _row("app worker+engine", app_ms, app_tokens, "submit -> result on GUI thread"),
             _row("gui first words", gui["first"], 0, "last key -> first ghost words, minus debounce"),
             _row("gui whole ghost", gui["full"], 0, "last key -> whole suggestion, minus debounce"),
