@@ -5,7 +5,10 @@ The mode comes from the SLM_TEST_DRIVE environment variable, which only this scr
   type     type "w0 w1 w2 ..." forever, printing "typed N" after each word
   keep     click "Keep for later" in the recovery prompt, then type "k0 k1 k2 ..." like type
   crash    type until the recovery file exists, then abort() inside a worker job (a native crash)
-  save     alternate two large versions of the open file, printing "saving K" / "saved K" around each save
+  save     alternate two large versions of the open file, printing "saving K" / "saved K" around each save;
+           with SLM_TEST_STALL=PHASE:K the K-th save stops inside slm_desktop.atomic at PHASE (fsync: the
+           temp file written, not yet synced; replace: synced, not yet renamed; replaced: renamed, the
+           folder not yet synced), prints "stalled PHASE TEMP-PATH" and waits there to be killed
   restore  click Restore on row $SLM_TEST_RESTORE_ROW (default 0) of the recovery prompt, print the listed
            texts and the editor's text as JSON, quit
   idle     print "pid ready" and wait (for socket inspection)
@@ -19,6 +22,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 
 from PySide6.QtCore import QObject, QProcess, Qt, QTimer, Slot
 from PySide6.QtTest import QTest
@@ -38,6 +42,43 @@ def say(line: str) -> None:
     print(line, flush=True)
 
 
+class StallingOs:
+    """Stands in for `os` inside slm_desktop.atomic only: at the chosen phase of the chosen save it reports
+    the temp file and blocks the saving thread, so the test can look at the disk and then SIGKILL."""
+
+    def __init__(self, real, phase: str):
+        self._real, self.phase, self.armed = real, phase, False
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+    def _stall(self, phase: str, temp: str) -> None:
+        if self.armed and phase == self.phase:
+            say(f"stalled {phase} {temp}")
+            threading.Event().wait()  # until SIGKILL
+
+    def fsync(self, fd: int) -> None:
+        if self.armed:
+            self._stall("fsync", self._real.readlink(f"/proc/self/fd/{fd}"))
+        self._real.fsync(fd)
+
+    def replace(self, src, dst) -> None:
+        self._stall("replace", str(src))
+        self._real.replace(src, dst)
+        self._stall("replaced", str(src))
+
+
+def install_save_stall(spec: str) -> tuple[StallingOs, int] | None:
+    """SLM_TEST_STALL=PHASE:K, read only here."""
+    if not spec:
+        return None
+    from slm_desktop import atomic
+
+    phase, save = spec.split(":")
+    atomic.os = StallingOs(os, phase)
+    return atomic.os, int(save)
+
+
 def abort_job(_ctx) -> None:
     os.abort()  # what a segfault/assert in a native library does to the process
 
@@ -47,6 +88,7 @@ class Driver(QObject):
         super().__init__()
         self.mode = mode
         self.count = 0
+        self.stall = install_save_stall(os.environ.get("SLM_TEST_STALL", "")) if mode == "save" else None
         self.word = "k" if mode == "keep" else "w"
         self.listed: list[str] = []
         self.timer = QTimer(self)
@@ -114,6 +156,9 @@ class Driver(QObject):
             return
         self.count += 1
         window.editor.setPlainText(version_text(self.count))
+        if self.stall is not None:
+            stalling, at_save = self.stall
+            stalling.armed = self.count == at_save
         say(f"saving {self.count}")
         if not window.save_document():
             say("save failed")
