@@ -5,7 +5,7 @@ from datetime import datetime
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox, QPushButton
 
 
 def say(qtbot, window, text):
@@ -98,3 +98,12 @@ def test_low_confidence_alternative_button_performs_it(qtbot, typed, monkeypatch
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     say(qtbot, typed, "play some jazz music")
     qtbot.waitUntil(lambda: "didn't catch" in typed.command_bar.feedback.text(), timeout=10_000)
+    buttons = [b for b in typed.command_bar.findChildren(QPushButton) if b.accessibleName().startswith("Alternative:")]
+    assert buttons, "no alternative was offered"
+    performed = []
+    typed.commands.understood.connect(lambda command: performed.append(command.intent))  # same thread, synchronous
+    chosen = buttons[0]
+    intent = chosen.property("intent")
+    chosen.click()
+    assert performed == [intent], f"clicking {chosen.text()!r} did not perform {intent}"
+    assert typed.statusBar().currentMessage().startswith("Done: ")

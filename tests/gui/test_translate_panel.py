@@ -156,11 +156,21 @@ def test_text_in_the_wrong_source_language_gets_a_hint(qtbot, panel):
 
 
 def test_new_catalog_after_install_keeps_the_choice(qtbot, panel, tmp_path):
+    """A really new en→de pair (the tiny Marian model, built and converted here) arrives as after an install:
+    the chosen languages stay, the install offer goes, and the text is translated with the new pair."""
+    from slm_desktop.bench.tiny_marian import build_ct2_model
+    from slm_desktop.engines.ct2 import find_ct2_models
+
     panel.translate_text("Hello.", target="de")
     assert panel.install_button.isVisibleTo(panel)
-    pairs = (*panel._catalog.pairs, *apertium_pairs())  # stands in for a freshly installed model list
-    panel.set_catalog(Catalog(tuple(pairs), tmp_path / "unpacked"))
+    assert not [p for p in panel._catalog.pairs if (p.source, p.target) == ("en", "de")]
+    build_ct2_model(tmp_path / "models" / "opus-mt-en-de")
+    installed = tuple(find_ct2_models([tmp_path / "models"]))
+    assert [(p.source, p.target) for p in installed] == [("en", "de")]
+    panel.set_catalog(Catalog((*panel._catalog.pairs, *installed), tmp_path / "unpacked", threads=1))
     assert panel.target_language == "de" and panel.source_language == "en"
+    assert not panel.install_button.isVisibleTo(panel)
+    qtbot.waitUntil(lambda: bool(panel.translation().strip()), timeout=20_000)
 
 
 def test_missing_pair_names_the_missing_ctranslate2_add_on(panel, tmp_path):

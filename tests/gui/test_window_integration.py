@@ -72,7 +72,6 @@ def test_insert_translation_into_editor_is_one_undo_step(qtbot, window):
     assert window.editor.toPlainText() == "Start: "
 
 
-@pytest.mark.skipif(not shutil.which("apertium"), reason="needs the Debian package apertium-eng-spa")
 class PauseAtJobStart(QObject):
     """Whether suggestions were paused as each kind of job started (a bound slot: the worker emits on lanes)."""
 
@@ -87,6 +86,7 @@ class PauseAtJobStart(QObject):
         self.by_kind[kind] = self.window._suggestions_paused
 
 
+@pytest.mark.skipif(not shutil.which("apertium"), reason="needs the Debian package apertium-eng-spa")
 def test_low_power_pauses_suggestions_while_translating(qtbot, app_paths):
     from qt_support import dispose
 
@@ -107,8 +107,33 @@ def test_low_power_pauses_suggestions_while_translating(qtbot, app_paths):
         dispose(win)
 
 
-def test_loaded_model_is_protected_in_the_models_dialog(qtbot, window):
-    window.editor.setFocus()
-    qtbot.keyClicks(window.editor, "Thank you for the")
-    qtbot.waitUntil(lambda: bool(window.loaded_model_paths()), timeout=30_000)
-    assert any(p.suffix == ".gguf" for p in window.loaded_model_paths())
+def test_loaded_model_is_protected_in_the_models_dialog(qtbot, app_paths):
+    """A removable copy of the default model (in the user's models folder, hiding the shipped one) is loaded
+    by typing; then Remove in the real Models dialog refuses it and the file stays."""
+    from qt_support import dispose
+
+    from tests.conftest import DEFAULT_GGUF
+
+    installed = app_paths.user_models_dir / DEFAULT_GGUF.name
+    installed.parent.mkdir(parents=True)
+    installed.symlink_to(DEFAULT_GGUF)
+    win = app_module.create_window(app_paths)
+    win.show()
+    qtbot.waitExposed(win)
+    win.editor.setFocus()
+    qtbot.keyClicks(win.editor, "Thank you for the")
+    qtbot.waitUntil(lambda: installed in win.loaded_model_paths(), timeout=30_000)
+    dialog = win._models_dialog()
+    try:
+        dialog.show()
+        table = dialog.installed_table
+        rows = [r for r in range(table.rowCount()) if table.item(r, 0).data(Qt.ItemDataRole.UserRole) == installed.name]
+        assert rows, "the loaded model is not listed in the Models dialog"
+        table.selectRow(rows[0])
+        assert dialog.remove_button.isEnabled()
+        dialog.remove_button.click()
+        assert "is in use" in dialog.status.text()
+        assert installed.is_symlink() and installed.exists()
+    finally:
+        dialog.close()
+        dispose(win)

@@ -103,12 +103,15 @@ def test_cancel_stops_within_one_token(engine):
 
 
 def test_cancel_from_another_thread_stops_a_long_generation(engine):
+    """Deterministic: the generating thread waits inside on_token (after its first piece) until this thread
+    has cancelled, so the 400-token generation cannot finish first; the token is checked before the next one."""
     token, pieces, outcome = CancelToken(), [], {}
-    first_piece = threading.Event()
+    first_piece, cancelled = threading.Event(), threading.Event()
 
     def on_token(piece):
         pieces.append(piece)
         first_piece.set()
+        cancelled.wait(30)
 
     def run():
         try:
@@ -121,10 +124,11 @@ def test_cancel_from_another_thread_stops_a_long_generation(engine):
     thread.start()
     assert first_piece.wait(30)
     token.cancel()
-    seen_at_cancel = len(pieces)
+    cancelled.set()
     thread.join(30)
-    assert outcome.get("result") in ("cancelled", "finished")
-    assert len(pieces) <= seen_at_cancel + 1
+    assert not thread.is_alive()
+    assert outcome.get("result") == "cancelled"
+    assert len(pieces) == 1, "no piece may follow the cancel"
 
 
 def test_precancelled_token_stops_before_decoding(engine):

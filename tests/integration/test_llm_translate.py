@@ -54,9 +54,12 @@ def engine():
 def test_prompt_engine_runs_and_streams(engine):
     [pair, _] = engine.pairs()
     assert pair.engine == "llm"
-    out = list(engine.translate(["Hello.", "Thanks."], source="en", target="es"))
+    stream = engine.translate(["Hello.", "Thanks."], source="en", target="es")
+    first = next(stream)  # each sentence comes out as soon as it is done, before the next is started
+    assert (first.index, first.source) == (0, "Hello.") and "Hola" in first.text
+    out = [first, *stream]
     assert [o.index for o in out] == [0, 1] and [o.source for o in out] == ["Hello.", "Thanks."]
-    assert all(isinstance(o.text, str) and "\n" not in o.text for o in out)
+    assert all(o.text.strip() and o.text != o.source and "\n" not in o.text for o in out), out
 
 
 def test_prompt_engine_cancels(engine):
