@@ -196,6 +196,15 @@ def load_onnx(model: Path):
     return onnxruntime.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
 
 
+def load_ct2(model: Path):
+    """The CTranslate2 load a translation engine does: the model folder (bare, Argos, or under one top folder)."""
+    import ctranslate2
+
+    from slm_desktop.engines.ct2 import resolve_layout
+
+    return ctranslate2.Translator(str(resolve_layout(model).model_dir), device="cpu", intra_threads=1)
+
+
 def _open_nothing(model: Path) -> None:
     """The self-test's loader: proves a probe process starts and reports back."""
     if not model.exists():

@@ -214,6 +214,7 @@ class Catalog:
     beam_size: int = 1
     length_ratio: float = 2.0  # CTranslate2 decoding limit (x source tokens + 8)
     note: str = ""  # why installed models were left out (the CTranslate2 add-on is missing)
+    probe_cache: Path | None = None  # where first loads that worked are remembered; None: no probe
     server: Callable[[LanguagePair], TranslationEngine] | None = None  # opens "server" pairs (server_select.py)
 
     def engine_key(self, pair: LanguagePair) -> str:
@@ -230,9 +231,16 @@ class Catalog:
             from slm_desktop.engines.llm_translate import LlmTranslationEngine
 
             return LlmTranslationEngine(Path(pair.model), threads=self.threads)
-        from slm_desktop.engines.ct2 import CT2Config, CT2Engine, prepare_model_folder
+        from slm_desktop.engines.ct2 import CT2Config, CT2Engine, prepare_model_folder, resolve_layout
+        from slm_desktop.store.validate import is_ct2_folder
 
         folder = prepare_model_folder(Path(pair.model), self.unpack_dir)
+        if not is_ct2_folder(resolve_layout(folder).model_dir):
+            raise UserError(f"{Path(pair.model).name} is not a CTranslate2 model (model.bin and a vocabulary)")
+        if self.probe_cache is not None:  # a model's first load runs in a throwaway process
+            from slm_desktop import isolation
+
+            isolation.probe_first_load(isolation.load_ct2, folder, cache_file=self.probe_cache)
         config = CT2Config(threads=self.threads, beam_size=self.beam_size, length_ratio=self.length_ratio)
         return CT2Engine(folder, config, pair=(pair.source, pair.target))
 
@@ -267,7 +275,10 @@ def discover(paths, *, threads: int = 0, beam_size: int = 1, engines: Sequence[s
         from slm_desktop.engines.llm_translate import llm_pairs
 
         pairs += llm_pairs(paths.model_search_path())
-    return Catalog(tuple(pairs), paths.data_dir / "unpacked", threads, beam_size, note=note)
+    from slm_desktop.isolation import PROBE_CACHE_NAME
+
+    probe_cache = paths.data_dir / PROBE_CACHE_NAME
+    return Catalog(tuple(pairs), paths.data_dir / "unpacked", threads, beam_size, note=note, probe_cache=probe_cache)
 
 
 CT2_RUNTIME = ("ctranslate2", "sentencepiece")

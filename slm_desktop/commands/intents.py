@@ -149,13 +149,19 @@ def self_test(paths: AppPaths) -> str:
     return f"{folder.name}: save_document {save.confidence:.2f}, translate → es ({save.ms:.1f} ms)"
 
 
-def make_engine(paths: AppPaths, *, threads: int = 2) -> IntentEngine:
-    """Build the shipped int8 engine; called inside a worker lane, so the import stays off the GUI thread."""
+def make_engine(paths: AppPaths, *, threads: int = 2, probe_cache: Path | None = None) -> IntentEngine:
+    """Build the shipped int8 engine; called inside a worker lane, so the import stays off the GUI thread.
+    With probe_cache, a model file not yet known to load is first loaded by onnxruntime in a throwaway
+    process, so one that crashes it costs a status line, not the session."""
     from slm_desktop.engines.intent_onnx import OnnxIntentEngine
     from slm_desktop.memory import ensure_fits
 
     model = locate_model(paths)
     ensure_fits(model)
+    if probe_cache is not None:
+        from slm_desktop import isolation
+
+        isolation.probe_first_load(isolation.load_onnx, model / "model.onnx", cache_file=probe_cache)
     return OnnxIntentEngine(model, threads=threads)
 
 

@@ -313,7 +313,7 @@ class MainWindow(QMainWindow):
     def _create_intent_engine(self):
         from slm_desktop.commands.intents import make_engine
 
-        return make_engine(self.services.paths)
+        return make_engine(self.services.paths, probe_cache=self._probe_cache())
 
     @staticmethod
     def _name_unnamed(root: QWidget, prefix: str) -> None:

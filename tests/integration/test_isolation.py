@@ -8,7 +8,7 @@ import fault_support
 import pytest
 
 from slm_desktop.cancel import Cancelled, CancelToken
-from slm_desktop.errors import ModelError
+from slm_desktop.errors import ModelError, UserError
 from slm_desktop.isolation import ProbeCache, load_gguf, probe_first_load, run_probe
 
 DEFAULT_GGUF = Path(__file__).resolve().parents[2] / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -87,3 +87,52 @@ def test_a_damaged_gguf_is_refused_by_the_real_llama_cpp_in_the_probe(tmp_path):
         target.write(source.read(DEFAULT_GGUF.stat().st_size // 2))
     with pytest.raises(ModelError, match=r"damaged\.gguf"):
         run_probe(load_gguf, damaged)
+
+
+# ---------------------------------------------------------------- the ONNX and CTranslate2 first loads
+
+
+def test_the_intent_models_first_load_is_probed_and_a_crash_is_contained(app_paths, tmp_path, monkeypatch):
+    """make_engine probes the ONNX file before onnxruntime opens it here: a loader that aborts costs the
+    child process and becomes one ModelError; the real onnxruntime then loads it and it is remembered."""
+    from slm_desktop import isolation
+    from slm_desktop.commands.intents import locate_model, make_engine
+
+    cache = tmp_path / "probed.json"
+    monkeypatch.setattr(isolation, "load_onnx", fault_support.aborting_loader)
+    with pytest.raises(ModelError, match=r"model.onnx crashed the inference library while loading \(SIGABRT\)"):
+        make_engine(app_paths, threads=1, probe_cache=cache)
+    assert not ProbeCache(cache).known_good(locate_model(app_paths) / "model.onnx")
+    monkeypatch.undo()
+    engine = make_engine(app_paths, threads=1, probe_cache=cache)
+    try:
+        assert engine.classify("save the document").intent == "save_document"
+    finally:
+        engine.close()
+    assert ProbeCache(cache).known_good(locate_model(app_paths) / "model.onnx")
+
+
+def test_a_ctranslate2_models_first_load_is_probed_and_a_crash_is_contained(tmp_path, monkeypatch):
+    """Catalog.open checks the folder's layout (is_ct2_folder), then probes the first load with
+    CTranslate2 in a child: an aborting load is one ModelError; the real load is then remembered."""
+    from slm_desktop import isolation
+    from slm_desktop.bench.tiny_marian import build_ct2_model
+    from slm_desktop.engines.base import LanguagePair
+    from slm_desktop.translation import Catalog
+
+    folder = build_ct2_model(tmp_path / "models" / "opus-mt-en-de")
+    cache = tmp_path / "probed.json"
+    catalog = Catalog((LanguagePair("en", "de", "ct2", str(folder)),), tmp_path / "unpacked", 1, probe_cache=cache)
+    monkeypatch.setattr(isolation, "load_ct2", fault_support.aborting_loader)
+    with pytest.raises(ModelError, match=r"opus-mt-en-de crashed the inference library while loading \(SIGABRT\)"):
+        catalog.open(catalog.pairs[0])
+    monkeypatch.undo()
+    engine = catalog.open(catalog.pairs[0])
+    try:
+        assert next(engine.translate(["hello"], source="en", target="de")).index == 0
+    finally:
+        engine.close()
+    assert ProbeCache(cache).known_good(folder)
+    (folder / "model.bin").unlink()
+    with pytest.raises(UserError, match="not a CTranslate2 model"):
+        catalog.open(catalog.pairs[0])
