@@ -68,9 +68,12 @@ class RecoveryPrompt(QDialog):
 
     def _fill(self) -> None:
         count = len(self.snapshots)
+        found = "Unsaved text was found." if count == 1 else f"Unsaved text from {count} sessions was found."
         self.summary.setText(
-            "Unsaved text was found." if count == 1 else f"Unsaved text from {count} sessions was found."
+            f"{found} Restore puts the selected text in the editor, Discard deletes it; "
+            "everything not restored or discarded is kept for the next start."
         )
+        self.summary.setWordWrap(True)
         self.list.clear()
         self.list.addItems([describe(s) for s in self.snapshots])
         self.list.setCurrentRow(0)
