@@ -80,8 +80,8 @@ def main(argv: Sequence[str] | None = None, *, paths: AppPaths | None = None) ->
     window.start_background()
     if first_run:
         window.first_run()
-    if argv:  # `slm-desktop FILE`, the desktop entry's "Open With": a refusal is one line, the window stays
-        window.open_path(Path(argv[0]), refused=_say_refused)
+    if argv:
+        open_argument(window, Path(argv[0]))
     code = app.exec()
     window.services.worker.shutdown()
     if crash_log is not None:
@@ -89,6 +89,14 @@ def main(argv: Sequence[str] | None = None, *, paths: AppPaths | None = None) ->
 
         close_crash_log(crash_log)
     return code
+
+
+def open_argument(window, path: Path) -> bool:
+    """`slm-desktop FILE`, the desktop entry's "Open With": a refusal is one line, the window stays. Text just
+    restored from the recovery prompt is unsaved: the user saves, drops or keeps it before FILE replaces it."""
+    if not window.maybe_keep_changes():
+        return False
+    return window.open_path(path, refused=_say_refused)
 
 
 def _say_refused(message: str) -> None:

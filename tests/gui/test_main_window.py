@@ -256,3 +256,22 @@ def test_a_windows_1252_file_opens_as_windows_1252_after_consent(qtbot, window, 
     assert "1 bytes with no Windows-1252 character" in window.statusBar().currentMessage()
     assert window.save_document()
     assert path.read_bytes() == b"\x93quoted\x94 \x80 5\x81\n"
+
+
+def test_a_file_from_the_command_line_never_silently_replaces_restored_text(qtbot, window, app_paths, monkeypatch):
+    """After a crash the user restores a snapshot and the app was started with a FILE: FILE waits for the
+    user's answer about the restored text (Cancel keeps it and its recovery file), it never replaces it."""
+    from slm_desktop.recovery import RecoveryStore
+
+    RecoveryStore(app_paths.recovery_dir).write("restored after the crash", None)
+    (snapshot,) = window.recovery.pending()
+    window.restore_snapshot(snapshot)
+    other = app_paths.data_dir / "other.txt"
+    other.write_text("the file from Open With", encoding="utf-8")
+    answers = iter([QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Discard])
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: next(answers))
+    assert not app_module.open_argument(window, other)
+    assert window.editor.toPlainText() == "restored after the crash"
+    assert snapshot.file.exists()
+    assert app_module.open_argument(window, other)  # the user chose Discard this time
+    assert window.editor.toPlainText() == "the file from Open With"
