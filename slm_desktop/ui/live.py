@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSize
 from slm_desktop.audio.capture import CaptureConfig, Microphone
 from slm_desktop.audio.ptt import AudioSource
 from slm_desktop.errors import UserError
+from slm_desktop.languages import UNKNOWN
 from slm_desktop.live import FINAL, PARTIAL, TRANSLATED, LiveEvent, LivePipeline, plan_translator
 from slm_desktop.translation import Catalog
 from slm_desktop.worker import JobContext, Worker
@@ -35,6 +36,13 @@ LANE = "live"
 NICE = 10
 JOB_KIND = "live-translate"
 CONTINUOUS, HOLD = "continuous", "hold"
+
+
+UNSPECIFIED = ("", "auto", UNKNOWN)
+UNKNOWN_SOURCE = (
+    "Live translate: the spoken language is unknown; pick the source language in the translation panel"
+    " (or the speech language in Settings)"
+)
 
 
 class LiveTranslateController(QObject):
@@ -86,6 +94,9 @@ class LiveTranslateController(QObject):
     @Slot()
     def start(self) -> None:
         if self._stop is not None:
+            return
+        if self.languages[0] in UNSPECIFIED:  # "Detect language" in the panel and "auto" for speech
+            self.error.emit(UNKNOWN_SOURCE)
             return
         try:  # a missing pair is reported before anything listens
             plan_translator(self.catalog, *self.languages, engine_for=lambda pair: None)

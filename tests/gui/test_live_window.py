@@ -129,3 +129,19 @@ def test_closing_the_window_closes_the_subtitles(qtbot, window):
     assert window.live_mode.subtitles.isVisible()
     window.close()
     assert not window.live_mode.subtitles.isVisible()
+
+
+def test_live_translate_with_an_unknown_spoken_language_asks_for_it(qtbot, window):
+    """Detect language in the panel and speech language 'auto': no route from 'auto', so one clear line
+    instead of "No model for auto→es", and nothing starts listening."""
+    window.translation_panel.source_combo.setCurrentIndex(window.translation_panel.source_combo.findData("auto"))
+    window.services.update_settings("speech", "language", "auto")
+    errors = []
+    window.live_mode.controller.error.connect(errors.append)
+    window.live_mode.controller.set_languages("auto", "es")
+    window.live_mode.controller.start()
+    assert errors == [
+        "Live translate: the spoken language is unknown; pick the source language in the translation panel"
+        " (or the speech language in Settings)"
+    ]
+    assert not window.live_mode.controller.running
