@@ -1,6 +1,8 @@
 """`slm-desktop bench models`: the store's own costs, each beside the raw library doing the same job.
 
 - download: plain urllib + file copy vs the app's download (hashing, fsync, progress), over loopback;
+- archive extraction: zipfile/tarfile `extractall` (tar with the `data` filter) vs the app's safe_extract
+  (plan through links, bomb and disk checks) on a Vosk-shaped archive;
 - sha256 of the default model; GGUF checks (header-only vs full `gguf` parse); listing installed models;
 - memory of the first-run measurement: RSS on the completion lane with the suggestion engine loaded, then
   measuring through that engine (the app) vs a second llama.cpp copy of the model (the old store-lane way).
@@ -73,6 +75,66 @@ def _download_rows(repeat: int) -> list[dict]:
         {"case": "download raw urllib copy", **summary(raw), "MB/s": mb / (summary(raw)["p50_ms"] / 1000)},
         {"case": "download app (sha256+fsync)", **summary(app), "MB/s": mb / (summary(app)["p50_ms"] / 1000)},
     ]
+
+
+EXTRACT_FILES = 400  # a Vosk-shaped tree: a few big graph files and many small ones
+
+
+def _vosk_shaped(root: Path) -> tuple[Path, Path]:
+    """A zip and a tar.gz of ~48 MB in 400 files under am/ conf/ graph/ ivector/ (mildly compressible)."""
+    import tarfile
+    import zipfile
+
+    rng = __import__("random").Random(7)
+    files = {f"model/graph/big{i}.fst": os.urandom(10 << 20) for i in range(4)}
+    for i in range(EXTRACT_FILES - 4):
+        words = " ".join(str(rng.randrange(10_000)) for _ in range(2000))
+        files[f"model/{('am', 'conf', 'graph', 'ivector')[i % 4]}/f{i}.txt"] = words.encode()
+    zpath, tpath = root / "m.zip", root / "m.tar.gz"
+    with zipfile.ZipFile(zpath, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    with tarfile.open(tpath, "w:gz", compresslevel=1) as tf:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, __import__("io").BytesIO(data))
+    return zpath, tpath
+
+
+def _extract_rows(repeat: int) -> list[dict]:
+    import tarfile
+    import zipfile
+
+    from slm_desktop.store.extract import safe_extract
+
+    with tempfile.TemporaryDirectory(prefix="slm-bench-") as tmp:
+        root = Path(tmp)
+        zpath, tpath = _vosk_shaped(root)
+
+        def raw_zip(out: Path) -> None:
+            with zipfile.ZipFile(zpath) as zf:
+                zf.extractall(out)
+
+        def raw_tar(out: Path) -> None:
+            with tarfile.open(tpath) as tf:
+                tf.extractall(out, filter="data")
+
+        cases = {
+            "zip raw zipfile.extractall": raw_zip,
+            "zip app safe_extract": lambda out: safe_extract(zpath, out),
+            "tar.gz raw tarfile.extractall(filter=data)": raw_tar,
+            "tar.gz app safe_extract": lambda out: safe_extract(tpath, out),
+        }
+        rows = []
+        for name, fn in cases.items():
+            samples = []
+            for i in range(repeat):
+                out = root / f"out-{len(rows)}-{i}"
+                samples.append(_timed(lambda out=out, fn=fn: fn(out)))
+                shutil.rmtree(out)
+            rows.append({"case": f"extract {name} ({EXTRACT_FILES} files)", **summary(samples), "MB/s": ""})
+    return rows
 
 
 def _model_rows(paths: AppPaths, repeat: int) -> list[dict]:
@@ -159,9 +221,12 @@ def _memory(paths: AppPaths) -> dict[str, float]:
 
 def run(args) -> dict:
     repeat = args.repeat or 5
-    rows = _download_rows(repeat) + _model_rows(args.paths, repeat)
+    extract = _extract_rows(repeat)
+    rows = _download_rows(repeat) + extract + _model_rows(args.paths, repeat)
     return {
         "download_overhead_ratio": rows[1]["p50_ms"] / rows[0]["p50_ms"],
+        "extract_zip_ratio": extract[1]["p50_ms"] / extract[0]["p50_ms"],
+        "extract_tar_ratio": extract[3]["p50_ms"] / extract[2]["p50_ms"],
         "download_mb": DOWNLOAD_MB,
         **_memory(args.paths),
         "table": rows,

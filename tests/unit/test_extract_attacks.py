@@ -405,11 +405,23 @@ def test_stream_longer_than_declared_is_cut_off_while_writing(tmp_path):
     assert dest.stat().st_size <= 3 << 20
 
 
-def test_zip_whose_header_lies_about_the_size_is_cut_off(box, tmp_path):
+def test_zip_whose_header_lies_about_the_size_is_cut_off(box, tmp_path, monkeypatch):
     stream, _, crc = _zeros_deflate(1, chunk=4 << 20)  # really 4 MiB of zeros
     archive = _raw_zip(tmp_path / "lie.zip", "x.bin", stream, 1 << 18, crc)  # says 256 KiB (ratio under 20)
-    with pytest.raises(ModelError):
+    written = []
+    real_copy = extract._copy
+
+    def copy(plan, entry, src, dest):
+        try:
+            real_copy(plan, entry, src, dest)
+        finally:
+            written.append(dest.stat().st_size if dest.exists() else 0)
+
+    monkeypatch.setattr(extract, "_copy", copy)
+    with pytest.raises(ModelError) as info:
         box.extract(archive)
+    assert "'x.bin'" in str(info.value) or "x.bin" in str(info.value)
+    assert written and max(written) <= 1 << 18  # never more than the header declared
     box.assert_clean()
     assert not box.dest.exists()
 
