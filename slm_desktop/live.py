@@ -140,7 +140,7 @@ class LivePipeline:
         self._speech = speech
         self._translate = translate
         self._on_event = on_event
-        self._vad = EnergyVad(vad or VadConfig(sample_rate=speech.sample_rate))
+        self._vad = _detector(speech, vad or VadConfig(sample_rate=speech.sample_rate))
         self._rate = speech.sample_rate
         self.cancel = cancel or CancelToken()
         self._audio = bytearray()  # not yet handed to an utterance; starts at sample _audio_start
@@ -240,6 +240,16 @@ class LivePipeline:
             translated = self._translate(text, self.cancel)
         self.cancel.raise_if_cancelled()
         self._on_event(LiveEvent(TRANSLATED, index, translated, source=text, ms=_ms_since(cut_at), **span))
+
+
+def _detector(speech: SpeechEngine, config: VadConfig):
+    """Silero cuts phrases for Whisper (far fewer noise false alarms, docs/speech.md; Whisper needs
+    its onnxruntime anyway); the light energy detector stays for PocketSphinx and Vosk."""
+    if getattr(speech, "name", "") == "whisper" and config.sample_rate == 16000:
+        from slm_desktop.audio.silero import SileroVad
+
+        return SileroVad(config)
+    return EnergyVad(config)
 
 
 def _ms_since(start: float) -> float:

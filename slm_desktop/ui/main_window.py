@@ -301,10 +301,14 @@ class MainWindow(QMainWindow):
         return choose_speech_engine(self.services.settings.speech, self.services.paths)
 
     def _speech_key(self) -> str:
+        """Also says, once per choice, why speech fell back (no Whisper model: how to install it)."""
         try:
-            return self._speech_choice().key
+            choice = self._speech_choice()
         except UserError:
             return "speech:unavailable"
+        if choice.message:
+            self.show_message(choice.message, 15000)
+        return choice.key
 
     def _create_speech_engine(self):
         """Runs inside the speech lane; a missing model becomes the lane's one-line error."""
