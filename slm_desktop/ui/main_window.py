@@ -34,11 +34,10 @@ from slm_desktop.document import (
     read_document,
     write_document,
 )
-from slm_desktop.engines.textops import dictation_insertion
 from slm_desktop.errors import UserError
 from slm_desktop.recovery import RecoveryStore
 from slm_desktop.ui.services import AppServices
-from slm_desktop.ui.voice import MIC_KEY_PREFIX, PushToTalkController, PushToTalkKey
+from slm_desktop.ui.voice import MIC_KEY_PREFIX, DictationWriter, PushToTalkController, PushToTalkKey
 
 log = logging.getLogger(__name__)
 
@@ -248,6 +247,8 @@ class MainWindow(QMainWindow):
         self.speech.setMode(self.services.settings.speech.mode)
         self.speech.notice.connect(self.show_message)
         self.speech.setCommandGrammar(command_vocabulary())
+        self.dictation = DictationWriter(self.editor, self)
+        self.speech.context_provider = self._speech_context
         self.speech.dictated.connect(self._on_dictated)
         self.speech.figures.connect(self._on_speech_figures)
         self.voice_bar = VoiceBar(self.speech)
@@ -775,11 +776,19 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_dictated(self, text: str) -> None:
-        if not text:
-            return
-        before = self.editor.toPlainText()[: self.editor.textCursor().position()]
-        self.editor.clear_ghost()
-        self.editor.insert_as_one_step(dictation_insertion(before, text))  # each utterance: one undo step
+        """Spoken punctuation and "scratch that" act (ui/voice.DictationWriter); each utterance: one undo step."""
+        if text:
+            message = self.dictation.apply(text)
+            if message:
+                self.show_message(message)
+
+    def _speech_context(self, mode: str) -> str:
+        """The recogniser's prompt at each press: Settings' own words and, when dictating, the text before
+        the cursor (commands/dictation.speech_context)."""
+        from slm_desktop.commands.dictation import speech_context
+
+        words = self.services.settings.speech.custom_words
+        return speech_context(self.dictation.before_cursor(), words, mode=mode)
 
     @Slot(dict)
     def _on_speech_figures(self, figures: dict) -> None:

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from slm_desktop.audio.capture import CaptureConfig, Microphone
 from slm_desktop.audio.ptt import AudioSource, PushToTalkSession, SessionResult
+from slm_desktop.commands.dictation import SCRATCH, UNDO, plan_dictation
 from slm_desktop.errors import AudioError
 from slm_desktop.languages import language_name
 from slm_desktop.worker import JobContext, Worker
@@ -445,3 +447,66 @@ class PushToTalkKey(QObject):
         if not event.isAutoRepeat():
             self.controller.press() if kind == QEvent.Type.KeyPress else self.controller.release()
         return True
+
+
+@dataclass
+class _Dictated:
+    cursor: QTextCursor  # selects the inserted text; Qt keeps it in place as the document changes
+    text: str
+    replaced: str  # what the insertion took the place of (a selection, a mark Whisper wrote)
+
+
+class DictationWriter(QObject):
+    """Applies dictated utterances to the editor (commands/dictation.py decides what each one does):
+    text with spoken punctuation as one undo step; "scratch that" removes the last dictated utterance
+    still in place (again: the one before it); "undo that" is Edit → Undo. Returns one line for the status bar."""
+
+    def __init__(self, editor, parent: QObject | None = None):
+        super().__init__(parent)
+        self.editor = editor
+        self._history: list[_Dictated] = []
+
+    def before_cursor(self) -> str:
+        return self.editor.toPlainText()[: self.editor.textCursor().selectionStart()]
+
+    def apply(self, heard: str) -> str:
+        self.editor.clear_ghost()
+        step = plan_dictation(self.before_cursor(), heard)
+        if step.action == UNDO:
+            self.editor.undo()
+            return self.tr("Undone")
+        if step.action == SCRATCH:
+            return self._scratch()
+        if step.text or step.remove_before:
+            self._insert(step.text, step.remove_before)
+        return ""
+
+    def _insert(self, text: str, remove_before: int) -> None:
+        cursor = self.editor.textCursor()
+        start, end = cursor.selectionStart(), cursor.selectionEnd()
+        cursor.setPosition(start - remove_before)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        replaced = _plain(cursor.selectedText())
+        self.editor.setTextCursor(cursor)
+        self.editor.insert_as_one_step(text)  # replaces the selection, in one edit block
+        after = self.editor.textCursor().position()
+        record = QTextCursor(self.editor.document())
+        record.setPosition(after - len(text))
+        record.setPosition(after, QTextCursor.MoveMode.KeepAnchor)
+        record.setKeepPositionOnInsert(True)  # typing right after it is not part of it
+        self._history.append(_Dictated(record, text, replaced))
+
+    def _scratch(self) -> str:
+        while self._history:
+            last = self._history.pop()
+            if last.text and _plain(last.cursor.selectedText()) == last.text:
+                self.editor.clear_ghost()
+                self.editor.setTextCursor(last.cursor)
+                self.editor.insert_as_one_step(last.replaced)
+                return self.tr("Scratched: %s") % last.text.strip()
+        return self.tr("Nothing dictated to scratch")
+
+
+def _plain(selected: str) -> str:
+    """QTextCursor.selectedText() writes line breaks as U+2029."""
+    return selected.replace("\u2029", "\n")
