@@ -26,8 +26,16 @@ from slm_desktop.audio.capture import CaptureConfig, Microphone
 from slm_desktop.audio.ptt import AudioSource
 from slm_desktop.errors import UserError
 from slm_desktop.languages import UNKNOWN
-from slm_desktop.live import FINAL, PARTIAL, TRANSLATED, LiveEvent, LivePipeline, plan_translator
-from slm_desktop.translation import Catalog
+from slm_desktop.live import (
+    FINAL,
+    PARTIAL,
+    TRANSLATED,
+    AutoPhraseTranslator,
+    LiveEvent,
+    LivePipeline,
+    plan_translator,
+)
+from slm_desktop.translation import Catalog, NoModel
 from slm_desktop.worker import JobContext, Worker
 
 log = logging.getLogger(__name__)
@@ -36,6 +44,7 @@ LANE = "live"
 NICE = 10
 JOB_KIND = "live-translate"
 CONTINUOUS, HOLD = "continuous", "hold"
+AUTO, AUTO_FALLBACK = "auto", "en"  # a source language "auto": a recogniser that says nothing is taken as English
 
 
 UNSPECIFIED = ("", "auto", UNKNOWN)
@@ -68,16 +77,17 @@ class LiveTranslateController(QObject):
     ):
         super().__init__(parent)
         self._worker = worker
-        self._speech_factory = speech_factory
+        self.speech_factory = speech_factory  # tests put a fake recogniser here
         self.catalog = catalog
         self._capture = capture or CaptureConfig()
-        self._engine_key = engine_key
+        self.engine_key = engine_key
         self.source_factory = source_factory  # tests and the bench put a WavSource here
         self.source_key = f"microphone:{self._capture.device}"
         self._held = False
         self._job_id = 0
         self._stop: threading.Event | None = None
         self.languages = ("en", "es")
+        self.detects_language = False  # the recogniser reports each phrase's language (Whisper): "auto" works
         self.latencies: list[float] = []
         worker.progress.connect(self._on_progress)
         worker.finished.connect(self._on_done)
@@ -95,11 +105,11 @@ class LiveTranslateController(QObject):
     def start(self) -> None:
         if self._stop is not None:
             return
-        if self.languages[0] in UNSPECIFIED:  # "Detect language" in the panel and "auto" for speech
+        if self.languages[0] in UNSPECIFIED and not self.detects_language:  # "Detect language" + speech "auto"
             self.error.emit(UNKNOWN_SOURCE)
             return
         try:  # a missing pair is reported before anything listens
-            plan_translator(self.catalog, *self.languages, engine_for=lambda pair: None)
+            self._translator(self.languages, lambda pair: None)
         except UserError as exc:  # NoModel: one line for the status bar
             self.error.emit(str(exc))
             return
@@ -134,21 +144,38 @@ class LiveTranslateController(QObject):
 
     def _prepare_job(self, ctx: JobContext, *, languages: tuple[str, str]) -> None:
         _lower_priority()
-        ctx.engine(self._engine_key, self._speech_factory)
-        for pair in plan_translator(self.catalog, *languages, engine_for=lambda pair: None).route.steps:
+        ctx.engine(self.engine_key, self.speech_factory)
+        source, target = languages
+        try:  # with an auto source: the engines from English (others load with the first phrase heard)
+            steps = plan_translator(self.catalog, AUTO_FALLBACK if source == AUTO else source, target).route.steps
+        except UserError:
+            steps = ()
+        for pair in steps:
             ctx.engine(self.catalog.engine_key(pair), partial(self.catalog.open, pair))
+
+    def _translator(self, languages: tuple[str, str], engine_for):
+        """A fixed source: its route (NoModel when none is installed). "auto": each phrase from the language
+        the recogniser heard (Whisper), so Spanish speech goes through spa→eng into English."""
+        source, target = languages
+        if source in UNSPECIFIED:
+            source = AUTO
+        if source == AUTO:
+            if not any(pair.target == target for pair in self.catalog.pairs):
+                raise NoModel(source, target)
+            return AutoPhraseTranslator(self.catalog, target, engine_for=engine_for, fallback=AUTO_FALLBACK)
+        return plan_translator(self.catalog, source, target, engine_for=engine_for)
 
     # ------------------------------------------------------------ in the lane
 
     def _run(self, ctx: JobContext, *, stop: threading.Event, languages: tuple[str, str]) -> int:
         _lower_priority()
         audio = ctx.engine(self.source_key, partial(self.source_factory, self._capture))
-        speech = ctx.engine(self._engine_key, self._speech_factory)
+        speech = ctx.engine(self.engine_key, self.speech_factory)
 
         def engine_for(pair):
             return ctx.engine(self.catalog.engine_key(pair), partial(self.catalog.open, pair))
 
-        translator = plan_translator(self.catalog, *languages, engine_for=engine_for)
+        translator = self._translator(languages, engine_for)
         pipeline = LivePipeline(speech, translator, on_event=ctx.progress, cancel=ctx.token)
         try:
             return pipeline.run(audio, until=stop.is_set)
@@ -390,6 +417,13 @@ class LiveMode(QObject):
         services = self.window.services
         return live_speech_engine(choose_speech_engine(services.settings.speech, services.paths))
 
+    def speech_detects_language(self) -> bool:
+        """Whisper says which language each phrase was in; PocketSphinx and Vosk models do not."""
+        try:
+            return self.window._speech_choice().engine == "whisper"
+        except UserError:
+            return False
+
     def _show_checked(self, on: bool) -> None:
         for toggle in (self.action, self.bar.liveButton):
             if toggle is not None:
@@ -403,8 +437,11 @@ class LiveMode(QObject):
         window = self.window
         self._show_checked(on)
         panel = window.translation_panel
+        # "Detect language": the speech settings' language; "auto" there too: each phrase's route follows the
+        # language the recogniser heard (Whisper), so Spanish speech goes through spa→eng into English
         source = panel.source_language if panel.source_language != "auto" else window.services.settings.speech.language
         self.controller.catalog = panel.catalog  # models installed since start-up count
+        self.controller.detects_language = self.speech_detects_language()
         self.controller.set_languages(source, panel.target_language)
         window.ptt_key.controller = self.controller if on else window.speech
         if on:

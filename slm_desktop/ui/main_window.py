@@ -533,6 +533,7 @@ class MainWindow(QMainWindow):
             self._on_models_changed()  # the server's translation pairs come or go
         self.speech.max_seconds = settings.speech.max_utterance_seconds
         self.speech.setEngine(self._create_speech_engine, self._speech_key())  # engine, model, language
+        self.live_mode.controller.engine_key = "live:" + self._speech_key()
 
     # ------------------------------------------------------------------ zoom, insert
 

@@ -27,7 +27,7 @@ from slm_desktop.config import Settings
 
 HIDDEN = {("ui", "geometry"), ("ui", "window_state"), ("ui", "last_directory")}
 CHOICES = {
-    ("speech", "engine"): ["auto", "vosk", "pocketsphinx"],
+    ("speech", "engine"): ["auto", "whisper", "pocketsphinx", "vosk"],
     ("speech", "mode"): ["dictation", "command"],
     ("translation", "engine"): ["auto", "ct2", "apertium"],
     ("ui", "low_power"): ["auto", "on", "off"],
@@ -41,6 +41,12 @@ RANGES = {
     ("translation", "threads"): (0, 64),
     ("ui", "font_size"): (6, 48),
     ("ui", "autosave_seconds"): (1, 600),
+    ("speech", "max_utterance_seconds"): (5, 600),
+}
+PLACEHOLDERS = {
+    ("speech", "whisper_model"): "the default Whisper model installed (e.g. whisper-base)",
+    ("speech", "custom_words"): "names and jargon, comma-separated: Siobhan, kubectl, Zürich",
+    ("speech", "vosk_model"): "the first vosk-model-* for the language",
 }
 TAB_TITLES = {"completion": "Suggestions", "speech": "Speech", "translation": "Translation", "ui": "Interface"}
 
@@ -127,10 +133,25 @@ class SettingsDialog(QDialog):
             return combo
         if key == ("speech", "input_device"):
             return self._device_chooser(value)
+        if key == ("speech", "language"):
+            return self._language_chooser(value)
         if key == ("speech", "push_to_talk_key"):
             return QKeySequenceEdit(QKeySequence(value))
         line = QLineEdit(value)
+        line.setPlaceholderText(PLACEHOLDERS.get(key, ""))
         return line
+
+    @staticmethod
+    def _language_chooser(value: str) -> QComboBox:
+        """auto (the recogniser detects it, Whisper) or a fixed language; editable for any other code."""
+        from slm_desktop.languages import LANGUAGE_NAMES
+
+        combo = QComboBox()
+        combo.setEditable(True)
+        combo.addItems(["auto", *LANGUAGE_NAMES])
+        combo.setToolTip("auto: detected from each utterance (Whisper); or an ISO 639-1 code such as en, es, de")
+        combo.setCurrentText(value)
+        return combo
 
     @staticmethod
     def _device_chooser(value: str) -> QComboBox:

@@ -242,3 +242,33 @@ def test_no_recording_stream_while_idle_or_unfocused(qtbot, pulse_window, virtua
     qtbot.waitUntil(lambda: recording_streams(mic) == 1, timeout=20_000)
     activate_another_window(qtbot)  # focus lost: closed at once
     qtbot.waitUntil(lambda: recording_streams(mic) == 0, timeout=10_000)
+
+
+def test_speech_settings_are_offered_remembered_and_applied(qtbot, window, monkeypatch):
+    from PySide6.QtWidgets import QComboBox, QDialog, QLineEdit, QSpinBox
+
+    from slm_desktop.config import load_settings
+    from slm_desktop.ui.settings_dialog import SettingsDialog
+
+    def accept_with_changes(dialog):
+        engine, language = dialog._editors[("speech", "engine")], dialog._editors[("speech", "language")]
+        assert [engine.itemText(i) for i in range(engine.count())] == ["auto", "whisper", "pocketsphinx", "vosk"]
+        assert isinstance(language, QComboBox) and language.findText("auto") == 0 and language.findText("es") > 0
+        engine.setCurrentText("pocketsphinx")
+        language.setCurrentText("auto")
+        words = dialog._editors[("speech", "custom_words")]
+        assert isinstance(words, QLineEdit) and words.placeholderText()
+        words.setText("Siobhan, kubectl")
+        dialog._editors[("speech", "whisper_model")].setText("whisper-tiny.en")
+        length = dialog._editors[("speech", "max_utterance_seconds")]
+        assert isinstance(length, QSpinBox) and length.value() == 60
+        length.setValue(20)
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(SettingsDialog, "exec", accept_with_changes)
+    window.action("settings").trigger()
+    speech = load_settings(window.services.paths.settings_file).settings.speech
+    assert (speech.engine, speech.language, speech.custom_words) == ("pocketsphinx", "auto", "Siobhan, kubectl")
+    assert (speech.whisper_model, speech.max_utterance_seconds) == ("whisper-tiny.en", 20)
+    assert window.speech.max_seconds == 20  # applied at once
+    assert window.speech.engine_key.startswith("speech:pocketsphinx")
