@@ -133,6 +133,17 @@ class PersonalModel:
                 wanted[word] = scored[word] if word in scored else (self._p(context, word) if not prefix else 0.0)
         return {w: p / mass for w, p in wanted.items()} if mass > 0 else {}
 
+    def evidence(self, before: str) -> int:
+        """How often the user's text had the longest context that the model knows for this place
+        (0: not even the last token was seen), so a mixture can trust it more where it knows more."""
+        context = context_of(before)
+        with self._lock:
+            for key in reversed(_keys(context)[1:]):
+                total = self._totals.get(key, (0, 0))[0]
+                if total:
+                    return total * (key.count(" ") + 1)
+        return 0
+
     def _p(self, context: tuple[str, ...], word: str) -> float:
         probability = 0.0
         for key in _keys(context):

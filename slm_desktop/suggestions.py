@@ -27,6 +27,7 @@ class ChipMix:
     personal_weight: float = 0.35
     lexicon_weight: float = 0.15
     min_lexicon_prefix: int = 2  # one typed letter says too little for a frequency list
+    personal_evidence: float = 0.0  # > 0: the personal weight grows with the context's evidence e as e / (e + this)
 
 
 DEFAULT_MIX = ChipMix()
@@ -52,6 +53,9 @@ def chips(
     prefix = typed if completing else ""
     context = before if completing or not typed else before + " "
     a = mix.personal_weight if use_personal else 0.0
+    if a and mix.personal_evidence > 0:
+        seen = personal.evidence(context)
+        a *= seen / (seen + mix.personal_evidence)
     b = mix.lexicon_weight if lexicon is not None and len(prefix) >= mix.min_lexicon_prefix else 0.0
     scores = {c.word: (1 - a - b) * c.probability for c in llm}
     if a:

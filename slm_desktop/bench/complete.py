@@ -147,7 +147,7 @@ def _raw_and_app(model, threads: int, samples: list[str]) -> dict:
     return {"raw": raw, "app": app}
 
 
-def _gui(model, threads: int, samples: list[str], probe) -> dict[str, list[float] | float]:
+def _gui(model, threads: int, samples: list[str], probe, thread_policy=None) -> dict[str, list[float] | float]:
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
 
@@ -159,7 +159,14 @@ def _gui(model, threads: int, samples: list[str], probe) -> dict[str, list[float
     editor, chips, worker = GhostEditor(), WordChips(), Worker()
     editor.show()
     controller = SuggestionController(
-        editor, chips, worker, settings, engine_factory(model, settings), engine_key=engine_key(model), parent=editor
+        editor,
+        chips,
+        worker,
+        settings,
+        engine_factory(model, settings),
+        engine_key=engine_key(model),
+        thread_policy=thread_policy,
+        parent=editor,
     )
     recorder = _recorder()
     controller.suggestionShown.connect(recorder.suggestion_shown)
@@ -209,6 +216,33 @@ def _row(path: str, ms: list[float], tokens: int, note: str = "") -> dict:
     }
 
 
+def _policies(model, threads: int, samples: list[str], busy: int) -> dict:
+    """GUI first words with `busy` other processes each holding a core: fixed 2 threads vs the adaptive policy."""
+    from slm_desktop.bench.load import busy_cores
+    from slm_desktop.probe import StallProbe
+    from slm_desktop.threads import ThreadPolicy
+
+    table, report = [], {}
+    with busy_cores(busy, seconds=900):
+        for name, policy in (("fixed 2 threads", ThreadPolicy(configured=2)), ("adaptive", ThreadPolicy())):
+            gui = _gui(model, threads, samples, StallProbe(), policy)
+            stats = summary(gui["first"])
+            row = {
+                "path": f"gui first words, {name}",
+                "n": stats["n"],
+                "p50_ms": stats["p50_ms"],
+                "p95_ms": stats["p95_ms"],
+                "max_ms": max(gui["first"], default=float("nan")),
+                "over_1s": sum(ms > 1000 for ms in gui["first"]),
+                "whole_p95_ms": summary(gui["full"])["p95_ms"],
+                "threads_last": policy.last,
+                "stall_ms": gui["stall"],
+            }
+            table.append(row)
+            report[name.replace(" ", "_")] = row
+    return {"busy_processes": busy, "cpu_count": os.cpu_count(), "load_average": os.getloadavg()[0], "table": table}
+
+
 def run(args) -> dict:
     if getattr(args, "server", None):
         from slm_desktop.bench.server_complete import run as run_server
@@ -224,6 +258,8 @@ def run(args) -> dict:
     if getattr(args, "repeat", 0):
         samples = [samples[i % len(samples)] for i in range(args.repeat)]
     _qt_app()
+    if getattr(args, "busy", 0):
+        return {"model": model.name, "prefixes": len(samples), **_policies(model, threads, samples, args.busy)}
     paired = _raw_and_app(model, threads, samples)  # the raw calls block the GUI thread by design
     gui = _gui(model, threads, samples, StallProbe())
     gui_first, gui_ms, gui_rates = gui["first"], gui["full"], gui["rates"]

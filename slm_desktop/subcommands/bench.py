@@ -29,6 +29,9 @@ def register(sub) -> None:
 
     add_server_flags(parser)  # bench complete --server URL: the app's path to a server beside a raw client
     parser.add_argument("--model", default="", help="complete/suggest: a GGUF file name or path")
+    parser.add_argument(
+        "--busy", type=int, default=0, help="complete: N other processes each hold a core; fixed 2 threads vs adaptive"
+    )
     suggest = parser.add_argument_group("suggest: a simulated typist on a plain-text file")
     suggest.add_argument("--text", help="the text to type (default: the shipped evaluation text)")
     suggest.add_argument("--limit", type=int, help="word positions to type (default 250; 0: all)")

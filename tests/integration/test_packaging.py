@@ -189,6 +189,21 @@ def test_frozen_benchmarks_measure_this_machine(bundle: Path, frozen_env: dict[s
             assert report["synthetic_ct2"].startswith("skipped: ") and report["panel_apertium_first_p50_ms"] > 0
 
 
+def test_frozen_bench_suggest_finds_its_evaluation_text_and_word_list(bundle: Path, frozen_env: dict[str, str]):
+    """`bench suggest` types the shipped evaluation text through the frozen app's suggestion path."""
+    env = frozen_env | {"QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run(
+        [str(bundle / APP), "bench", "suggest", "--limit", "3", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    report = json.loads(done.stdout)["suggest"]
+    assert report["text"] == "everyday-report.txt" and report["word_positions"] == 3 and report["word_list"]
+
+
 def test_frozen_app_loads_portaudio_and_lists_audio_devices(bundle: Path, frozen_env: dict[str, str]):
     """doctor queries PortAudio through sounddevice; an empty device list is fine, a failed query is not."""
     result = subprocess.run(
