@@ -90,7 +90,7 @@ def main() -> int:
         print("{:.3f}    {:.3f}  {}  {}  {}  {}  {}".format(*row))
     by_top3 = max(results, key=lambda r: (r[1], r[0]))
     print("best top-3: {:.3f} savings {:.3f}: {} {} {} {} {}".format(by_top3[1], by_top3[0], *by_top3[2:]))
-    baseline = [r for r in results if r[3] == 0 and r[4] == 0 and r[2] == 3][0]
+    baseline = next(r for r in results if r[3] == 0 and r[4] == 0 and r[2] == 3)
     print("LLM only: savings {:.3f} top3 {:.3f}".format(*baseline[:2]))
     print(f"requests cached: {len(engine.cache)}")
     return 0
