@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from slm_desktop.cancel import CancelToken
@@ -394,6 +395,7 @@ class HybridSpeechEngine:
         self.sample_rate = local.sample_rate
         self.grammar_supported = getattr(local, "grammar_supported", True)
         self._slot = _ServerSlot(switch, "speech", transcriber_factory)
+        self.uploads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="slm-server-speech")
 
     def __getattr__(self, name: str):
         """Anything else the app asks a speech engine (its options, its model) is the local engine's."""
@@ -403,6 +405,7 @@ class HybridSpeechEngine:
         return _HybridUtterance(self, self.local.start(grammar=grammar, context=context), context, grammar)
 
     def close(self) -> None:
+        self.uploads.shutdown(wait=True)
         self._slot.drop()
         self.local.close()
 
@@ -418,17 +421,28 @@ class _HybridUtterance:
         return self._local.accept(pcm)
 
     def finish(self) -> Transcript:
-        local_final = self._local.finish()  # always: it ends the local engine's utterance
-        if self._grammar:  # voice commands keep the local grammar: a closed word list beats free dictation
-            return local_final
+        """The upload runs while the local engine finishes its own utterance (which it must, to be ready for the
+        next one), so the final text waits for the slower of the two, not for both one after the other."""
         slot = self._engine._slot
+        transcriber = None if self._grammar else self._transcriber(slot)
+        if transcriber is None:  # off, backing off, or a voice command (a closed word list stays local)
+            return self._local.finish()
+        upload = self._engine.uploads.submit(
+            transcriber.transcribe, bytes(self._pcm), rate=self._engine.sample_rate, prompt=self._context
+        )
+        local_final = self._local.finish()
         try:
-            transcriber = slot.get()
-            if transcriber is None:
-                return local_final
-            text = transcriber.transcribe(bytes(self._pcm), rate=self._engine.sample_rate, prompt=self._context)
-            slot.succeeded()
-            return text
+            remote = upload.result()
         except ServerError as exc:
             slot.failed(exc)
             return local_final
+        slot.succeeded()
+        return remote
+
+    @staticmethod
+    def _transcriber(slot: _ServerSlot):
+        try:
+            return slot.get()
+        except ServerError as exc:
+            slot.failed(exc)
+            return None
