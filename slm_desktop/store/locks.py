@@ -37,6 +37,11 @@ def _try_lock(fd: int, blocking: bool) -> bool:
     return True
 
 
+def try_lock(fd: int) -> bool:
+    """Lock an open file exclusively without waiting; closing it (or the process dying) releases the lock."""
+    return _try_lock(fd, False)
+
+
 @contextlib.contextmanager
 def file_lock(path: Path, *, what: str, blocking: bool = False) -> Iterator[None]:
     """Hold `path` exclusively; raise Busy at once if someone else holds it (unless blocking)."""

@@ -19,6 +19,11 @@ def _snapshots(env) -> list[Snapshot]:
     return RecoveryStore(Path(env["SLM_DESKTOP_DATA_DIR"]) / "recovery").pending()
 
 
+def _snapshot_files(recovery_dir: Path) -> int:
+    """Snapshot files on disk, a live session's too (pending() leaves out those a running window holds)."""
+    return len(list(recovery_dir.glob("unsaved-*.json")))
+
+
 def _typed_prefix(text: str) -> int:
     """How many words of the stream "w0 w1 w2 ..." the text holds; fails on anything else."""
     assert WORDS.match(text), f"recovered text is not a clean prefix of what was typed: {text[-80:]!r}"
@@ -35,7 +40,8 @@ def _typed(line: str) -> int:
 def test_sigkill_mid_typing_then_restart_restores_the_text(gui_env, kill_after_words):
     gui = GuiProcess("type", gui_env)
     try:
-        gui.wait_for(lambda s: _typed(s) >= kill_after_words and _snapshots(gui_env))
+        recovery_dir = Path(gui_env["SLM_DESKTOP_DATA_DIR"]) / "recovery"
+        gui.wait_for(lambda s: _typed(s) >= kill_after_words and _snapshot_files(recovery_dir))
         typed_before_kill = _typed(gui.wait_for(lambda s: s.startswith("typed ")))
         gui.kill()
     finally:
@@ -52,7 +58,7 @@ def test_sigkill_mid_typing_then_restart_restores_the_text(gui_env, kill_after_w
 def _kill_after_autosave(gui: GuiProcess, recovery_dir: Path, words: int, snapshots: int) -> None:
     """Wait until `words` words are typed and `snapshots` snapshot files exist, then SIGKILL."""
     try:
-        gui.wait_for(lambda s: _typed(s) >= words and len(RecoveryStore(recovery_dir).pending()) >= snapshots)
+        gui.wait_for(lambda s: _typed(s) >= words and _snapshot_files(recovery_dir) >= snapshots)
         gui.kill()
     finally:
         gui.close()

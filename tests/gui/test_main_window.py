@@ -219,7 +219,8 @@ def test_recovery_prompt_lists_every_session_and_discards_only_the_chosen_one(qt
     win.offer_recovery()
     assert len(listed[0]) == 2 and "letter.txt" in listed[0][0] and "Untitled" in listed[0][1]
     assert win.editor.toPlainText() == "newer text" and win.isWindowModified()
-    assert [s.text for s in RecoveryStore(app_paths.recovery_dir).pending()] == ["newer text"]  # until saved
+    assert win.recovery.read().text == "newer text"  # kept (now this session's) until saved
+    assert list(app_paths.recovery_dir.glob("*.json")) == [win.recovery.file]  # the older one is gone
     dispose(win)
 
 
@@ -236,7 +237,9 @@ def test_keep_for_later_survives_this_sessions_autosaves_and_clean_close(qtbot, 
     assert win.editor.toPlainText() == ""
     qtbot.keyClicks(win.editor, "new session")
     win.autosave_now()
-    assert sorted(s.text for s in RecoveryStore(app_paths.recovery_dir).pending()) == ["from the crash", "new session"]
+    assert win.recovery.read().text == "new session"
+    assert [s.text for s in RecoveryStore(app_paths.recovery_dir).pending()] == ["from the crash"]  # (own: live)
+    assert len(list(app_paths.recovery_dir.glob("*.json"))) == 2
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
     assert win.close()
     assert [s.text for s in RecoveryStore(app_paths.recovery_dir).pending()] == ["from the crash"]

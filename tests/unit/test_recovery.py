@@ -10,6 +10,7 @@ from slm_desktop.recovery import LEGACY_NAME, RecoveryStore
 def test_each_session_writes_its_own_timestamped_file(tmp_path):
     crashed = RecoveryStore(tmp_path, started=1_700_000_000, pid=41)
     crashed.write("first session", None)
+    crashed.close()  # the process died: the OS drops its lock
     later = RecoveryStore(tmp_path, started=1_700_000_100, pid=42)
     later.write("second session", None)
     assert crashed.file != later.file
@@ -21,6 +22,7 @@ def test_each_session_writes_its_own_timestamped_file(tmp_path):
 def test_a_clean_exit_of_one_session_keeps_the_others(tmp_path):
     crashed = RecoveryStore(tmp_path)
     crashed.write("left by a crash", None)
+    crashed.close()
     current = RecoveryStore(tmp_path)
     current.write("this session", None)
     current.discard()  # saved, or the window closed after the user chose
@@ -33,6 +35,7 @@ def test_pending_lists_every_other_session_newest_first(tmp_path):
         store.write(f"text {i}", None)
         data = json.loads(store.file.read_text())
         store.file.write_text(json.dumps({**data, "saved_at": when}))
+        store.close()
     assert [s.text for s in RecoveryStore(tmp_path).pending()] == ["text 1", "text 2", "text 0"]
 
 
@@ -43,7 +46,7 @@ def test_restoring_adopts_the_snapshot_until_this_session_saves(tmp_path):
     session.adopt(snapshot)
     assert session.file == snapshot.file
     session.write("crashed text, edited", None)
-    assert [p.name for p in tmp_path.iterdir()] == [snapshot.file.name]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [snapshot.file.name, snapshot.file.with_suffix(".lock").name]
     session.discard()
     assert not list(tmp_path.iterdir())
 
@@ -66,3 +69,13 @@ def test_unreadable_snapshots_are_skipped_and_kept(tmp_path):
     broken.write_bytes(b"\xff not json")
     assert RecoveryStore(tmp_path).pending() == []
     assert broken.exists()
+
+
+def test_a_live_session_in_another_window_is_not_offered_until_it_ends(tmp_path):
+    """Two windows at once: the running one holds its snapshot's lock, so the other does not list it."""
+    running = RecoveryStore(tmp_path)
+    running.write("still being typed", None)
+    second = RecoveryStore(tmp_path)
+    assert second.pending() == []
+    running.close()  # it crashed: now its text is offered
+    assert [s.text for s in second.pending()] == ["still being typed"]
