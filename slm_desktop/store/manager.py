@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import shutil
 import tempfile
 import tomllib
@@ -383,9 +384,10 @@ class ModelManager:
     def _import_into(self, source: Path, dest: Path, token: CancelToken | None) -> tuple[ModelInfo, str]:
         if source.is_dir():
             info = inspect(source)
+            _check_folder_links(source)
             staging = Path(tempfile.mkdtemp(prefix=f".import-{dest.name}-", dir=self.install_dir))
             try:
-                copied = Path(shutil.copytree(source, staging / "x", symlinks=False))
+                copied = Path(shutil.copytree(source, staging / "x", symlinks=True))
                 copied.rename(dest)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
@@ -467,6 +469,23 @@ class ModelManager:
         if entry is not None and entry.verified and not entry.archive:
             return entry.sha256
         return model.sha256
+
+
+def _check_folder_links(folder: Path) -> None:
+    """A model folder's links must stay inside it (copied as links): one leading out would copy
+    outside files into the models folder, and one to a folder above would recurse forever."""
+    root = os.path.realpath(folder)
+    for where, dirs, files in os.walk(folder):  # never follows links
+        for name in dirs + files:
+            path = os.path.join(where, name)
+            if not os.path.islink(path):
+                continue
+            real, here = os.path.realpath(path), os.path.realpath(where)
+            if not real.startswith(root + os.sep) or here == real or here.startswith(real + os.sep):
+                rel = os.path.relpath(path, folder)
+                raise ModelError(
+                    f"models: {folder.name}: '{rel}' is a link that leads outside the folder or loops; not imported"
+                )
 
 
 def _ask_pin(entry: CatalogEntry, part: Path, sha: str, source: str, confirm_pin: PinFn | None) -> None:

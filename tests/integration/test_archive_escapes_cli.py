@@ -105,3 +105,44 @@ def test_hostile_tar_gz_import_is_refused_in_one_line_and_nothing_escapes(isolat
         if models in path.parents:
             assert Path(os.path.realpath(path)).is_relative_to(models.resolve()), path
     assert not (models / case).exists()
+
+
+@pytest.mark.parametrize(
+    ("link", "target"),
+    [("model/am/leak", "../../../flag"), ("model/graph/loop", ".."), ("model/conf/abs", "/etc")],
+    ids=["outside-file", "loop", "absolute"],
+)
+def test_folder_import_with_a_link_leading_out_is_refused_in_one_line(isolated_env, tmp_path, link, target):
+    """Importing a model folder copies it: a link out of it would copy outside files in, a loop never ends."""
+    from store_helpers import vosk_layout
+
+    models = tmp_path / "models"
+    isolated_env["SLM_DESKTOP_MODELS"] = str(models)
+    (tmp_path / "flag").write_text("outside secret\n")
+    folder = tmp_path / "incoming" / "vosk-model-x"
+    for name, data in vosk_layout("model").items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    source = folder / "model"
+    (source / "am" / "inner").symlink_to("final.mdl")  # a link that stays inside is fine
+    (tmp_path / "incoming" / "vosk-model-x" / link).symlink_to(target)
+    result = subprocess.run(
+        [sys.executable, "-m", "slm_desktop", "models", "import", str(source)],
+        env=isolated_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert f"'{link.removeprefix('model/')}'" in result.stderr
+    assert not (models / "model").exists()
+    (tmp_path / "incoming" / "vosk-model-x" / link).unlink()
+    ok = subprocess.run(
+        [sys.executable, "-m", "slm_desktop", "models", "import", str(source)],
+        env=isolated_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert os.readlink(models / "model" / "am" / "inner") == "final.mdl"
