@@ -193,6 +193,7 @@ class FallbackCompletionEngine:
     ):
         self._local_factory = local_factory
         self._local: CompletionEngine | None = None
+        self._threads: int | None = None
         self._slot = _ServerSlot(switch, "completion", server_factory)
         self.name = "completion"
         if switch.config("completion") is None:
@@ -201,7 +202,17 @@ class FallbackCompletionEngine:
     def _local_engine(self) -> CompletionEngine:
         if self._local is None:
             self._local = self._local_factory()
+            if self._threads is not None:
+                self.set_threads(self._threads)
         return self._local
+
+    def set_threads(self, count: int) -> None:
+        """The thread policy (slm_desktop/threads.py) reaches the local model through the wrapper; a server
+        has no threads to set."""
+        self._threads = count
+        setter = getattr(self._local, "set_threads", None)
+        if setter is not None:
+            setter(count)
 
     def local_engine(self) -> CompletionEngine:
         """The local model, loaded now if needed: the first-run measurement times this machine, not a server."""

@@ -249,3 +249,22 @@ def test_urls_are_normalised():
     assert base_url("http://h:8080/v1/") == "http://h:8080"
     assert base_url("h:8080") == "http://h:8080"
     assert host_of("https://h:8443/v1") == "h:8443"
+
+
+def test_the_thread_policy_reaches_the_local_model_through_the_wrapper():
+    class Threaded(FakeLocal):
+        threads = 0
+
+        def set_threads(self, count):
+            self.threads = count
+
+    local = Threaded()
+    switch = ServerSwitch()
+    switch.set(ServerSettings(enabled=True, url="http://127.0.0.1:9"))  # on: the local model loads on first need
+    engine = FallbackCompletionEngine(lambda: local, switch, server_factory=lambda c: None)
+    engine.set_threads(2)
+    assert local.threads == 0  # not loaded yet
+    engine.next_words("Hello")  # the server (None here) gives nothing: the local model loads
+    assert local.threads == 2
+    engine.set_threads(1)
+    assert local.threads == 1
