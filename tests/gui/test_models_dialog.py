@@ -232,3 +232,26 @@ def test_measuring_reuses_the_loaded_suggestion_engine_on_the_completion_lane(qt
     assert engine.calls and set(engine.calls) == {"slm-lane-completion"}
     assert worker.engines("completion") == ["completion:fake"] and worker.engines("store") == []
     assert "Measured fake.gguf" in dialog.recommend_view.toPlainText()
+
+
+def test_measuring_times_the_local_model_when_the_suggestions_use_a_server(qtbot, worker, paths, tmp_path):
+    """With a server in front (FallbackCompletionEngine), the measurement asks it for the local engine:
+    the figure is this machine's speed, not the server's."""
+    from slm_desktop.completion import CompletionChoice
+
+    model = tmp_path / "fake.gguf"
+    model.write_bytes(b"GGUF" + bytes(60))
+    local = _CountingEngine()
+
+    class ServerFirst:
+        def complete(self, *args, **kwargs):
+            raise AssertionError("measured the server")
+
+        def local_engine(self):
+            return local
+
+    choice = CompletionChoice(model, "completion:fake", ServerFirst)
+    dialog = _dialog(qtbot, paths, worker, [], completion=lambda: choice)
+    with WorkerEvents(qtbot, worker).waiting("finished", kind="model-recommend", timeout=20000):
+        qtbot.mouseClick(dialog.measure_button, Qt.MouseButton.LeftButton)
+    assert local.calls and "Measured fake.gguf" in dialog.recommend_view.toPlainText()
