@@ -103,7 +103,8 @@ def test_transcribe_on_a_whisper_style_server(env, tmp_path):
     wav = next(w for w in librivox_references() if w.name.endswith("0880.wav"))
     engine, server = _sphinx_server()
     try:
-        remote = _cli(env, "transcribe", str(wav), "--server", server.url, "--api-key-env", "SLM_TEST_KEY", "--json")
+        args = ["--server", server.url, "--api-key-env", "SLM_TEST_KEY", "--first-token-timeout", "30"]  # busy machine
+        remote = _cli(env, "transcribe", str(wav), *args, "--json")
         local = _cli(env, "transcribe", str(wav), "--engine", "pocketsphinx", "--json")
     finally:
         server.close()
