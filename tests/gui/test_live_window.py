@@ -20,6 +20,7 @@ needs_apertium = pytest.mark.skipif(not shutil.which("apertium"), reason="needs 
 
 
 def feed_file(window, wav) -> None:
+    window.services.update_settings("speech", "engine", "pocketsphinx")  # these tests are about the window
     window.live_mode.controller.source_factory = lambda capture: WavSource(wav)  # fast: as quickly as the engines go
     window.live_mode.controller.source_key = f"wav:{wav}"
     window.translation_panel.set_target("es")
@@ -110,6 +111,7 @@ def test_live_mode_through_the_virtual_microphone(qtbot, window, tmp_path, virtu
     from slm_desktop.audio.capture import CaptureConfig, Microphone
 
     wav = write_wav(join_clips(pick=(1, 4), pause_s=1.0).pcm, tmp_path / "two.wav")
+    window.services.update_settings("speech", "engine", "pocketsphinx")  # the window's path, as with a file
     window.live_mode.controller.source_factory = lambda capture: Microphone(CaptureConfig(device="pulse"))
     window.live_mode.controller.source_key = "microphone:pulse"
     window.translation_panel.set_target("es")
