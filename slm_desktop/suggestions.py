@@ -24,9 +24,9 @@ from slm_desktop.personal import PersonalModel
 @dataclass(frozen=True)
 class ChipMix:
     llm_candidates: int = 5  # words asked of the LLM; more cost one short greedy extension each
-    personal_weight: float = 0.35
-    lexicon_weight: float = 0.15
-    min_lexicon_prefix: int = 2  # one typed letter says too little for a frequency list
+    personal_weight: float = 0.2
+    lexicon_weight: float = 0.1
+    min_lexicon_prefix: int = 3  # one typed letter says too little for a frequency list
     personal_evidence: float = 0.0  # > 0: the personal weight grows with the context's evidence e as e / (e + this)
 
 
