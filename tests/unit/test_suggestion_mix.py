@@ -28,7 +28,8 @@ def test_the_personal_model_brings_in_the_user_s_own_word():
     personal = PersonalModel()
     personal.learn("Best wishes,\nNadia\n" * 4)
     engine = _Engine([("The", 0.3), ("A", 0.02), ("Lena", 0.01), ("I", 0.01), ("Hi", 0.01)])
-    assert chips(engine, "Best wishes,\n", personal=personal)[0].word == "Nadia"
+    assert "Nadia" not in [c.word for c in chips(engine, "Best wishes,\n")]
+    assert "Nadia" in [c.word for c in chips(engine, "Best wishes,\n", personal=personal)]
 
 
 def test_the_word_list_finishes_a_rare_word_the_llm_misspells():
