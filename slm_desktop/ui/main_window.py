@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Slot
+from PySide6.QtCore import QByteArray, Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
-    QFileDialog,
     QHBoxLayout,
-    QLabel,
     QMainWindow,
     QMessageBox,
     QPlainTextEdit,
@@ -25,27 +22,17 @@ from PySide6.QtWidgets import (
 from slm_desktop import __version__
 from slm_desktop.commands.intents import command_vocabulary
 from slm_desktop.document import (
-    WINDOWS_1252,
     Document,
-    NotText,
-    UnknownEncoding,
-    changed_on_disk,
-    cp1252_undefined_count,
-    read_document,
-    write_document,
 )
 from slm_desktop.errors import UserError
 from slm_desktop.recovery import RecoveryStore
+from slm_desktop.ui.documents import DocumentsMixin
 from slm_desktop.ui.services import AppServices
-from slm_desktop.ui.voice import MIC_KEY_PREFIX, DictationWriter, PushToTalkController, PushToTalkKey
+from slm_desktop.ui.voice import DictationWriter, PushToTalkController, PushToTalkKey
 
 log = logging.getLogger(__name__)
 
-BUSY_KINDS = {"push-to-talk", "translate"}  # jobs that pause suggestions in low-power mode
-BUSY_LANES = ("speech", "translation")
-TEXT_FILTER = "Text files (*.txt *.md *.rst *.csv *.log);;All files (*)"
 MIN_FONT, MAX_FONT = 6, 48
-AUTOSAVE_DEADLINE_FACTOR = 2  # while typing non-stop, autosave at least every 2 x the idle delay
 
 
 class WindowPushToTalkKey(PushToTalkKey):
@@ -57,20 +44,12 @@ class WindowPushToTalkKey(PushToTalkKey):
         return False
 
 
-def short_model_name(name: str, limit: int = 28) -> str:
-    """The status bar shares its width with messages: file suffixes go and long names are cut (full in the
-    tooltip)."""
-    stem = name.removesuffix(".gguf").removesuffix(".onnx")
-    return stem if len(stem) <= limit else stem[: limit - 1] + "…"
-
-
-class MainWindow(QMainWindow):
+class MainWindow(DocumentsMixin, QMainWindow):
     def __init__(self, services: AppServices):
         super().__init__()
         self.services = services
         self.document = Document("")
         self.recovery = RecoveryStore(services.paths.recovery_dir)
-        self._figures: dict[str, str] = {}
         self._background_started = False
         self._actions: dict[str, QAction] = {}
         self.setWindowTitle("Untitled[*] — slm-desktop")
@@ -290,6 +269,12 @@ class MainWindow(QMainWindow):
         if self._background_started or self.speech.microphone_open or self.speech.active:
             self.speech.closeMicrophone()
 
+    @Slot(Qt.ApplicationState)
+    def _on_app_state(self, state: Qt.ApplicationState) -> None:
+        if state != Qt.ApplicationState.ApplicationActive:
+            self.autosave_now()
+            self._on_focus_window(None)  # the app was deactivated: same as losing focus
+
     def _ptt_key(self) -> Qt.Key:
         sequence = QKeySequence(self.services.settings.speech.push_to_talk_key)
         if sequence.isEmpty():
@@ -328,17 +313,9 @@ class MainWindow(QMainWindow):
                 child.setAccessibleName(f"{prefix}: {label}")
 
     def _build_status_bar(self) -> None:
-        bar = self.statusBar()
-        bar.setAccessibleName("Status bar")
-        self.models_label = QLabel("models: none loaded")
-        self.models_label.setAccessibleName("Loaded models")
-        self.activity_label = QLabel("idle")
-        self.activity_label.setAccessibleName("Worker activity")
-        self.figures_label = QLabel("")
-        self.figures_label.setAccessibleName("Live figures")
-        bar.addPermanentWidget(self.figures_label)
-        bar.addPermanentWidget(self.activity_label)
-        bar.addPermanentWidget(self.models_label)
+        from slm_desktop.ui.status_bar import StatusBar
+
+        self.status = StatusBar(self, self.services.worker, on_busy=lambda held: self.hold_suggestions("busy", held))
 
     # ------------------------------------------------------------------ menus
 
@@ -410,28 +387,9 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ status
 
     def _connect_worker(self) -> None:
-        worker = self.services.worker
-        worker.started.connect(self._on_job_started)
-        worker.idle.connect(self._on_lane_idle)
-        worker.failed.connect(self._on_job_failed)
-        worker.engineLoaded.connect(self._on_engine_loaded)
-        worker.engineClosed.connect(self._on_engine_closed)
-        self._loaded: dict[str, str] = {}
-        self._engine_keys: set[str] = set()
+        self.services.worker.failed.connect(self._on_job_failed)
         self._suggestions_paused = False
         self._suggestion_holds: set[str] = set()
-
-    @Slot(int, str)
-    def _on_job_started(self, _job_id: int, kind: str) -> None:
-        self.activity_label.setText(f"working: {kind}")
-        if kind in BUSY_KINDS:
-            self.hold_suggestions("busy", True)
-
-    @Slot(str)
-    def _on_lane_idle(self, lane: str) -> None:
-        self.activity_label.setText("idle")
-        if lane in BUSY_LANES and not any(self.services.worker.busy(name) for name in BUSY_LANES):
-            self.hold_suggestions("busy", False)
 
     def hold_suggestions(self, reason: str, held: bool) -> None:
         """Low-power mode: no ghost text while speech, translation or live translation has the CPU.
@@ -453,30 +411,8 @@ class MainWindow(QMainWindow):
     def _on_job_failed(self, _job_id: int, _kind: str, message: str) -> None:
         self.show_message(message)
 
-    @Slot(str, str)
-    def _on_engine_loaded(self, lane: str, key: str) -> None:
-        if key.startswith(MIC_KEY_PREFIX):
-            return  # an input stream, not a model
-        self._engine_keys.add(key)
-        self._loaded[lane] = Path(key).name or key
-        self._show_loaded_models()
-
-    @Slot(str, str)
-    def _on_engine_closed(self, lane: str, key: str) -> None:
-        """Closed to save memory (least recently used, idle in low-power mode) or dropped: no longer loaded."""
-        self._engine_keys.discard(key)
-        if self._loaded.get(lane) == (Path(key).name or key):
-            del self._loaded[lane]
-            self._show_loaded_models()
-
-    def _show_loaded_models(self) -> None:
-        self.models_label.setText("models: " + " · ".join(short_model_name(v) for _, v in sorted(self._loaded.items())))
-        self.models_label.setToolTip("\n".join(f"{lane}: {name}" for lane, name in sorted(self._loaded.items())))
-
     def show_figure(self, key: str, text: str) -> None:
-        """Live figures engines report (tokens/s, RTF, words/s) share one status-bar label."""
-        self._figures[key] = text
-        self.figures_label.setText("  ·  ".join(self._figures.values()))
+        self.status.show_figure(key, text)
 
     def show_message(self, message: str, timeout_ms: int = 8000) -> None:
         log.info("status: %s", message)
@@ -570,170 +506,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ documents
 
-    def _on_modified(self, modified: bool) -> None:
-        name = self.document.path.name if self.document.path else "Untitled"
-        self.setWindowTitle(f"{name}[*] — slm-desktop")
-        self.setWindowModified(modified)
-
-    def set_document(self, doc: Document) -> None:
-        self.document = doc
-        self.editor.setPlainText(doc.text)
-        self.editor.document().setModified(False)
-        self._on_modified(False)
-
-    def maybe_keep_changes(self) -> bool:
-        """True when it is fine to drop the current text (saved, discarded, or unchanged)."""
-        if not self.editor.document().isModified():
-            return True
-        answer = QMessageBox.question(
-            self,
-            "Unsaved changes",
-            "The document has unsaved changes. Save them first?",
-            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Save,
-        )
-        if answer == QMessageBox.StandardButton.Save:
-            return self.save_document()
-        return answer == QMessageBox.StandardButton.Discard
-
-    @Slot()
-    def new_document(self) -> None:
-        if self.maybe_keep_changes():
-            self.set_document(Document(""))
-            self.recovery.discard()
-
-    @Slot()
-    def open_document(self) -> None:
-        if not self.maybe_keep_changes():
-            return
-        start = self.services.settings.ui.last_directory or str(Path.home())
-        name, _ = QFileDialog.getOpenFileName(self, "Open", start, TEXT_FILTER)
-        if name:
-            self.open_path(Path(name))
-
-    def open_path(self, path: Path, *, refused: Callable[[str], None] | None = None) -> bool:
-        """refused: where a missing, unreadable or binary file is reported instead of a message box."""
-        try:
-            doc = read_document(path)
-        except UnknownEncoding as exc:
-            question = f"{exc}.\nOpen it as Windows-1252? The file is saved back byte for byte."
-            if QMessageBox.question(self, "Not UTF-8", question) != QMessageBox.StandardButton.Yes:
-                return False
-            doc = read_document(path, fallback_encoding=WINDOWS_1252)
-        except (NotText, UserError) as exc:
-            if refused is None:
-                QMessageBox.warning(self, "Cannot open", str(exc))
-            else:
-                refused(str(exc))
-            self.show_message(str(exc))
-            return False
-        self.set_document(doc)
-        self._learn_words()
-        self.services.update_settings("ui", "last_directory", str(path.parent))
-        undefined = cp1252_undefined_count(doc)
-        kept = f"; {undefined} bytes with no Windows-1252 character kept as control characters" if undefined else ""
-        self.show_message(f"Opened {path.name} ({doc.encoding}, {self._newline_name(doc.newline)}{kept})")
-        return True
-
-    @staticmethod
-    def _newline_name(newline: str) -> str:
-        return {"\n": "LF", "\r\n": "CRLF", "\r": "CR"}[newline]
-
-    @Slot()
-    def save_document(self) -> bool:
-        if self.document.path is None:
-            return self.save_document_as()
-        if changed_on_disk(self.document):
-            question = f"{self.document.path.name} was changed by another program since it was opened. Overwrite it?"
-            if QMessageBox.question(self, "File changed on disk", question) != QMessageBox.StandardButton.Yes:
-                return False
-        return self._write(self.document.path)
-
-    @Slot()
-    def save_document_as(self) -> bool:
-        start = str(
-            self.document.path or Path(self.services.settings.ui.last_directory or Path.home()) / "Untitled.txt"
-        )
-        name, _ = QFileDialog.getSaveFileName(self, "Save As", start, TEXT_FILTER)
-        return self._write(Path(name)) if name else False
-
-    def _write(self, path: Path) -> bool:
-        try:
-            self.document = write_document(self.document, self.editor.toPlainText(), path)
-        except UserError as exc:
-            QMessageBox.warning(self, "Not saved", f"{exc}\nYour text is still here; try another place.")
-            self.show_message(str(exc))
-            return False
-        self.editor.document().setModified(False)
-        self._on_modified(False)
-        self.recovery.discard()
-        self._learn_words()
-        self.show_message(f"Saved {path.name}")
-        return True
-
     # ------------------------------------------------------------------ recovery
-
-    def _build_autosave(self) -> None:
-        """Idle autosave (restarted by each keystroke) plus a deadline, so non-stop typing is saved too."""
-        self._autosave = QTimer(self)
-        self._autosave.setSingleShot(True)
-        self._autosave.timeout.connect(self.autosave_now)
-        self._autosave_deadline = QTimer(self)
-        self._autosave_deadline.setSingleShot(True)
-        self._autosave_deadline.timeout.connect(self.autosave_now)
-        QApplication.instance().applicationStateChanged.connect(self._on_app_state)
-
-    @Slot()
-    def _schedule_autosave(self) -> None:
-        if self.editor.document().isModified():
-            idle_ms = max(1, self.services.settings.ui.autosave_seconds) * 1000
-            self._autosave.start(idle_ms)
-            if not self._autosave_deadline.isActive():
-                self._autosave_deadline.start(AUTOSAVE_DEADLINE_FACTOR * idle_ms)
-
-    @Slot(Qt.ApplicationState)
-    def _on_app_state(self, state: Qt.ApplicationState) -> None:
-        if state != Qt.ApplicationState.ApplicationActive:
-            self.autosave_now()
-            self._on_focus_window(None)  # the app was deactivated: same as losing focus
-
-    @Slot()
-    def autosave_now(self) -> None:
-        self._autosave.stop()
-        self._autosave_deadline.stop()
-        if not self.editor.document().isModified():
-            return
-        try:
-            self.recovery.write(self.editor.toPlainText(), self.document.path)
-        except OSError as exc:
-            self.show_message(f"Autosave failed: {exc.strerror or exc}")
-
-    def offer_recovery(self) -> None:
-        """Every unsaved session's snapshot (crashes, "Keep for later"), newest first; kept until restored
-        and saved, or discarded."""
-        from slm_desktop.ui.recovery_prompt import RecoveryPrompt
-
-        snapshots = self.recovery.pending()
-        if not snapshots:
-            return
-        prompt = RecoveryPrompt(snapshots, self.recovery, self)
-        prompt.exec()
-        if prompt.restored is not None:
-            self.restore_snapshot(prompt.restored)
-
-    def restore_snapshot(self, snapshot) -> None:
-        self.recovery.adopt(snapshot)
-        path = Path(snapshot.path) if snapshot.path else None
-        doc = Document("")
-        if path is not None:
-            try:
-                doc = read_document(path, fallback_encoding=WINDOWS_1252)
-            except UserError:
-                doc = Document("", path)
-        self.set_document(doc)
-        self.editor.setPlainText(snapshot.text)
-        self.editor.document().setModified(True)
-        self.show_message("Recovered unsaved text; save it to keep it")
 
     # ------------------------------------------------------------------ help
 
@@ -890,7 +663,7 @@ class MainWindow(QMainWindow):
 
     def loaded_model_paths(self) -> set[Path]:
         """Model files and folders some lane has loaded: the Models dialog will not remove or replace them."""
-        parts = {part for key in self._engine_keys for part in key.split(":")}
+        parts = {part for key in self.status.engine_keys for part in key.split(":")}
         return {Path(part) for part in parts if part.startswith("/") and Path(part).exists()}
 
     def first_run(self) -> None:

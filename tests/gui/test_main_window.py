@@ -162,11 +162,14 @@ def test_first_run_welcomes_once_and_measures_this_machine(qtbot, window, app_pa
 
 
 def test_loaded_models_are_short_in_the_status_bar_and_whole_in_the_tooltip(window):
-    window._on_engine_loaded("completion", "/models/SmolLM2-135M-Instruct.Q4_1.gguf")
-    window._on_engine_loaded("translation", "apertium")
-    window._on_engine_loaded("intent", "/models/intent-minilm-int8-with-a-very-long-folder-name")
-    assert window.models_label.text() == "models: SmolLM2-135M-Instruct.Q4_1 · intent-minilm-int8-with-a-v… · apertium"
-    assert "completion: SmolLM2-135M-Instruct.Q4_1.gguf" in window.models_label.toolTip()
+    window.status._on_engine_loaded("completion", "/models/SmolLM2-135M-Instruct.Q4_1.gguf")
+    window.status._on_engine_loaded("translation", "apertium")
+    window.status._on_engine_loaded("intent", "/models/intent-minilm-int8-with-a-very-long-folder-name")
+    assert (
+        window.status.models_label.text()
+        == "models: SmolLM2-135M-Instruct.Q4_1 · intent-minilm-int8-with-a-v… · apertium"
+    )
+    assert "completion: SmolLM2-135M-Instruct.Q4_1.gguf" in window.status.models_label.toolTip()
 
 
 def test_dictation_capitalises_sentence_starts_and_is_one_undo_step(qtbot, window):

@@ -1,0 +1,92 @@
+"""The main window's status bar: worker activity, loaded models and live figures, fed by the worker.
+
+A QObject of its own (a child of the window): the worker emits on lane threads, and queued emissions to
+bound slots of a QObject are dropped with it, so none reaches a closed window.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Slot
+from PySide6.QtWidgets import QLabel, QMainWindow
+
+from slm_desktop.ui.voice import MIC_KEY_PREFIX
+from slm_desktop.worker import Worker
+
+log = logging.getLogger(__name__)
+
+BUSY_KINDS = {"push-to-talk", "translate"}  # jobs that pause suggestions in low-power mode
+BUSY_LANES = ("speech", "translation")
+
+
+def short_model_name(name: str, limit: int = 28) -> str:
+    """The status bar shares its width with messages: file suffixes go and long names are cut (full in the
+    tooltip)."""
+    stem = name.removesuffix(".gguf").removesuffix(".onnx")
+    return stem if len(stem) <= limit else stem[: limit - 1] + "…"
+
+
+class StatusBar(QObject):
+    """`on_busy(True/False)`: a speech or translation job started / those lanes all went idle."""
+
+    def __init__(self, window: QMainWindow, worker: Worker, *, on_busy: Callable[[bool], None]):
+        super().__init__(window)
+        self.window, self.worker, self._on_busy = window, worker, on_busy
+        self.loaded: dict[str, str] = {}  # lane -> model name shown
+        self.engine_keys: set[str] = set()  # what some lane holds now
+        self._figures: dict[str, str] = {}
+        bar = window.statusBar()
+        bar.setAccessibleName("Status bar")
+        self.models_label = QLabel("models: none loaded")
+        self.models_label.setAccessibleName("Loaded models")
+        self.activity_label = QLabel("idle")
+        self.activity_label.setAccessibleName("Worker activity")
+        self.figures_label = QLabel("")
+        self.figures_label.setAccessibleName("Live figures")
+        bar.addPermanentWidget(self.figures_label)
+        bar.addPermanentWidget(self.activity_label)
+        bar.addPermanentWidget(self.models_label)
+        worker.started.connect(self._on_job_started)
+        worker.idle.connect(self._on_lane_idle)
+        worker.engineLoaded.connect(self._on_engine_loaded)
+        worker.engineClosed.connect(self._on_engine_closed)
+
+    @Slot(int, str)
+    def _on_job_started(self, _job_id: int, kind: str) -> None:
+        self.activity_label.setText(f"working: {kind}")
+        if kind in BUSY_KINDS:
+            self._on_busy(True)
+
+    @Slot(str)
+    def _on_lane_idle(self, lane: str) -> None:
+        self.activity_label.setText("idle")
+        if lane in BUSY_LANES and not any(self.worker.busy(name) for name in BUSY_LANES):
+            self._on_busy(False)
+
+    @Slot(str, str)
+    def _on_engine_loaded(self, lane: str, key: str) -> None:
+        if key.startswith(MIC_KEY_PREFIX):
+            return  # an input stream, not a model
+        self.engine_keys.add(key)
+        self.loaded[lane] = Path(key).name or key
+        self._show_loaded_models()
+
+    @Slot(str, str)
+    def _on_engine_closed(self, lane: str, key: str) -> None:
+        """Closed to save memory (least recently used, idle in low-power mode) or dropped: no longer loaded."""
+        self.engine_keys.discard(key)
+        if self.loaded.get(lane) == (Path(key).name or key):
+            del self.loaded[lane]
+            self._show_loaded_models()
+
+    def _show_loaded_models(self) -> None:
+        self.models_label.setText("models: " + " · ".join(short_model_name(v) for _, v in sorted(self.loaded.items())))
+        self.models_label.setToolTip("\n".join(f"{lane}: {name}" for lane, name in sorted(self.loaded.items())))
+
+    def show_figure(self, key: str, text: str) -> None:
+        """Live figures engines report (tokens/s, RTF, words/s) share one status-bar label."""
+        self._figures[key] = text
+        self.figures_label.setText("  ·  ".join(self._figures.values()))
