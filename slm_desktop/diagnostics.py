@@ -25,6 +25,7 @@ SELF_TESTS: list[tuple[str, str]] = [
     ("native-libraries", "slm_desktop.diagnostics:check_native_libraries"),
     ("qt-text", "slm_desktop.ui.text_check:check_qt_collation"),
     ("models", "slm_desktop.store.manager:self_check"),
+    ("speech-whisper", "slm_desktop.speech_checks:check_whisper"),
     ("speech-pocketsphinx", "slm_desktop.speech_checks:check_pocketsphinx"),
     ("speech-vosk", "slm_desktop.speech_checks:check_vosk"),
     ("intent", "slm_desktop.commands.intents:self_test"),

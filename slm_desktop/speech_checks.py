@@ -52,6 +52,31 @@ def check_pocketsphinx(paths: AppPaths) -> str:
     return f"'{transcript.text}' ({source}, WER {error_rate:.2f}, RTF {transcript.rtf:.2f})"
 
 
+def check_whisper(paths: AppPaths) -> str:
+    """The default recogniser: the best installed Whisper model transcribes a known sentence."""
+    from slm_desktop.bench.wer import word_error_rate
+    from slm_desktop.engines.speech_select import INSTALL_WHISPER, WHISPER_BASE, WHISPER_TINY_EN, find_whisper_model
+
+    model = find_whisper_model(paths, WHISPER_BASE) or find_whisper_model(paths, WHISPER_TINY_EN)
+    if model is None:
+        raise NotInstalled(f"no Whisper model: {INSTALL_WHISPER}")
+    try:
+        from slm_desktop.engines.whisper_engine import WhisperConfig, WhisperEngine
+    except ImportError as exc:
+        raise NotInstalled(f"faster-whisper is not installed ({exc.name})") from None
+    with tempfile.TemporaryDirectory() as tmp:
+        clip, source = _sample_clip(Path(tmp))
+        engine = WhisperEngine(WhisperConfig(model, language="en", partials=False))
+        try:
+            transcript = _transcribe(engine, clip)
+        finally:
+            engine.close()
+    error_rate = word_error_rate(PHRASE, transcript.text)
+    if error_rate > 0.5:
+        raise RuntimeError(f"Whisper {model.name} heard '{transcript.text}' for '{PHRASE}'")
+    return f"{model.name}: '{transcript.text}' ({source}, WER {error_rate:.2f}, RTF {transcript.rtf:.2f})"
+
+
 def check_vosk(paths: AppPaths) -> str:
     """Any Vosk model on the search path loads and decodes speech (its language may not be English)."""
     from slm_desktop.engines.speech_select import VOSK_PATTERN

@@ -110,7 +110,7 @@ class _Stream:
     committed: list[Word] = field(default_factory=list)
     tail: list[Word] = field(default_factory=list)  # the last decode's words after `committed`
     window_start: float = 0.0  # seconds; partial decodes start here (after trimmed, committed audio)
-    frozen: int = 0  # committed words before window_start (not in the decoder's prefix any more)
+    frozen: int = 0  # committed words before window_start (their text goes into the prompt instead)
 
 
 class WhisperUtterance:
@@ -269,7 +269,6 @@ class WhisperEngine:
         audio: np.ndarray,
         *,
         prompt: str | None = None,
-        prefix: str | None = None,
         language: str | None = None,
         offset: float = 0.0,
     ) -> _Decoded:
@@ -286,7 +285,6 @@ class WhisperEngine:
             temperature=0.0,
             condition_on_previous_text=False,
             initial_prompt=prompt,
-            prefix=prefix,
             word_timestamps=True,
             vad_filter=cfg.vad,
             vad_parameters=self._vad_options() if cfg.vad else None,
@@ -294,18 +292,7 @@ class WhisperEngine:
             log_prob_threshold=cfg.log_prob_threshold,
             compression_ratio_threshold=cfg.compression_ratio_threshold,
         )
-        words = [
-            Word(
-                w.word.strip(),
-                round(float(w.start) + offset, 3),
-                round(float(w.end) + offset, 3),
-                round(float(w.probability), 4),
-            )
-            for segment in segments
-            if self._keep(segment)
-            for w in segment.words or ()
-            if w.word.strip()
-        ]
+        words = [w for segment in segments if self._keep(segment) for w in _segment_words(segment, offset)]
         return _Decoded(tuple(words), info.language or (language or ""), time.perf_counter() - started)
 
     def _keep(self, segment) -> bool:
@@ -383,6 +370,27 @@ class WhisperEngine:
 
     def close(self) -> None:
         self._model = None
+
+
+def _segment_words(segment, offset: float) -> list[Word]:
+    """A segment's words with absolute times; a piece Whisper writes without a leading space
+    ("ill" + "-disposed", "don" + "'t") is joined to the word before it."""
+    words: list[Word] = []
+    for index, w in enumerate(segment.words or ()):
+        text = w.word.strip()
+        if not text:
+            continue
+        start, end, conf = (
+            round(float(w.start) + offset, 3),
+            round(float(w.end) + offset, 3),
+            round(float(w.probability), 4),
+        )
+        if index and words and not w.word.startswith(" "):
+            last = words[-1]
+            words[-1] = Word(last.word + text, last.start, end, min(last.conf, conf))
+        else:
+            words.append(Word(text, start, end, conf))
+    return words
 
 
 def _frame_dbfs(audio: np.ndarray, frame: int = 320) -> np.ndarray:

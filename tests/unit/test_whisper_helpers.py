@@ -1,0 +1,56 @@
+"""The pure parts of the Whisper engine and of subtitles: agreement, seams, prompts, joined words, cues."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from slm_desktop.engines.base import Word
+from slm_desktop.engines.whisper_engine import PROMPT_CHARS, _after_committed, _prompt, _segment_words, agreed_prefix
+from slm_desktop.subtitles import cues, to_srt, to_vtt
+
+
+def _w(text: str, start: float, end: float) -> Word:
+    return Word(text, start, end, 0.9)
+
+
+def test_agreement_ignores_case_and_punctuation_and_stops_at_the_first_difference():
+    assert agreed_prefix(["He", "was", "not."], ["he", "was,", "not", "an"]) == 3
+    assert agreed_prefix(["he", "was"], ["she", "was"]) == 0
+    assert agreed_prefix([], ["he"]) == 0
+
+
+def test_words_after_the_committed_ones_by_time_and_without_a_repeated_seam():
+    committed = [_w("he", 0.0, 0.2), _w("was", 0.2, 0.5)]
+    fresh = [_w("he", 0.0, 0.2), _w("was", 0.2, 0.5), _w("not", 0.5, 0.8)]
+    assert [w.word for w in _after_committed(committed, fresh)] == ["not"]
+    shifted = [_w("was", 0.45, 0.6), _w("not", 0.6, 0.8)]  # times moved a little: the n-gram check drops "was"
+    assert [w.word for w in _after_committed(committed, shifted)] == ["not"]
+    assert _after_committed([], fresh) == fresh
+
+
+def test_the_prompt_is_the_end_of_the_context_cut_at_a_word():
+    long = "word " * 300 + "Ada Lovelace wrote"
+    prompt = _prompt(long)
+    assert prompt.endswith("Ada Lovelace wrote") and len(prompt) <= PROMPT_CHARS and not prompt.startswith(" ")
+    assert _prompt("  ") is None
+
+
+def test_pieces_without_a_leading_space_join_the_word_before():
+    raw = [(" He", 0.0, 0.2), (" was", 0.2, 0.4), (" ill", 0.4, 0.6), ("-disposed.", 0.6, 1.0)]
+    segment = SimpleNamespace(words=[SimpleNamespace(word=t, start=s, end=e, probability=0.8) for t, s, e in raw])
+    words = _segment_words(segment, offset=10.0)
+    assert [w.word for w in words] == ["He", "was", "ill-disposed."]
+    assert (words[-1].start, words[-1].end) == (10.4, 11.0)
+
+
+def test_cues_break_at_sentence_ends_and_pauses_but_not_after_mr():
+    words = [
+        _w("Mr.", 0.0, 0.3),
+        _w("Smith", 0.3, 0.6),
+        _w("came.", 0.6, 1.0),
+        _w("Then", 3.0, 3.2),
+        _w("left", 3.2, 3.5),
+    ]
+    assert [c.text for c in cues(words)] == ["Mr. Smith came.", "Then left"]
+    assert to_srt(words).startswith("1\n00:00:00,000 --> 00:00:01,000\nMr. Smith came.\n\n2\n00:00:03,000")
+    assert to_vtt(words).startswith("WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nMr. Smith came.\n")
