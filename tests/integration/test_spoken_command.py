@@ -44,7 +44,7 @@ def test_spoken_command_acts_in_window(qtbot, tmp_path, app_paths):
     window.show()
     choice = SpeechChoice("pocketsphinx", None)
     window.speech._engine_factory = choice.create
-    window.speech._source_factory = lambda _config: WavSource(wav, realtime=True)
+    window.speech.source_factory = lambda _config: WavSource(wav, realtime=True)
     window.set_voice_mode("command")
     before = window.editor.font().pointSize()
     heard = []

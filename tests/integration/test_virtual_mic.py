@@ -4,6 +4,7 @@ PortAudio -> sounddevice -> Microphone -> resampler -> PocketSphinx."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -82,4 +83,5 @@ def test_listen_cli_records_from_the_virtual_mic(virtual_mic, isolated_env):
     finally:
         listener.kill()
     assert listener.returncode == 0, err
-    assert json.loads(out)["text"].startswith("he might even have been made")
+    words = re.sub(r"[^\w\s']", "", json.loads(out)["text"]).lower().split()  # Whisper adds case and commas
+    assert words[:6] == ["he", "might", "even", "have", "been", "made"], words
