@@ -9,7 +9,6 @@ from pathlib import Path
 import platformdirs
 
 APP_NAME = "slm-desktop"
-NEURAL_TRANSLATION_ADDON = "slm-desktop-neural-translation"  # packaging/build.sh: CTranslate2 + SentencePiece
 
 
 def repo_root() -> Path:
@@ -35,9 +34,9 @@ def shipped_models_dirs() -> list[Path]:
 
 
 def ct2_install_hint() -> str:
-    """The bundle ships CTranslate2 as a separate add-on (90 MB of kernels); from source it is a pip install."""
+    """CTranslate2 is core (Whisper runs on it): only a bundle built with `build.sh --exclude` lacks it."""
     if getattr(sys, "frozen", False):
-        return f"unpack {NEURAL_TRANSLATION_ADDON}-*.tar.gz in the folder that holds {APP_NAME}/"
+        return f"this {APP_NAME} build leaves CTranslate2 out; install the full bundle or the .deb"
     return "pip install ctranslate2 sentencepiece"
 
 

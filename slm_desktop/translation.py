@@ -213,7 +213,7 @@ class Catalog:
     threads: int = 0
     beam_size: int = 1
     length_ratio: float = 2.0  # CTranslate2 decoding limit (x source tokens + 8)
-    note: str = ""  # why installed models were left out (the CTranslate2 add-on is missing)
+    note: str = ""  # why installed models were left out (the CTranslate2 runtime is missing)
     probe_cache: Path | None = None  # where first loads that worked are remembered; None: no probe
     server: Callable[[LanguagePair], TranslationEngine] | None = None  # opens "server" pairs (server_select.py)
 
@@ -286,7 +286,7 @@ CT2_FORMATS = ("ctranslate2", "argosmodel")  # store formats that CT2Engine runs
 
 
 def ct2_runtime_missing() -> list[str]:
-    """The packaged app may lack them: they are the neural-translation add-on, unpacked separately."""
+    """Core dependencies, but a source install without them or a bundle built with `--exclude` lacks them."""
     return [name for name in CT2_RUNTIME if importlib.util.find_spec(name) is None]
 
 

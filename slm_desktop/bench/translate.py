@@ -234,7 +234,7 @@ def run(args) -> dict:
 
 def _can_build_ct2_models() -> bool:
     """The synthetic model is converted with CTranslate2's converters: a source install has them; the packaged
-    app (even with its CTranslate2 add-on) leaves them out, as they are build-time tools."""
+    app leaves them out, as they are build-time tools."""
     try:
         return importlib.util.find_spec("ctranslate2.converters") is not None
     except ImportError:

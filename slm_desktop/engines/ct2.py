@@ -157,7 +157,7 @@ class CT2Engine:
         try:
             import ctranslate2
             import sentencepiece
-        except ImportError as exc:  # the packaged app ships both as an optional add-on
+        except ImportError as exc:  # core, but a bundle built with `build.sh --exclude ctranslate2` lacks it
             raise ModelError(f"{folder.name}: the CTranslate2 runtime is not installed ({exc.name} missing)") from exc
 
         self.config = config

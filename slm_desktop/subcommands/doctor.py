@@ -49,7 +49,7 @@ def _engines() -> list[dict]:
             "name": mod,
             "role": role,
             "found": importlib.util.find_spec(mod) is not None,
-            "fix": ct2_install_hint() if mod in CT2_RUNTIME else fix,  # one add-on in the packaged app
+            "fix": ct2_install_hint() if mod in CT2_RUNTIME else fix,  # a frozen build without it: another build
         }
         for mod, (role, fix) in ENGINES.items()
     ]

@@ -173,8 +173,8 @@ def test_new_catalog_after_install_keeps_the_choice(qtbot, panel, tmp_path):
     qtbot.waitUntil(lambda: bool(panel.translation().strip()), timeout=20_000)
 
 
-def test_missing_pair_names_the_missing_ctranslate2_add_on(panel, tmp_path):
-    note = "1 CTranslate2 model(s) need ctranslate2: unpack slm-desktop-neural-translation-*.tar.gz"
+def test_missing_pair_names_the_missing_ctranslate2_runtime(panel, tmp_path):
+    note = "1 CTranslate2 model(s) need ctranslate2: this slm-desktop build leaves CTranslate2 out; install the full"
     panel.set_catalog(Catalog(panel._catalog.pairs, tmp_path / "unpacked", note=note))
     panel.translate_text("Hello world.", target="de")
     assert panel.status_label.text() == f"No model for en→de installed. {note}"

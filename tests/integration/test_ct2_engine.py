@@ -199,8 +199,8 @@ def test_blank_sentences_in_a_batch(engine):
 
 
 def test_without_the_runtime_models_are_left_out_with_the_reason(models_dir, tmp_path, monkeypatch):
-    """The packaged app ships CTranslate2 as an add-on: installed models must not break routing without it."""
-    monkeypatch.setitem(sys.modules, "ctranslate2", None)  # what `import` and find_spec see in the base bundle
+    """A build without CTranslate2 (`build.sh --exclude ctranslate2`): installed models must not break routing."""
+    monkeypatch.setitem(sys.modules, "ctranslate2", None)  # what `import` and find_spec see in such a bundle
     paths = AppPaths(tmp_path / "config", tmp_path / "data", models_env=models_dir)
     catalog = discover(paths, threads=1)
     assert not [p for p in catalog.pairs if p.engine == "ct2"]
