@@ -71,7 +71,7 @@ def main(argv: Sequence[str] | None = None, *, paths: AppPaths | None = None) ->
     probe_mode = os.environ.get("SLM_DESKTOP_STARTUP_PROBE", "")  # print | quit; read here only
     crash_log = _crash_log(paths)
     app = _application([], scheme=os.environ.get("SLM_DESKTOP_THEME", ""))
-    first_run = not paths.settings_file.exists() and not probe_mode
+    first_run = not paths.settings_file.exists() and probe_mode != "quit"  # quit: start-up timing only
     window = create_window(paths)
     if probe_mode in ("print", "quit"):
         _watch_startup(app, window, probe_mode)

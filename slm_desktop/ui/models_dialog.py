@@ -228,17 +228,17 @@ class ModelsDialog(QDialog):
             _fill_row(self.installed_table, row, values, m.name)
         have = {m.catalog_id for m in installed} | {m.name for m in installed}
         entries = self.manager.catalog.entries
-        addon_missing = bool(ct2_runtime_missing())
+        ct2_missing = bool(ct2_runtime_missing())
         self.catalog_table.setRowCount(len(entries))
         for row, e in enumerate(entries):
-            needs_addon = addon_missing and e.format in CT2_FORMATS
+            needs_ct2 = ct2_missing and e.format in CT2_FORMATS
             notes = ["installed"] if e.id in have or e.filename in have else []
-            if needs_addon:  # CTranslate2 models install fine; the packaged app runs them with its add-on
-                notes.append("needs add-on")
+            if needs_ct2:  # CTranslate2 models install fine; they run once the runtime is there
+                notes.append("needs CTranslate2")
             state = ", ".join(notes)
             values = [e.name, e.kind, ", ".join(e.languages), _mb(e.size), f"{e.ram_mb} MB", self._hash(e), state]
             _fill_row(self.catalog_table, row, values, e.id)
-            if needs_addon:
+            if needs_ct2:
                 self.catalog_table.item(row, len(values) - 1).setToolTip(ct2_install_hint())
         self._set_busy(self.job is not None)
 
@@ -418,9 +418,9 @@ class ModelsDialog(QDialog):
             return
         self.job = None
         if kind in ("model-install", "model-import"):
-            needs_addon = result.format in CT2_FORMATS and ct2_runtime_missing()
-            addon = f"; to use it, {ct2_install_hint()}" if needs_addon else ""
-            self.status.setText(f"Installed {result.name} ({result.kind}, {_mb(result.size)}){addon}")
+            needs_ct2 = result.format in CT2_FORMATS and ct2_runtime_missing()
+            hint = f"; to use it, {ct2_install_hint()}" if needs_ct2 else ""
+            self.status.setText(f"Installed {result.name} ({result.kind}, {_mb(result.size)}){hint}")
             self.modelsChanged.emit()
         elif kind == "model-verify":
             bad = [r for r in result if not r.ok]
@@ -476,7 +476,30 @@ def _measure_and_recommend(
     ]
     if sample is not None:
         lines.append(f"Measured {sample.model}: {sample.tokens_per_s:.1f} tokens/s")
-    for r in rec.recommend(manager.catalog, hw, sample, languages=languages):
-        if r.verdict != "fits":
-            lines.append(f"[{r.verdict}] {r.reason}")
+    recs = rec.recommend(manager.catalog, hw, sample, languages=languages)
+    lines += recommendation_lines(recs, manager.list_installed(), manager.catalog)
     return "\n".join(lines)
+
+
+KIND_NAMES = {"completion": "suggestions", "stt": "speech", "intent": "commands", "translation": "translation"}
+
+
+def recommendation_lines(recs, installed: list[InstalledModel], catalog) -> list[str]:
+    """What works already (installed, shipped or not) and what could be added, each recommendation marked so;
+    the first-run text a new user reads. Downloads happen only from the Get models tab."""
+    have = {m.catalog_id for m in installed if m.catalog_id} | {m.name for m in installed}
+    ready = ", ".join(f"{m.name} ({KIND_NAMES.get(m.kind, m.kind)})" for m in installed)
+    lines = [f"Installed, ready offline: {ready or 'nothing yet'}"]
+    for r in recs:
+        if r.verdict == "fits":
+            continue
+        entry = catalog.by_id.get(r.catalog_id)
+        if r.catalog_id in have or (entry is not None and entry.filename in have):
+            lines.append(f"[{r.verdict}, installed] {r.reason}")
+        elif r.verdict != "recommended":  # too slow or too big: said, never offered
+            lines.append(f"[{r.verdict}] {r.reason}")
+        else:
+            size = f", {_mb(entry.size)}" if entry is not None else ""
+            lines.append(f"[{r.verdict}] {r.reason} — could be added (Get models → Install{size})")
+    lines.append("Nothing is downloaded until you choose Install.")
+    return lines

@@ -177,15 +177,15 @@ def _catalog_status(dialog: ModelsDialog) -> dict[str, str]:
     return {table.item(row, 0).text(): table.item(row, 6).text() for row in range(table.rowCount())}
 
 
-def test_translation_models_say_they_need_the_ctranslate2_add_on_when_it_is_missing(qtbot, worker, paths, monkeypatch):
+def test_translation_models_say_they_need_ctranslate2_when_it_is_missing(qtbot, worker, paths, monkeypatch):
     ct2 = gguf_entry("opus-mt-en-de", b"x", ["http://127.0.0.1:9/x"], kind="translation", format="ctranslate2")
     ct2 |= {"engine": "ctranslate2", "filename": "opus-mt-en-de.tar.gz", "languages": ["en", "de"]}
     dialog = _dialog(qtbot, paths, worker, [gguf_entry("tiny", b"GGUF", ["http://127.0.0.1:9/t"]), ct2])
     assert _catalog_status(dialog)["opus-mt-en-de"] == ""  # the test venv has CTranslate2
-    monkeypatch.setitem(sys.modules, "ctranslate2", None)  # as in the bundle without its add-on
+    monkeypatch.setitem(sys.modules, "ctranslate2", None)  # as in a bundle built with --exclude ctranslate2
     dialog.refresh()
     status = _catalog_status(dialog)
-    assert status["opus-mt-en-de"] == "needs add-on" and status["tiny"] == ""
+    assert status["opus-mt-en-de"] == "needs CTranslate2" and status["tiny"] == ""
     table = dialog.catalog_table
     row = next(r for r in range(table.rowCount()) if table.item(r, 0).text() == "opus-mt-en-de")
     assert table.item(row, 6).toolTip() == "pip install ctranslate2 sentencepiece"
@@ -255,3 +255,24 @@ def test_measuring_times_the_local_model_when_the_suggestions_use_a_server(qtbot
     with WorkerEvents(qtbot, worker).waiting("finished", kind="model-recommend", timeout=20000):
         qtbot.mouseClick(dialog.measure_button, Qt.MouseButton.LeftButton)
     assert local.calls and "Measured fake.gguf" in dialog.recommend_view.toPlainText()
+
+
+def test_first_run_text_says_what_is_installed_and_what_could_be_added(app_paths):
+    """The shipped catalog and the repository's models (the default GGUF, the intent model), as a new user with the
+    bundle or the .deb has them: installed recommendations say so, the others say how to add them."""
+    from slm_desktop.store import recommend as rec
+    from slm_desktop.ui.models_dialog import recommendation_lines
+
+    manager = ModelManager(app_paths)
+    hw = rec.Hardware("x86_64", 2, 24000, 20000, ("avx2",))
+    gguf = manager.find_installed("SmolLM2-135M-Instruct.Q4_1.gguf").path
+    sample = rec.SpeedSample(gguf.name, gguf.stat().st_size, 120.0, 2)  # fast enough for every catalog model
+    recs = rec.recommend(manager.catalog, hw, sample, languages=("en", "es"))
+    lines = recommendation_lines(recs, manager.list_installed(), manager.catalog)
+    assert lines[0].startswith("Installed, ready offline: ")
+    assert "SmolLM2-135M-Instruct.Q4_1.gguf (suggestions)" in lines[0] and "intent-minilm-int8 (commands)" in lines[0]
+    added = [line for line in lines if "could be added (Get models → Install, " in line]
+    assert added and all(line.startswith("[recommended] ") for line in added)
+    installed = [line for line in lines if ", installed] " in line]
+    assert all("could be added" not in line for line in installed)
+    assert lines[-1] == "Nothing is downloaded until you choose Install."
