@@ -8,14 +8,18 @@ import tempfile
 from pathlib import Path
 
 from slm_desktop.diagnostics import NotInstalled
-from slm_desktop.paths import AppPaths
+from slm_desktop.paths import AppPaths, resources_dir
 
 LIBRIVOX_CLIP = Path("/usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-0880.wav")
+SHIPPED_CLIP = Path("speech") / "selftest-en.wav"  # the same recording, in resources/ (the bundle has it)
 PHRASE = "he was not an ill disposed young man"
 
 
 def _sample_clip(folder: Path) -> tuple[Path, str]:
-    """Debian's librivox recording when installed, else espeak-ng speech, else nothing to transcribe."""
+    """The recording the app ships, else Debian's copy of it, else espeak-ng speech, else nothing to transcribe."""
+    shipped = resources_dir() / SHIPPED_CLIP
+    if shipped.exists():
+        return shipped, "librivox"
     if LIBRIVOX_CLIP.exists():
         return LIBRIVOX_CLIP, "librivox"
     if shutil.which("espeak-ng"):
