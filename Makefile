@@ -1,5 +1,5 @@
 # Two entry points: `make run` (set up, then open the window) and `make test` (set up, run all tests).
-.PHONY: setup setup-test run test test-slow bench screenshots bundle clean
+.PHONY: setup setup-test run test test-slow bench screenshots bundle deb clean
 
 setup:
 	./scripts/setup.sh
@@ -25,6 +25,10 @@ screenshots: setup-test
 bundle:
 	./scripts/setup.sh --bundle
 	./packaging/build.sh
+
+deb:
+	./scripts/setup.sh --bundle
+	./packaging/build.sh --deb
 
 clean:
 	rm -rf .venv build dist .pytest_cache

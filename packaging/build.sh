@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Builds the one-folder bundle dist/slm-desktop/ and dist/slm-desktop-VERSION-linux-ARCH.tar.gz, plus the
-# neural-translation add-on dist/slm-desktop-neural-translation-VERSION-linux-ARCH.tar.gz.
-#   packaging/build.sh [--with-gguf] [--with-addon] [--llama TARGET] [--no-tar] [--exclude MODULE[,MODULE]]
+# Builds the one-folder bundle dist/slm-desktop/ and dist/slm-desktop-VERSION-linux-ARCH.tar.gz, and with --deb the
+# Debian package dist/slm-desktop_VERSION_ARCH.deb (packaging/build-deb.sh).
+#   packaging/build.sh [--lean] [--deb] [--llama TARGET] [--no-tar] [--exclude MODULE[,MODULE]]
 #   VENV=/path/to/venv packaging/build.sh      (default: the project's .venv, created by scripts/setup.sh)
-# --with-gguf also ships the default completion model (98 MB); without it the app finds GGUF models in
-# the user data dir, $SLM_DESKTOP_MODELS, or a models/ folder next to the executable.
-# The add-on is CTranslate2 + SentencePiece (90 MB, nearly all of it libctranslate2's MKL/oneDNN/CUDA kernels):
-# unpacked beside the app it merges into slm-desktop/_internal/. --with-addon leaves it inside the bundle.
+# The bundle carries the default models, so it works offline from its first start: the completion model
+# (SmolLM2-135M Q4_1, 98 MB), Whisper tiny.en (75 MB), the intent model and PocketSphinx's en-us model. --lean
+# leaves out the first two (the app then finds them in the user data dir, $SLM_DESKTOP_MODELS, or a models/
+# folder next to the executable).
 # --exclude MODULE leaves a package out altogether; the self-test lists it as absent.
 # --llama TARGET: the llama.cpp libraries the bundle ships. auto (default: x86-64-v3 = AVX2 on x86-64, pi4/pi5
 # on a Raspberry Pi), x86-64-v2, x86-64-v3, pi4, pi5: a portable build of the pinned version, built once per
@@ -16,19 +16,19 @@ set -euo pipefail
 shopt -s inherit_errexit  # a failure inside $(...) stops the build too
 cd "$(dirname "$0")/.."
 
-WITH_GGUF=0
-WITH_ADDON=0
+WITH_MODELS=1
+MAKE_DEB=0
 LLAMA=auto
 MAKE_TAR=1
 EXCLUDE=""
 while [ $# -gt 0 ]; do
     case "$1" in
-        --with-gguf) WITH_GGUF=1 ;;
-        --with-addon) WITH_ADDON=1 ;;
+        --lean) WITH_MODELS=0 ;;
+        --deb) MAKE_DEB=1 ;;
         --llama) LLAMA="${2:?--llama needs venv, auto, x86-64-v2, x86-64-v3, pi4 or pi5}"; shift ;;
         --no-tar) MAKE_TAR=0 ;;
         --exclude) EXCLUDE="${2:?--exclude needs a module name}"; shift ;;
-        *) echo "build: unknown option $1 (use --with-gguf, --with-addon, --llama TARGET, --no-tar, --exclude MODULE)" >&2; exit 2 ;;
+        *) echo "build: unknown option $1 (use --lean, --deb, --llama TARGET, --no-tar, --exclude MODULE)" >&2; exit 2 ;;
     esac
     shift
 done
@@ -39,8 +39,6 @@ DIST=${DIST:-dist}
 WORK=${WORK:-build/pyinstaller}
 APP=slm-desktop
 CACHE=${SLM_DESKTOP_BUILD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/slm-desktop}
-ADDON=neural-translation
-ADDON_PACKAGES="ctranslate2 sentencepiece"  # collected as files (hooks: module_collection_mode "py")
 
 ensure_venv() {
     [ -x "$VENV/bin/python" ] || ./scripts/setup.sh --bundle
@@ -74,7 +72,7 @@ portable_llama_libs() {
 run_pyinstaller() {
     local llama_lib=""
     [ "$LLAMA" = venv ] || llama_lib=$(portable_llama_libs)
-    SLM_BUNDLE_LLAMA_LIB=$llama_lib SLM_BUNDLE_GGUF=$WITH_GGUF SLM_BUNDLE_EXCLUDE=$EXCLUDE "$VENV/bin/python" -m PyInstaller --noconfirm --log-level WARN \
+    SLM_BUNDLE_LLAMA_LIB=$llama_lib SLM_BUNDLE_MODELS=$WITH_MODELS SLM_BUNDLE_EXCLUDE=$EXCLUDE "$VENV/bin/python" -m PyInstaller --noconfirm --log-level WARN \
         --distpath "$DIST" --workpath "$WORK" packaging/slm-desktop.spec
 }
 
@@ -111,25 +109,6 @@ trim_icu_data() {
     done
 }
 
-# Move the add-on's packages (and the top-level links PyInstaller made into them) out of the bundle into
-# $DIST/$ADDON/$APP/_internal/, the layout that `tar xf` beside the app merges back.
-split_addon() {
-    local staging="$DIST/$ADDON" package link
-    rm -rf "$staging"
-    mkdir -p "$staging/$APP/_internal"
-    for package in $ADDON_PACKAGES; do
-        for folder in "$package" "$package.libs"; do
-            [ -e "$DIST/$APP/_internal/$folder" ] && mv "$DIST/$APP/_internal/$folder" "$staging/$APP/_internal/"
-        done
-        while IFS= read -r -d '' link; do
-            case "$(readlink "$link")" in
-                "$package"/* | "$package.libs"/*) mv "$link" "$staging/$APP/_internal/" ;;
-            esac
-        done < <(find "$DIST/$APP/_internal" -maxdepth 1 -type l -print0)
-    done
-    echo "build: $staging/$APP add-on $(mb "$(size_of "$staging")") ($ADDON_PACKAGES)"
-}
-
 add_desktop_integration() {
     cp packaging/install-desktop-entry.sh "$DIST/$APP/"
 }
@@ -139,18 +118,13 @@ make_tarball() {
     version=$("$VENV/bin/python" -c "import slm_desktop; print(slm_desktop.__version__)")
     arch=$(uname -m)
     local suffix="${EXCLUDE:+-lite}"
-    [ "$WITH_ADDON" = 1 ] && suffix="$suffix-with-$ADDON"
+    [ "$WITH_MODELS" = 0 ] && suffix="$suffix-lean"
     tarball="$DIST/$APP-$version-linux-$arch$suffix.tar.gz"
     tar -C "$DIST" -cf - "$APP" | gzip -6 > "$tarball"
     echo "build: $tarball $(mb "$(stat -c %s "$tarball")")"
-    if [ -d "$DIST/$ADDON/$APP" ]; then
-        tarball="$DIST/$APP-$ADDON-$version-linux-$arch.tar.gz"
-        tar -C "$DIST/$ADDON" -cf - "$APP" | gzip -6 > "$tarball"
-        echo "build: $tarball $(mb "$(stat -c %s "$tarball")")"
-    fi
 }
 
-# Apparent sizes in bytes, printed as MB (10^6, the unit of the 250 MB target) and MiB.
+# Apparent sizes in bytes, printed as MB (10^6, the unit of the size budgets) and MiB.
 size_of() { { du -scb "$@" 2>/dev/null || true; } | tail -1 | cut -f1; }  # a missing path counts as 0
 mb() { awk -v b="$1" 'BEGIN { printf "%.1f MB (%.1f MiB)", b / 1e6, b / 1048576 }'; }
 
@@ -166,8 +140,8 @@ ensure_venv
 run_pyinstaller
 strip_libraries
 trim_icu_data
-[ "$WITH_ADDON" = 1 ] || split_addon
 add_desktop_integration
 report_sizes
 [ "$MAKE_TAR" = 1 ] && make_tarball
+[ "$MAKE_DEB" = 1 ] && env DIST="$DIST" packaging/build-deb.sh "$DIST/$APP"
 echo "build: done; try $DIST/$APP/$APP self-test"

@@ -18,9 +18,10 @@ LLAMA_VERSION=$(sed -n 's/^llama-cpp-python==//p' constraints.txt)
 # Runtime: PortAudio for the microphone, the libraries Qt's xcb platform needs.
 APT_RUN="libportaudio2 libegl1 libgl1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libfontconfig1 libdbus-1-3 apertium-eng-spa"
 # Tests: a virtual microphone, synthesised and recorded speech, Apertium pairs, a screen.
-APT_TEST="pulseaudio pulseaudio-utils libasound2-plugins espeak-ng sox pocketsphinx-testdata apertium-eng-spa apertium-eng-cat xvfb x11-apps imagemagick desktop-file-utils appstream strace"
-# Bundle: ICU's icupkg/genccode repack Qt's ICU data (packaging/trim_icu_data.py); binutils strips.
-APT_BUNDLE="icu-devtools binutils gcc"
+APT_TEST="pulseaudio pulseaudio-utils libasound2-plugins espeak-ng sox pocketsphinx-testdata apertium-eng-spa apertium-eng-cat xvfb x11-apps x11-utils imagemagick desktop-file-utils appstream strace"
+# Bundle: ICU's icupkg/genccode repack Qt's ICU data (packaging/trim_icu_data.py); binutils strips; dpkg-dev's
+# dpkg-shlibdeps derives the .deb's Depends (packaging/build-deb.sh).
+APT_BUNDLE="icu-devtools binutils gcc dpkg-dev"
 
 install_system_packages() {
     local wanted="$APT_RUN" missing=""
