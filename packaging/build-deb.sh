@@ -7,7 +7,8 @@
 # refresh the desktop and icon caches. Depends: dpkg-shlibdeps over the bundle's ELF files, so the system libraries
 # PyInstaller did not bundle (libc, libGL/libEGL, fontconfig, the xcb libraries Qt's platform plugin needs, ...) come
 # from apt, plus libportaudio2, which sounddevice opens with ctypes (invisible to shlibdeps).
-# Environment: DIST (dist), WORK (build/deb), DEB_COMPRESS (xz; gzip is faster), DEB_MAINTAINER.
+# Environment: DIST (dist), WORK (build/deb), DEB_COMPRESS (gzip; xz is somewhat smaller and many times slower:
+# most of the package is models, which compress little), DEB_MAINTAINER.
 set -euo pipefail
 shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
@@ -16,15 +17,20 @@ APP=slm-desktop
 DIST=${DIST:-dist}
 WORK=${WORK:-build/deb}
 BUNDLE=${1:-$DIST/$APP}
-COMPRESS=${DEB_COMPRESS:-xz}
+COMPRESS=${DEB_COMPRESS:-gzip}
 MAINTAINER=${DEB_MAINTAINER:-slm-desktop maintainers <maintainers@slm-desktop.invalid>}
 # Opened at run time by name (ctypes or a subprocess), so dpkg-shlibdeps cannot see them.
 RUNTIME_DEPENDS="libportaudio2"
 # Apertium's English-Spanish pair gives translation with no model at all; apt installs Recommends by default.
 RECOMMENDS="apertium-eng-spa"
-# Libraries the bundle carries that the system's package provides better: PortAudio and ALSA must match the
-# system's ALSA plugins (PulseAudio, PipeWire) and configuration, so the .deb takes them from apt.
-FROM_SYSTEM="libportaudio.so* libasound.so*"
+# Libraries the bundle carries (for the tarball, which must run anywhere) that the .deb takes from apt instead, so
+# they match the system they run on and get its security updates: PortAudio with JACK and ALSA (the system's ALSA
+# plugins for PulseAudio/PipeWire), the X11/xcb/xkbcommon libraries Qt's xcb platform plugin links, and fontconfig and
+# FreeType (a bundled fontconfig older than the system's fonts.conf warns and may find no fonts). dpkg-shlibdeps
+# then names their packages in Depends. Only the plain system names: hashed copies that wheels grafted in
+# (libxcb-5ddf6756.so.1.1.0 in av.libs) are what those wheels link to, and stay.
+FROM_SYSTEM='lib(portaudio|jack|asound|X11|X11-xcb|Xau|xcb(-[a-z-]+)?|xkbcommon(-x11)?|fontconfig|freetype)\.so(\.[0-9]+)*'
+
 
 die() { echo "build-deb: $*" >&2; exit 2; }
 
@@ -44,10 +50,7 @@ stage_bundle() {
     mkdir -p "$ROOT/opt"
     cp -a "$BUNDLE" "$ROOT/opt/$APP"
     rm -rf "$ROOT/opt/$APP/install-desktop-entry.sh" "$ROOT/opt/$APP/models"  # per-user installer; dropped models
-    local lib
-    for lib in $FROM_SYSTEM; do
-        find "$ROOT/opt/$APP/_internal" -maxdepth 1 -name "$lib" -exec rm -f {} +
-    done
+    find "$ROOT/opt/$APP/_internal" -maxdepth 1 -regextype posix-extended -regex ".*/$FROM_SYSTEM" -delete
     find "$ROOT/opt/$APP" -type d -exec chmod 0755 {} +
     find "$ROOT/opt/$APP" -type f -exec chmod u+rw,go+r,go-w {} +
     find "$ROOT/opt/$APP" -type f \( -name '*.so' -o -name '*.so.*' \) -exec chmod 0644 {} +
