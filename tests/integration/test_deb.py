@@ -182,6 +182,7 @@ def test_installed_app_passes_self_test_as_a_new_user_with_no_network(installed:
     for name in engine_checks():
         assert checks[name]["status"] == "ok", checks[name]
     assert checks["completion"]["detail"].startswith(DEFAULT_GGUF.name)  # from /opt, nothing downloaded
+    assert checks["speech-whisper"]["detail"].startswith("whisper-tiny-en: ")
     assert not list(new_user.home.rglob("*.gguf"))
 
 

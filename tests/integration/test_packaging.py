@@ -87,8 +87,8 @@ def test_bundle_ships_the_default_models_and_the_whisper_runtime(bundle: Path):
     internal = bundle / "_internal"
     assert (internal / "models" / "intent-minilm-int8" / "model.onnx").is_file()
     assert (internal / "models" / DEFAULT_GGUF.name).stat().st_size == DEFAULT_GGUF.stat().st_size
-    if SHIPPED_SPEECH in catalog_ids():
-        assert (internal / "models" / SHIPPED_SPEECH / "model.bin").is_file()
+    assert SHIPPED_SPEECH in catalog_ids()
+    assert (internal / "models" / SHIPPED_SPEECH / "model.bin").is_file()
     assert (internal / "resources" / "catalog.toml").is_file()
     assert (internal / "resources" / "speech" / "selftest-en.wav").is_file()
     assert (internal / "resources" / f"{APP}.desktop").is_file()
@@ -146,6 +146,7 @@ def test_frozen_self_test_passes_for_a_new_user_with_no_network(bundle: Path, ne
     assert checks["completion"]["detail"].startswith(DEFAULT_GGUF.name)
     assert checks["intent"]["detail"].startswith("intent-minilm-int8")
     assert "librivox" in checks["speech-pocketsphinx"]["detail"]  # the clip the bundle ships
+    assert checks["speech-whisper"]["detail"].startswith(f"{SHIPPED_SPEECH}: ")  # Whisper inside the frozen app
     assert checks["qt-text"]["detail"].startswith("collation")  # the trimmed ICU data still sorts by locale
     assert not list(Path(new_user_env["HOME"]).rglob("*.gguf"))  # nothing was downloaded or copied
 
