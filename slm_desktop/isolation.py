@@ -13,6 +13,7 @@ by the frequent autosave to the recovery file (see docs/reliability.md).
 
 from __future__ import annotations
 
+import contextlib
 import faulthandler
 import json
 import logging
@@ -65,11 +66,18 @@ def _probe_child(loader: Loader, model: str, conn) -> None:
         if callable(close):
             close()
     except BaseException as exc:  # report any failure as text; the parent turns it into one line
-        conn.send(str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__)
+        _send_quietly(conn, str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__)
     else:
-        conn.send("")
+        _send_quietly(conn, "")
     finally:
         conn.close()
+
+
+def _send_quietly(conn, message: str) -> None:
+    """The app may have quit meanwhile (the window closed or killed mid-probe): then there is nobody to tell, and a
+    child's traceback on the terminal would only alarm."""
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+        conn.send(message)
 
 
 def _report(receive) -> str | None:

@@ -8,6 +8,7 @@ named as "module:Class" and built from its (picklable) config dataclass in the c
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import multiprocessing
@@ -24,7 +25,13 @@ CALL_TIMEOUT_S = 30.0
 
 
 def _serve(engine_path: str, config: Any, conn) -> None:
-    """The child: build the engine, then answer start/accept/finish/close until told to stop."""
+    """The child: build the engine, then answer start/accept/finish/close until told to stop. If the app quits
+    without saying so (killed, or closed mid-decode), the pipe breaks: the child ends quietly, no traceback."""
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError, EOFError):
+        _serve_engine(engine_path, config, conn)
+
+
+def _serve_engine(engine_path: str, config: Any, conn) -> None:
     module, name = engine_path.split(":")
     try:
         engine = getattr(importlib.import_module(module), name)(config)
