@@ -20,8 +20,9 @@ APT_RUN="libportaudio2 libegl1 libgl1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-i
 # Tests: a virtual microphone, synthesised and recorded speech, Apertium pairs, a screen.
 APT_TEST="pulseaudio pulseaudio-utils libasound2-plugins espeak-ng sox pocketsphinx-testdata apertium-eng-spa apertium-eng-cat xvfb x11-apps x11-utils imagemagick desktop-file-utils appstream strace"
 # Bundle: ICU's icupkg/genccode repack Qt's ICU data (packaging/trim_icu_data.py); binutils strips; dpkg-dev's
-# dpkg-shlibdeps derives the .deb's Depends (packaging/build-deb.sh).
-APT_BUNDLE="icu-devtools binutils gcc dpkg-dev"
+# dpkg-shlibdeps derives the .deb's Depends (packaging/build-deb.sh) and must find every library the bundle links,
+# so Qt's Wayland plugin's libwayland-cursor too.
+APT_BUNDLE="icu-devtools binutils gcc dpkg-dev libwayland-cursor0"
 
 install_system_packages() {
     local wanted="$APT_RUN" missing=""
