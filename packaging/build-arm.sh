@@ -25,7 +25,7 @@ WHEELS="$CACHE/wheels-aarch64-$TAG"
 echo "build-arm: llama.cpp flags: $CMAKE_ARGS"
 # Build tools (dpkg-dev: dpkg-shlibdeps for the .deb's Depends; icu-devtools: the ICU repack) and the libraries Qt's
 # xcb/wayland platforms and PortAudio need at run time.
-need="build-essential cmake python3-venv python3-dev dpkg-dev icu-devtools libportaudio2 libxcb-cursor0 libxkbcommon-x11-0 libegl1"
+need="build-essential cmake python3-venv python3-dev dpkg-dev icu-devtools libportaudio2 libxcb-cursor0 libxkbcommon-x11-0 libegl1 libwayland-cursor0"
 missing=""
 for p in $need; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
