@@ -124,11 +124,14 @@ class WavSource:
     """An audio file (WAV, or anything PyAV reads) standing in for the microphone (bench, tests, `live
     --file`); optionally paced in real time. Short recordings only: the file is decoded whole."""
 
-    def __init__(self, path, *, block_ms: int = 20, realtime: bool = False, rate: int = 16000):
+    def __init__(
+        self, path, *, block_ms: int = 20, realtime: bool = False, rate: int = 16000, quiet_after_s: float = 0.0
+    ):
+        """quiet_after_s: digital silence after the file, as when a speaker pauses before the release."""
         from slm_desktop.audio.decode import iter_audio16k
         from slm_desktop.audio.resample import int16_to_float, rms_level
 
-        pcm = b"".join(iter_audio16k(path, rate=rate))
+        pcm = b"".join(iter_audio16k(path, rate=rate)) + bytes(2 * int(quiet_after_s * rate))
         step = rate * block_ms // 1000 * 2
         self._blocks = [pcm[i : i + step] for i in range(0, len(pcm), step)]
         self._levels = [rms_level(int16_to_float(b)) for b in self._blocks]
@@ -147,8 +150,8 @@ class WavSource:
 
     def read(self, timeout: float = 0.05) -> Chunk | None:
         if self.exhausted:
-            if self._realtime:
-                time.sleep(timeout)  # a silent microphone: nothing more arrives
+            if self._realtime:  # a silent microphone: nothing more arrives, but a block's time passes
+                time.sleep(min(timeout, self._block_seconds))
             return None
         due = len(self._blocks)
         if self._realtime:

@@ -19,6 +19,7 @@ from slm_desktop.bench.wer import corpus_wer
 from slm_desktop.errors import UserError
 
 LIBRIVOX = Path("/usr/share/pocketsphinx/test/data/librivox")
+PAUSE_BEFORE_RELEASE_S = 0.5  # the second release measurement: the key let go half a second after the last word
 SHORT_CLIPS = ("sense_and_sensibility_01_austen_64kb-0880.wav", "sense_and_sensibility_01_austen_64kb-0930.wav")
 
 
@@ -71,9 +72,10 @@ def _raw_pass(engine, wav: Path) -> tuple[object, float]:
     return transcript, (time.perf_counter() - start) * 1000
 
 
-def _app_pass(engine, wav: Path):
-    """The push-to-talk path in real time: release as soon as the 'microphone' has played the file."""
-    source = WavSource(wav, realtime=True)
+def _app_pass(engine, wav: Path, *, quiet_after_s: float = 0.0):
+    """The push-to-talk path in real time: release as soon as the 'microphone' has played the file
+    (the last word, or quiet_after_s of silence after it: a speaker's pause before letting go)."""
+    source = WavSource(wav, realtime=True, quiet_after_s=quiet_after_s)
     session = PushToTalkSession()
     results = []
     lane = threading.Thread(target=lambda: results.append(session.run(source, engine.start())))
@@ -85,14 +87,19 @@ def _app_pass(engine, wav: Path):
     return results[0]
 
 
-def _raw_whisper(model: Path, clips: list[Path], *, compute_type: str = "int8") -> list[float]:
-    """faster-whisper alone on each clip (what the app's final decode does, minus the app): ms each."""
+def _raw_whisper(
+    model: Path, clips: list[Path], *, compute_type: str = "int8", encoder_margin_s: float | None = None
+) -> list[float]:
+    """faster-whisper alone on each clip (what the app's final decode does, minus the app): ms each.
+    With encoder_margin_s, through the same trimmed encoder as the app (the like-for-like raw)."""
     import numpy as np
     from faster_whisper import WhisperModel
 
     from slm_desktop.audio.wav import read_pcm16k
+    from slm_desktop.engines.whisper_engine import _trimming_model
 
-    raw = WhisperModel(str(model), device="cpu", compute_type=compute_type, cpu_threads=2, local_files_only=True)
+    model_class = _trimming_model(WhisperModel, encoder_margin_s)
+    raw = model_class(str(model), device="cpu", compute_type=compute_type, cpu_threads=2, local_files_only=True)
     times = []
     for wav in clips:
         audio = np.frombuffer(read_pcm16k(wav), dtype="<i2").astype(np.float32) / 32768.0
@@ -116,10 +123,17 @@ def _bench_engine(label: str, factory, whisper_model: Path | None, refs: dict[Pa
         else:
             raw = [_raw_pass(engine, wav) for wav in refs]
         app = [_app_pass(engine, wav) for wav in clips]
+        paused = [_app_pass(engine, wav, quiet_after_s=PAUSE_BEFORE_RELEASE_S) for wav in clips]
     finally:
         engine.close()
-    # the raw engine for Whisper is faster-whisper itself, on the same clips
-    raw_ms = _raw_whisper(whisper_model, clips) if whisper_model is not None else [ms for _, ms in raw]
+    # the raw engine for Whisper is faster-whisper itself, on the same clips: as shipped (30 s encoder
+    # window) and with the app's trimmed encoder (what app/raw compares against)
+    plain_ms = _raw_whisper(whisper_model, clips) if whisper_model is not None else []
+    raw_ms = (
+        _raw_whisper(whisper_model, clips, encoder_margin_s=_default_margin())
+        if whisper_model is not None
+        else [ms for _, ms in raw]
+    )
     audio = sum(t.audio_seconds for t, _ in raw)
     decode = sum(t.decode_seconds for t, _ in raw)
     onsets = [r.transcript.words[0].start * 1000 if r.transcript.words else 0.0 for r in app]
@@ -131,11 +145,15 @@ def _bench_engine(label: str, factory, whisper_model: Path | None, refs: dict[Pa
         "wer": corpus_wer([(ref, t.text) for (t, _), ref in zip(raw, refs.values(), strict=True)])
         if label.endswith("en-us") or "-en" in label or label.startswith("whisper ")
         else "n/a (not English)",
+        "raw_plain_p50_ms": percentile(plain_ms, 50) if plain_ms else "n/a",
+        "raw_plain_p95_ms": percentile(plain_ms, 95) if plain_ms else "n/a",
         "raw_release_p50_ms": percentile(raw_ms, 50),
         "raw_release_p95_ms": percentile(raw_ms, 95),
         "app_over_raw": percentile([r.release_to_final_ms for r in app], 50) / max(percentile(raw_ms, 50), 1e-6),
         "app_release_p50_ms": percentile([r.release_to_final_ms for r in app], 50),
         "app_release_p95_ms": percentile([r.release_to_final_ms for r in app], 95),
+        "app_release_after_pause_p50_ms": percentile([r.release_to_final_ms for r in paused], 50),
+        "app_release_after_pause_p95_ms": percentile([r.release_to_final_ms for r in paused], 95),
         "partial_after_onset_p50_ms": percentile(partial, 50),
         "partial_after_onset_p95_ms": percentile(partial, 95),
         "n_app": len(app),
@@ -168,3 +186,9 @@ def _seconds(wav: Path) -> float:
     from slm_desktop.audio.wav import read_info
 
     return read_info(wav).seconds
+
+
+def _default_margin() -> float:
+    from slm_desktop.engines.whisper_engine import ENCODER_MARGIN_S
+
+    return ENCODER_MARGIN_S

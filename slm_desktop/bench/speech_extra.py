@@ -64,13 +64,16 @@ def commands_accuracy(args, whisper_models: list[Path]) -> list[dict]:
     with tempfile.TemporaryDirectory() as tmp:
         wavs = [_speak(text, Path(tmp), i) for i, (text, _) in enumerate(commands)]
         choices = [
-            (f"whisper {m.name}", SpeechChoice("whisper", m, language="en", in_process=True, partials=False))
+            (
+                f"whisper {m.name} (vocabulary prompt)",
+                SpeechChoice("whisper", m, language="en", in_process=True, partials=False),
+            )
             for m in whisper_models
         ]
         choices.append(("pocketsphinx en-us (command grammar)", SpeechChoice("pocketsphinx", None)))
         for label, choice in choices:
             engine = choice.create()
-            grammar = None if choice.engine == "whisper" else command_vocabulary()
+            grammar = command_vocabulary()  # Whisper: a prompt of its words; PocketSphinx: the grammar
             right = 0
             try:
                 for wav, (_text, intent) in zip(wavs, commands, strict=True):

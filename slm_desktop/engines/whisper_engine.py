@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 SILENCE_DBFS = -55.0  # no 20 ms frame louder than this: digital or near-digital silence, skip the VAD too
 WINDOW_S = 28.0  # long recordings are decoded in windows of at most this much audio (Whisper's is 30 s)
 CUT_SEARCH_S = 4.0  # ... cut at the quietest 100 ms in the window's last seconds, not mid-word
+ENCODER_MARGIN_S = 6.0  # WhisperConfig.encoder_margin_s: measured in docs/speech.md
+_FRAME = 320  # 20 ms at 16 kHz: the frame of the level checks
 PROMPT_CHARS = 400  # Whisper's prompt holds ~224 tokens; the end of the context matters most
 _NORMAL = re.compile(r"[^\w']+")
 
@@ -56,8 +58,17 @@ class WhisperConfig:
     compression_ratio_threshold: float = 2.4  # repetitive text ("you you you ...") is dropped
     partials: bool = True  # False: accept() only buffers (nobody shows partial text: files, --json)
     partial_interval_s: float = 1.0  # at most one partial decode per this much wall-clock time
-    min_partial_audio_s: float = 1.0  # no partial decode before this much audio
+    min_partial_audio_s: float = 0.5  # no partial decode before this much audio
+    first_words_interval_s: float = 0.3  # until the first words, decode this often (onset -> first partial)
+    # this much quiet after speech decodes at once; if the key is released before more speech, that
+    # decode is the final text and the release costs no decode at all
+    pause_s: float = 0.3
+    quiet_below_peak_db: float = 30.0  # a 20 ms frame this far below the loudest so far is quiet
     max_window_s: float = 24.0  # partial decodes cover at most this much audio after the committed words
+    # Whisper's encoder always runs over 30 s of (zero-padded) audio, the biggest cost of a short
+    # utterance; encoding only the audio plus this margin (whisper.cpp's audio_ctx) is 2-5x faster
+    # at the same WER (docs/speech.md). None: the full 30 s.
+    encoder_margin_s: float | None = ENCODER_MARGIN_S
     sample_rate: int = 16000
 
 
@@ -103,6 +114,16 @@ def _prompt(context: str) -> str | None:
     return text or None
 
 
+def grammar_prompt(phrases: Sequence[str]) -> str:
+    """The phrases' distinct words, as Whisper's prompt: measured on espeak-ng renderings of 120
+    held-out command phrasings, words lifted Whisper base -> intent from 83 to 103 right, whole
+    phrases to 97 (docs/speech.md)."""
+    words = " ".join(sorted(dict.fromkeys(w for phrase in phrases for w in phrase.lower().split())))
+    if len(words) > PROMPT_CHARS:
+        words = words[: PROMPT_CHARS + 1].rsplit(" ", 1)[0]
+    return "Editor commands: " + words + "."
+
+
 @dataclass
 class _Stream:
     """LocalAgreement-2 state of one utterance."""
@@ -123,17 +144,47 @@ class WhisperUtterance:
         self._next_decode_at = 0.0  # monotonic time
         self._stream = _Stream()
         self._language: str | None = None if engine.language == "auto" else engine.language
+        self._peak_dbfs = -120.0
+        self._loud_until = 0  # samples: the end of the last frame that was not quiet
+        self._at_pause: tuple[int, _Decoded] | None = None  # a decode of the whole utterance at a pause
         self.partial_decodes = 0
         self.partial_seconds = 0.0
+        self.final_reused = False  # finish() returned the decode made at the pause before the release
 
     # ------------------------------------------------------------ streaming
 
     def accept(self, pcm: bytes) -> PartialText:
         self._chunks.append(pcm)
+        self._note_levels(pcm)
         self._samples += len(pcm) // 2
-        if self._due():
+        if self._pause_due() or self._due():
             self._partial_decode()
         return self.partial()
+
+    def _note_levels(self, pcm: bytes) -> None:
+        levels = _frame_dbfs(np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0)
+        if not levels.size:
+            return
+        self._peak_dbfs = max(self._peak_dbfs, float(levels.max()))
+        floor = max(self._peak_dbfs - self._engine.config.quiet_below_peak_db, SILENCE_DBFS)
+        loud = np.flatnonzero(levels > floor)
+        if loud.size:
+            self._loud_until = self._samples + (int(loud[-1]) + 1) * _FRAME
+
+    def _in_pause(self) -> bool:
+        """Speech, then at least pause_s of quiet."""
+        pause = self._engine.config.pause_s * self._engine.sample_rate
+        return self._loud_until > 0 and self._samples - self._loud_until >= pause
+
+    def _pause_due(self) -> bool:
+        """A pause that no decode has seen yet (decoding it early is what makes the release cheap)."""
+        pause = self._engine.config.pause_s * self._engine.sample_rate
+        return (
+            self._engine.config.partials
+            and self._in_pause()
+            and self._decoded_at_samples < self._loud_until + pause
+            and self._stream.window_start == 0.0
+        )
 
     def partial(self) -> PartialText:
         return PartialText(_join(self._stream.committed), _join(self._stream.tail))
@@ -146,8 +197,13 @@ class WhisperUtterance:
         enough = self._samples >= cfg.min_partial_audio_s * rate
         # at most one decode per interval of audio too, so a file fed faster than real time (live
         # --fast, tests) does not decode after every chunk; never less than 0.3 s of new audio
-        grown = self._samples - self._decoded_at_samples >= max(cfg.partial_interval_s, 0.3) * rate
+        grown = self._samples - self._decoded_at_samples >= max(self._interval(), 0.3) * rate
         return enough and grown and time.monotonic() >= self._next_decode_at
+
+    def _interval(self) -> float:
+        cfg = self._engine.config
+        nothing_yet = not self._stream.committed and not self._stream.tail
+        return min(cfg.first_words_interval_s, cfg.partial_interval_s) if nothing_yet else cfg.partial_interval_s
 
     def _audio(self) -> np.ndarray:
         if len(self._chunks) > 1:
@@ -156,15 +212,21 @@ class WhisperUtterance:
         return np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
 
     def _partial_decode(self) -> None:
-        """One LocalAgreement step: decode the window, commit the words two decodes in a row share."""
+        """One LocalAgreement step: decode the window, commit the words two decodes in a row share.
+        At a pause the whole utterance is decoded as finish() would (same prompt, the language
+        detected afresh when asked), so it can stand as the final text."""
         started = time.perf_counter()
         self._decoded_at_samples = self._samples
         stream, rate = self._stream, self._engine.sample_rate
         self._trim_window()
+        at_pause = self._in_pause() and stream.window_start == 0.0
         audio = self._audio()[int(stream.window_start * rate) :]
         frozen_text = _join(stream.committed[: stream.frozen])
         prompt = _prompt(" ".join(t for t in (self._prompt, frozen_text) if t))
-        decoded = self._engine.decode(audio, prompt=prompt, language=self._language, offset=stream.window_start)
+        language = self._engine.fixed_language if at_pause else self._language
+        decoded = self._engine.decode(audio, prompt=prompt, language=language, offset=stream.window_start)
+        if at_pause:
+            self._at_pause = (self._samples, decoded)
         if decoded.language and self._language is None and decoded.words:
             self._language = decoded.language  # partials keep the first detection; finish() re-detects
         words = _after_committed(stream.committed, list(decoded.words))
@@ -191,10 +253,15 @@ class WhisperUtterance:
     # ------------------------------------------------------------ final
 
     def finish(self) -> Transcript:
-        """The whole utterance, decoded once more with word timings; the language detected if asked."""
+        """The whole utterance, decoded once more with word timings; the language detected if asked.
+        Nothing but quiet since the decode at the last pause: that decode is the final text."""
         audio = self._audio()
+        seconds = audio.size / self._engine.sample_rate
+        if self._at_pause is not None and self._loud_until <= self._at_pause[0]:
+            self.final_reused = True
+            return self._engine.transcript(self._at_pause[1], seconds)
         decoded = self._engine.decode(audio, prompt=self._prompt, language=self._engine.fixed_language)
-        return self._engine.transcript(decoded, audio.size / self._engine.sample_rate)
+        return self._engine.transcript(decoded, seconds)
 
 
 def _join(words: Sequence[Word]) -> str:
@@ -221,7 +288,7 @@ class WhisperEngine:
         self.model = path.name
         self.language = config.language.lower() or "auto"
         try:
-            self._model = WhisperModel(
+            self._model = _trimming_model(WhisperModel, config.encoder_margin_s)(
                 str(path),
                 device="cpu",
                 compute_type=config.compute_type,
@@ -241,9 +308,10 @@ class WhisperEngine:
         return None if self.language == "auto" else self.language
 
     def start(self, *, grammar: Sequence[str] | None = None, context: str = "") -> WhisperUtterance:
-        if grammar:
-            log.debug("whisper: grammar ignored (free recognition, then the intent model)")
-        return WhisperUtterance(self, _prompt(context))
+        """A grammar (command mode) does not restrict Whisper; its words become the prompt, which
+        biases recognition towards them ("paste" rather than "based") while any phrasing still
+        reaches the intent model."""
+        return WhisperUtterance(self, grammar_prompt(grammar) if grammar else _prompt(context))
 
     # ------------------------------------------------------------ decoding
 
@@ -372,6 +440,28 @@ class WhisperEngine:
         self._model = None
 
 
+def _trimming_model(base: type, margin_s: float | None) -> type:
+    """faster-whisper's WhisperModel, encoding only the audio (plus a margin) of a padded window."""
+    if margin_s is None:
+        return base
+
+    class TrimmingWhisperModel(base):
+        def encode(self, features: np.ndarray):
+            return super().encode(trim_padding(features, margin_frames=int(margin_s * 100)))
+
+    return TrimmingWhisperModel
+
+
+def trim_padding(features: np.ndarray, *, margin_frames: int, step: int = 100) -> np.ndarray:
+    """Cut the zero columns pad_or_trim adds after the audio (a real log-mel column is never all
+    zero), keeping `margin_frames` of them, rounded up to `step`; a full window is kept as it is."""
+    frames = features.shape[-1]
+    audible = np.flatnonzero(np.abs(features).reshape(-1, frames).max(axis=0) > 0)
+    content = int(audible[-1]) + 1 if audible.size else 1
+    keep = min(frames, -(-(content + margin_frames) // step) * step)
+    return features if keep >= frames else np.ascontiguousarray(features[..., :keep])
+
+
 def _segment_words(segment, offset: float) -> list[Word]:
     """A segment's words with absolute times; a piece Whisper writes without a leading space
     ("ill" + "-disposed", "don" + "'t") is joined to the word before it."""
@@ -393,7 +483,7 @@ def _segment_words(segment, offset: float) -> list[Word]:
     return words
 
 
-def _frame_dbfs(audio: np.ndarray, frame: int = 320) -> np.ndarray:
+def _frame_dbfs(audio: np.ndarray, frame: int = _FRAME) -> np.ndarray:
     usable = audio[: audio.size - audio.size % frame].reshape(-1, frame)
     rms = np.sqrt(np.mean(np.square(usable, dtype=np.float64), axis=1))
     return 20 * np.log10(np.maximum(rms, 1e-6))

@@ -15,7 +15,9 @@ def register(sub) -> None:
     parser.add_argument("--model", help="a model name on the search path or a folder (Whisper, Vosk)")
     parser.add_argument("--language", help="auto or a language code (default: settings)")
     parser.add_argument(
-        "--free", action="store_true", help="free recognition instead of the command vocabulary (Whisper always is)"
+        "--free",
+        action="store_true",
+        help="free recognition: no command vocabulary (Whisper takes it as a prompt, not a restriction)",
     )
     add_json_flag(parser)
     parser.set_defaults(func=run)
@@ -29,7 +31,7 @@ def run(args) -> int:
     probe(args.file)
     _, speech = _engine(args)
     try:
-        grammar = None if args.free or not getattr(speech, "grammar_supported", True) else command_vocabulary()
+        grammar = None if args.free else command_vocabulary()
         transcript = transcribe_file(speech, args.file, grammar=grammar)
     finally:
         speech.close()

@@ -95,6 +95,53 @@ def test_streaming_partials_are_produced_grow_and_never_change_what_they_committ
     assert word_error_rate(transcript.text, committed[-1] + " " + partials[-1].tentative) <= 0.5
 
 
+def _short_clip() -> bytes:
+    return read_pcm16k(librivox_references() and Path("/usr/share/pocketsphinx/test/data/librivox") / SHORT_CLIP)
+
+
+def test_a_release_after_a_pause_takes_the_decode_made_at_the_pause(tiny):
+    """Speech, then half a second of quiet: the pause is decoded while the key is still held, and
+    finish() returns that decode without decoding again."""
+    pcm = _short_clip() + bytes(2 * 8000)
+    utterance = tiny.start()
+    for i in range(0, len(pcm), 640):
+        utterance.accept(pcm[i : i + 640])
+    decodes = utterance.partial_decodes
+    transcript = utterance.finish()
+    assert utterance.final_reused and utterance.partial_decodes == decodes
+    assert word_error_rate("he was not an ill disposed young man", transcript.text) <= 0.25, transcript.text
+    assert transcript.words and transcript.language == "en"
+    assert 3.4 < transcript.audio_seconds < 3.6
+
+
+def test_speech_after_the_pause_is_decoded_at_the_release(tiny):
+    clip = _short_clip()
+    pcm = clip + bytes(2 * 8000) + clip
+    utterance = tiny.start()
+    for i in range(0, len(pcm), 640):
+        utterance.accept(pcm[i : i + 640])
+    transcript = utterance.finish()
+    assert not utterance.final_reused
+    assert transcript.text.lower().count("young man") == 2, transcript.text
+
+
+def test_the_first_words_show_within_a_second_of_audio_after_the_onset(tiny):
+    """Until the first words, partial decodes come every 0.3 s of audio (not every second); fed as
+    fast as it decodes, so the figure is audio time, not this machine's speed."""
+    eager = _engine(TINY_EN, partial_interval_s=1.0, first_words_interval_s=0.0)
+    pcm = _short_clip()
+    try:
+        utterance = eager.start()
+        first_at = None
+        for i in range(0, len(pcm), 640):
+            if utterance.accept(pcm[i : i + 640]) and first_at is None:
+                first_at = (i + 640) / 2 / 16000
+        transcript = utterance.finish()
+    finally:
+        eager.close()
+    assert first_at is not None and first_at - transcript.words[0].start <= 1.0, (first_at, transcript.words[0])
+
+
 def test_a_spanish_sentence_with_base_is_detected_as_spanish_with_the_right_words(base, tmp_path):
     wav = synthesize("Hoy hace mucho calor en la ciudad y quiero beber agua fría.", tmp_path / "es.wav", voice="es")
     transcript = base.transcribe_array(_audio(wav))

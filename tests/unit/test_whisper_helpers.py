@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import numpy as np
+
 from slm_desktop.engines.base import Word
-from slm_desktop.engines.whisper_engine import PROMPT_CHARS, _after_committed, _prompt, _segment_words, agreed_prefix
+from slm_desktop.engines.whisper_engine import (
+    PROMPT_CHARS,
+    _after_committed,
+    _prompt,
+    _segment_words,
+    agreed_prefix,
+    grammar_prompt,
+    trim_padding,
+)
 from slm_desktop.subtitles import cues, to_srt, to_vtt
 
 
@@ -54,3 +64,30 @@ def test_cues_break_at_sentence_ends_and_pauses_but_not_after_mr():
     assert [c.text for c in cues(words)] == ["Mr. Smith came.", "Then left"]
     assert to_srt(words).startswith("1\n00:00:00,000 --> 00:00:01,000\nMr. Smith came.\n\n2\n00:00:03,000")
     assert to_vtt(words).startswith("WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nMr. Smith came.\n")
+
+
+def _padded(audible_frames: int, frames: int = 3000) -> np.ndarray:
+    features = np.zeros((1, 80, frames), dtype=np.float32)
+    features[..., :audible_frames] = -0.5  # log-mel of quiet audio: never exactly zero
+    return features
+
+
+def test_the_encoder_input_keeps_the_audio_and_the_margin_rounded_up_to_a_second():
+    trimmed = trim_padding(_padded(300), margin_frames=600)
+    assert trimmed.shape == (1, 80, 900) and trimmed.flags["C_CONTIGUOUS"]
+    assert trim_padding(_padded(301), margin_frames=600).shape[-1] == 1000
+    assert np.array_equal(trimmed[..., :300], _padded(300)[..., :300])
+
+
+def test_a_full_window_or_one_near_full_is_not_trimmed():
+    full = _padded(3000)
+    assert trim_padding(full, margin_frames=600) is full
+    near = _padded(2500)
+    assert trim_padding(near, margin_frames=600) is near
+
+
+def test_the_command_prompt_holds_each_vocabulary_word_once_and_fits_whispers_prompt():
+    prompt = grammar_prompt(["save the file", "Save my work", "paste it"])
+    assert prompt == "Editor commands: file it my paste save the work."
+    many = grammar_prompt([f"word{i} phrase{i}" for i in range(400)])
+    assert len(many) <= PROMPT_CHARS + len("Editor commands: .") and not many.endswith(" .")
