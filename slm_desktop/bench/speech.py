@@ -19,6 +19,7 @@ from slm_desktop.bench.wer import corpus_wer
 from slm_desktop.errors import UserError
 
 LIBRIVOX = Path("/usr/share/pocketsphinx/test/data/librivox")
+DOCUMENT_CONTEXT = "Dear Elinor, thank you for your letter. Mr. Dashwood and Marianne send their love."
 PAUSE_BEFORE_RELEASE_S = 0.5  # the second release measurement: the key let go half a second after the last word
 SHORT_CLIPS = ("sense_and_sensibility_01_austen_64kb-0880.wav", "sense_and_sensibility_01_austen_64kb-0930.wav")
 
@@ -72,13 +73,15 @@ def _raw_pass(engine, wav: Path) -> tuple[object, float]:
     return transcript, (time.perf_counter() - start) * 1000
 
 
-def _app_pass(engine, wav: Path, *, quiet_after_s: float = 0.0):
+def _app_pass(engine, wav: Path, *, quiet_after_s: float = 0.0, context: str = ""):
     """The push-to-talk path in real time: release as soon as the 'microphone' has played the file
-    (the last word, or quiet_after_s of silence after it: a speaker's pause before letting go)."""
+    (the last word, or quiet_after_s of silence after it: a speaker's pause before letting go).
+    context: text before the cursor, as dictation into a document passes it (Whisper's prompt)."""
     source = WavSource(wav, realtime=True, quiet_after_s=quiet_after_s)
     session = PushToTalkSession()
     results = []
-    lane = threading.Thread(target=lambda: results.append(session.run(source, engine.start())))
+    utterance = engine.start(context=context)
+    lane = threading.Thread(target=lambda: results.append(session.run(source, utterance)))
     lane.start()
     while not source.exhausted:
         time.sleep(0.005)
@@ -124,6 +127,7 @@ def _bench_engine(label: str, factory, whisper_model: Path | None, refs: dict[Pa
             raw = [_raw_pass(engine, wav) for wav in refs]
         app = [_app_pass(engine, wav) for wav in clips]
         paused = [_app_pass(engine, wav, quiet_after_s=PAUSE_BEFORE_RELEASE_S) for wav in clips]
+        prompted = [_app_pass(engine, wav, context=DOCUMENT_CONTEXT) for wav in clips]
     finally:
         engine.close()
     # the raw engine for Whisper is faster-whisper itself, on the same clips: as shipped (30 s encoder
@@ -154,6 +158,8 @@ def _bench_engine(label: str, factory, whisper_model: Path | None, refs: dict[Pa
         "app_release_p95_ms": percentile([r.release_to_final_ms for r in app], 95),
         "app_release_after_pause_p50_ms": percentile([r.release_to_final_ms for r in paused], 50),
         "app_release_after_pause_p95_ms": percentile([r.release_to_final_ms for r in paused], 95),
+        "app_release_with_context_p50_ms": percentile([r.release_to_final_ms for r in prompted], 50),
+        "app_release_with_context_p95_ms": percentile([r.release_to_final_ms for r in prompted], 95),
         "partial_after_onset_p50_ms": percentile(partial, 50),
         "partial_after_onset_p95_ms": percentile(partial, 95),
         "n_app": len(app),

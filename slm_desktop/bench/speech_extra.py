@@ -15,7 +15,7 @@ import numpy as np
 from slm_desktop.bench.wer import corpus_wer
 from slm_desktop.paths import resources_dir
 
-COMMANDS = 30  # held-out command phrasings, one per paraphrase group, spoken by espeak-ng
+COMMANDS = 120  # held-out command phrasings, one per paraphrase group (of 261), spoken by espeak-ng
 
 
 def whisper_transcripts(model: Path, refs: dict[Path, str], *, compute_type: str = "int8") -> list:

@@ -44,6 +44,7 @@ class BuildOptions:
     batch_size: int = 32
     learning_rate: float = 6e-5
     threads: int = 2
+    seed: int = SEED  # training only (head init, batch order); the calibration split always uses SEED
     requantize_only: bool = False  # quantize the existing fp32 export again, re-calibrate, re-measure
 
 
@@ -118,7 +119,7 @@ def train(model, torch, tokenizer, rows: list[dict], opts: BuildOptions) -> None
         optimizer, max_lr=[opts.learning_rate, opts.learning_rate * 20], total_steps=steps, pct_start=0.1
     )
     loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=0.1)
-    rng = random.Random(SEED)
+    rng = random.Random(opts.seed)
     model.train()
     for epoch in range(opts.epochs):
         order = rows[:]
@@ -228,12 +229,18 @@ def build(opts: BuildOptions) -> dict:
         quantize(fp32, int8)
     else:
         train_s = train_and_export(opts, src, tokenizer, fit_rows, fp32, int8)
-    threshold = calibrate_threshold(
-        onnx_probs(int8, tokenizer, [r["text"] for r in calib_rows], opts.threads), [r["intent"] for r in calib_rows]
-    )
+    calib_probs = onnx_probs(int8, tokenizer, [r["text"] for r in calib_rows], opts.threads)
+    calib_gold = [r["intent"] for r in calib_rows]
+    threshold = calibrate_threshold(calib_probs, calib_gold)
     report = evaluate(opts, tokenizer, test_rows, threshold, fp32, int8)
     report.update(
-        train_rows=len(fit_rows), calibration_rows=len(calib_rows), test_rows=len(test_rows), train_seconds=train_s
+        train_rows=len(fit_rows),
+        calibration_rows=len(calib_rows),
+        test_rows=len(test_rows),
+        train_seconds=train_s,
+        seed=opts.seed,
+        # what a choice between builds may look at: the calibration part, never the test split
+        calibration=score(predict(calib_probs, INTENT_LABELS, threshold), calib_gold, INTENT_LABELS),
     )
     write_artifact(opts, tokenizer, threshold, report)
     return report
@@ -243,7 +250,7 @@ def train_and_export(opts: BuildOptions, src: Path, tokenizer, rows: list[dict],
     """Fine-tune, export fp32, quantize to int8; returns the training seconds."""
     import torch
 
-    torch.manual_seed(SEED)  # the head's initial weights too
+    torch.manual_seed(opts.seed)  # the head's initial weights too
     torch.set_num_threads(opts.threads)
     model, torch = _torch_model(src, len(INTENT_LABELS))
     started = time.perf_counter()
@@ -370,6 +377,9 @@ def parse_args(argv: list[str] | None) -> BuildOptions:
         "--requantize-only", action="store_true", help="skip training: quantize the existing fp32 export, re-score"
     )
     parser.add_argument("--threads", type=int, default=BuildOptions.threads)
+    parser.add_argument(
+        "--seed", type=int, default=SEED, help="training seed (head weights, batch order); the splits never change"
+    )
     args = parser.parse_args(argv)
     return BuildOptions(
         args.dataset,
@@ -378,6 +388,7 @@ def parse_args(argv: list[str] | None) -> BuildOptions:
         epochs=args.epochs,
         learning_rate=args.lr,
         threads=args.threads,
+        seed=args.seed,
         requantize_only=args.requantize_only,
     )
 

@@ -66,8 +66,9 @@ class WhisperConfig:
     quiet_below_peak_db: float = 30.0  # a 20 ms frame this far below the loudest so far is quiet
     max_window_s: float = 24.0  # partial decodes cover at most this much audio after the committed words
     # Whisper's encoder always runs over 30 s of (zero-padded) audio, the biggest cost of a short
-    # utterance; encoding only the audio plus this margin (whisper.cpp's audio_ctx) is 2-5x faster
-    # at the same WER (docs/speech.md). None: the full 30 s.
+    # utterance; encoding only the audio plus this margin (whisper.cpp's audio_ctx) is 2-3x faster
+    # at the same WER without a prompt, but loses words with one (docs/speech.md): so partial
+    # decodes (previews) are always trimmed, a final one only when it has no prompt. None: never.
     encoder_margin_s: float | None = ENCODER_MARGIN_S
     sample_rate: int = 16000
 
@@ -224,7 +225,8 @@ class WhisperUtterance:
         frozen_text = _join(stream.committed[: stream.frozen])
         prompt = _prompt(" ".join(t for t in (self._prompt, frozen_text) if t))
         language = self._engine.fixed_language if at_pause else self._language
-        decoded = self._engine.decode(audio, prompt=prompt, language=language, offset=stream.window_start)
+        trim = not at_pause or prompt is None  # a decode at a pause may become the final text
+        decoded = self._engine.decode(audio, prompt=prompt, language=language, offset=stream.window_start, trim=trim)
         if at_pause:
             self._at_pause = (self._samples, decoded)
         if decoded.language and self._language is None and decoded.words:
@@ -339,12 +341,15 @@ class WhisperEngine:
         prompt: str | None = None,
         language: str | None = None,
         offset: float = 0.0,
+        trim: bool | None = None,
     ) -> _Decoded:
-        """One faster-whisper pass: speech-gated, hallucination-filtered words with absolute times."""
+        """One faster-whisper pass: speech-gated, hallucination-filtered words with absolute times.
+        trim: encode only the audio plus the margin (default: when there is no prompt)."""
         started = time.perf_counter()
         if audio.size < self.sample_rate // 10 or _loudest_dbfs(audio) < SILENCE_DBFS or not self.has_speech(audio):
             return _Decoded((), language or "", time.perf_counter() - started)
         cfg = self.config
+        self._model.trim = prompt is None if trim is None else trim
         segments, info = self._model.transcribe(
             audio,
             language=language,
@@ -446,8 +451,12 @@ def _trimming_model(base: type, margin_s: float | None) -> type:
         return base
 
     class TrimmingWhisperModel(base):
+        trim = True  # set before each transcribe() (one utterance at a time per engine)
+
         def encode(self, features: np.ndarray):
-            return super().encode(trim_padding(features, margin_frames=int(margin_s * 100)))
+            if self.trim:
+                features = trim_padding(features, margin_frames=int(margin_s * 100))
+            return super().encode(features)
 
     return TrimmingWhisperModel
 

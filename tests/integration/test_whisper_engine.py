@@ -99,6 +99,19 @@ def _short_clip() -> bytes:
     return read_pcm16k(librivox_references() and Path("/usr/share/pocketsphinx/test/data/librivox") / SHORT_CLIP)
 
 
+def test_a_prompted_decode_keeps_its_words(base):
+    """With a prompt (dictation's text before the cursor) a trimmed encoder window loses words
+    (measured with base: WER 0.070 trimmed vs 0.014 full on these clips), so prompted decodes use
+    Whisper's whole 30 s window."""
+    refs = list(librivox_references().items())
+    pairs = []
+    for i, (wav, reference) in enumerate(refs):
+        prompt = "Marianne, Elinor, Dashwood, Norland. " + (refs[i - 1][1].capitalize() + "." if i else "")
+        decoded = base.decode(_audio(wav), prompt=prompt, language="en")
+        pairs.append((reference, " ".join(w.word for w in decoded.words)))
+    assert corpus_wer(pairs) <= 0.03, pairs
+
+
 def test_a_release_after_a_pause_takes_the_decode_made_at_the_pause(tiny):
     """Speech, then half a second of quiet: the pause is decoded while the key is still held, and
     finish() returns that decode without decoding again."""
