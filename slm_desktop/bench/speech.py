@@ -1,5 +1,6 @@
 """`slm-desktop bench speech`: real-time factor, WER, release-to-final and partial latency, spoken
-commands end to end, memory with the default models, int8 vs float32, and Silero vs energy VAD.
+commands end to end, memory with the default models, int8 vs float32, Silero vs energy VAD, and the
+GUI's worst stall while Whisper decodes in the real window.
 
 The raw engine (whole file fed in 0.2 s chunks; for Whisper, faster-whisper's own transcribe on the
 clip) runs beside the app's push-to-talk path (PushToTalkSession fed in real time from a WAV
@@ -185,7 +186,16 @@ def run(args) -> dict:
         "compute_types": compute_types(whisper[-1], refs) if whisper else "no Whisper model installed",
         "rss": rss_with_default_models(args, whisper[-1]) if whisper else "no Whisper model installed",
         "vad": vad_comparison(refs),
+        "gui": _gui(args, whisper),
     }
+
+
+def _gui(args, whisper: list[Path]):
+    from slm_desktop.bench.speech_gui import gui_stall
+
+    if not whisper:
+        return "no Whisper model installed"
+    return gui_stall(args, whisper[-1], [LIBRIVOX / name for name in SHORT_CLIPS])
 
 
 def _seconds(wav: Path) -> float:
