@@ -118,11 +118,12 @@ def _report(args, engine, transcript: Transcript) -> int:
 
 
 def transcribe_file(engine, path: Path, *, grammar=None, on_audio=None) -> Transcript:
-    """Whisper streams the file in windows; the other engines take it as one long utterance."""
+    """Whisper streams the file in windows; the other engines take it as one long utterance, and so
+    does Whisper given a command vocabulary (a spoken command is short; the vocabulary is its prompt)."""
     from slm_desktop.audio.decode import iter_audio16k
 
     chunks = iter_audio16k(path, rate=engine.sample_rate)
-    if hasattr(engine, "transcribe_chunks"):
+    if hasattr(engine, "transcribe_chunks") and not grammar:
         return engine.transcribe_chunks(chunks, on_audio=on_audio)
     utterance = engine.start(grammar=grammar)
     done = 0

@@ -255,3 +255,40 @@ def test_missing_portaudio_names_the_debian_package(monkeypatch):
     monkeypatch.setattr(sys, "meta_path", [_NoPortAudio(), *sys.meta_path])
     with pytest.raises(AudioError, match="install the Debian package libportaudio2"):
         Microphone(CaptureConfig())
+
+
+class _FileWhisper:
+    """Stands in for the Whisper engine's two ways of taking a file."""
+
+    sample_rate = 16000
+
+    def __init__(self):
+        self.calls: list[str] = []
+
+    def transcribe_chunks(self, chunks, *, on_audio=None):
+        self.calls.append("chunks")
+        return Transcript("", (), "whisper", "fake", 0.0, 0.0)
+
+    def start(self, *, grammar=None, context=""):
+        self.calls.append(f"start:{len(grammar or ())}")
+
+        class _Utterance:
+            def accept(self, pcm):
+                return ""
+
+            def finish(self):
+                return Transcript("", (), "whisper", "fake", 0.0, 0.0)
+
+        return _Utterance()
+
+
+def test_a_command_file_reaches_whisper_with_its_vocabulary_and_plain_files_stream(tmp_path):
+    from slm_desktop.bench.live import write_wav
+    from slm_desktop.subcommands.transcribe import transcribe_file
+
+    wav = tmp_path / "a.wav"
+    write_wav(bytes(3200), wav)
+    engine = _FileWhisper()
+    transcribe_file(engine, wav)
+    transcribe_file(engine, wav, grammar=["paste", "copy that"])
+    assert engine.calls == ["chunks", "start:2"]
