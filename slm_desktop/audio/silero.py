@@ -11,17 +11,15 @@ any chunking gives the probabilities faster-whisper's batch call gives for the w
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 
-from slm_desktop.audio.vad import END, START, VadConfig, VadEvent
+from slm_desktop.audio.vad import END, START, FramedDetector, VadConfig, VadEvent
 
 WINDOW = 512  # samples at 16 kHz: 32 ms, what the model takes
 CONTEXT = 64
 
 
-class SileroVad:
+class SileroVad(FramedDetector):
     """Speech start/end events from Silero probabilities with hysteresis; not thread-safe (one feeder)."""
 
     def __init__(self, config: VadConfig | None = None, *, threshold: float = 0.5):
@@ -38,16 +36,13 @@ class SileroVad:
         self._need_voiced = max(1, round(c.min_speech_ms / 32))
         self._need_silent = max(1, round(c.min_silence_ms / 32))
         self._max_windows = int(c.max_utterance_s * 1000 / 32)
+        self._frame = WINDOW
         self._pending = b""
         self._position = 0
         self.in_speech = False
         self._run = 0
         self._run_start = 0
         self._speech_windows = 0
-
-    @property
-    def position(self) -> int:
-        return self._position
 
     def probabilities(self, windows: np.ndarray) -> np.ndarray:
         """Speech probability of each (n, 512) float32 window, continuing the stream's state."""
@@ -57,26 +52,11 @@ class SileroVad:
         self._context = windows[-1, -CONTEXT:].copy()
         return np.asarray(out).reshape(-1)
 
-    def accept(self, pcm: bytes) -> list[VadEvent]:
-        data = self._pending + pcm
-        whole = len(data) // (2 * WINDOW) * 2 * WINDOW
-        self._pending = data[whole:]
-        if not whole:
-            return []
-        windows = np.frombuffer(data[:whole], dtype="<i2").astype(np.float32).reshape(-1, WINDOW) / 32768.0
-        events = []
-        for prob in self.probabilities(windows):
-            event = self._step(float(prob))
-            self._position += WINDOW
-            if event is not None:
-                events.append(replace(event, at=self._position))
-        return events
+    def _levels(self, frames: np.ndarray) -> list[float]:
+        return [float(p) for p in self.probabilities(frames.astype(np.float32) / 32768.0)]
 
-    def flush(self) -> list[VadEvent]:
-        if not self.in_speech:
-            return []
+    def _close(self) -> None:
         self._reset()
-        return [VadEvent(END, self._position, self._position)]
 
     def _step(self, prob: float) -> VadEvent | None:
         if not self.in_speech:

@@ -10,6 +10,7 @@ of voiced frames (a click is not a phrase) and an end needs ``min_silence_ms`` o
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -45,7 +46,52 @@ def frame_db(frame: np.ndarray) -> float:
     return 20 * math.log10(rms) if rms > 1e-6 else -120.0
 
 
-class EnergyVad:
+class FramedDetector:
+    """The streaming shell both detectors share: whole frames of `_frame` samples out of chunks of any
+    size, one `_step` per frame's level, events stamped with where the stream was."""
+
+    _frame: int
+    _pending: bytes
+    _position: int
+    in_speech: bool
+
+    @property
+    def position(self) -> int:
+        return self._position
+
+    def accept(self, pcm: bytes) -> list[VadEvent]:
+        """Feed PCM; returns the events of the whole frames it completed."""
+        data = self._pending + pcm
+        whole = len(data) // (2 * self._frame) * 2 * self._frame
+        self._pending = data[whole:]
+        if not whole:
+            return []
+        events: list[VadEvent] = []
+        for level in self._levels(np.frombuffer(data[:whole], dtype="<i2").reshape(-1, self._frame)):
+            event = self._step(level)
+            self._position += self._frame
+            if event is not None:
+                events.append(replace(event, at=self._position))
+        return events
+
+    def flush(self) -> list[VadEvent]:
+        """End of stream (or push-to-talk release): close an open utterance here."""
+        if not self.in_speech:
+            return []
+        self._close()
+        return [VadEvent(END, self._position, self._position)]
+
+    def _levels(self, frames: np.ndarray) -> Iterable[float]:
+        raise NotImplementedError
+
+    def _step(self, level: float) -> VadEvent | None:
+        raise NotImplementedError
+
+    def _close(self) -> None:
+        raise NotImplementedError
+
+
+class EnergyVad(FramedDetector):
     """Streaming detector; not thread-safe (one feeder)."""
 
     def __init__(self, config: VadConfig | None = None):
@@ -63,34 +109,15 @@ class EnergyVad:
         self._run_start = 0
         self._speech_frames = 0
 
-    @property
-    def position(self) -> int:
-        return self._position
-
     def threshold_db(self) -> float:
         floor = self.floor_db if self.floor_db is not None else -120.0
         return max(floor + self.config.margin_db, self.config.min_level_db)
 
-    def accept(self, pcm: bytes) -> list[VadEvent]:
-        """Feed PCM; returns the events of the whole frames it completed."""
-        data = self._pending + pcm
-        whole = (len(data) // 2 - (len(data) // 2) % self._frame) * 2
-        self._pending = data[whole:]
-        samples = np.frombuffer(data[:whole], dtype="<i2")
-        events: list[VadEvent] = []
-        for offset in range(0, len(samples), self._frame):
-            event = self._step(frame_db(samples[offset : offset + self._frame]))
-            self._position += self._frame
-            if event is not None:
-                events.append(replace(event, at=self._position))
-        return events
+    def _levels(self, frames: np.ndarray) -> Iterable[float]:
+        return (frame_db(frame) for frame in frames)
 
-    def flush(self) -> list[VadEvent]:
-        """End of stream (or push-to-talk release): close an open utterance here."""
-        if not self.in_speech:
-            return []
+    def _close(self) -> None:
         self._enter_silence()
-        return [VadEvent(END, self._position, self._position)]
 
     def _step(self, db: float) -> VadEvent | None:
         self._track_floor(db)
