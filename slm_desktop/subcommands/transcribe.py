@@ -40,14 +40,16 @@ def register(sub) -> None:
     listen.set_defaults(func=run_listen)
 
 
-def _engine(args):
+def _engine(args, *, partials: bool = True):
+    """partials=False for files: nobody watches partial text there, so Whisper only decodes at the end."""
     settings = load_settings(args.paths.settings_file).settings.speech
     if getattr(args, "language", None):
         settings = dataclasses.replace(settings, language=args.language)
     choice = choose_speech_engine(settings, args.paths, engine=args.engine, model=args.model)
     if choice.message:
         print(choice.message, file=sys.stderr)
-    return settings, dataclasses.replace(choice, in_process=True).create()  # no GUI here to keep responsive
+    # in-process: no GUI here to keep responsive
+    return settings, dataclasses.replace(choice, in_process=True, partials=partials).create()
 
 
 class ProgressBar:
@@ -142,7 +144,7 @@ def run_transcribe(args) -> int:
     config = server_config(args, default_model="whisper-1")
     if config is not None:
         return _transcribe_on_server(args, config)
-    _, engine = _engine(args)
+    _, engine = _engine(args, partials=False)
     progress = ProgressBar(info.seconds)
     try:
         transcript = transcribe_file(engine, args.file, grammar=args.grammar, on_audio=progress)
