@@ -91,18 +91,16 @@ def _app_pass(engine, wav: Path, *, quiet_after_s: float = 0.0, context: str = "
     return results[0]
 
 
-def _raw_whisper(
-    model: Path, clips: list[Path], *, compute_type: str = "int8", encoder_margin_s: float | None = None
-) -> list[float]:
+def _raw_whisper(model: Path, clips: list[Path], *, compute_type: str = "int8", trimmed: bool = False) -> list[float]:
     """faster-whisper alone on each clip (what the app's final decode does, minus the app): ms each.
-    With encoder_margin_s, through the same trimmed encoder as the app (the like-for-like raw)."""
+    trimmed: through the same trimmed encoder as the app (the like-for-like raw)."""
     import numpy as np
     from faster_whisper import WhisperModel
 
     from slm_desktop.audio.wav import read_pcm16k
-    from slm_desktop.engines.whisper_engine import _trimming_model
+    from slm_desktop.engines.whisper_engine import ENCODER_MARGIN_S, _trimming_model
 
-    model_class = _trimming_model(WhisperModel, encoder_margin_s)
+    model_class = _trimming_model(WhisperModel, ENCODER_MARGIN_S if trimmed else None)
     raw = model_class(str(model), device="cpu", compute_type=compute_type, cpu_threads=2, local_files_only=True)
     times = []
     for wav in clips:
@@ -134,11 +132,7 @@ def _bench_engine(label: str, factory, whisper_model: Path | None, refs: dict[Pa
     # the raw engine for Whisper is faster-whisper itself, on the same clips: as shipped (30 s encoder
     # window) and with the app's trimmed encoder (what app/raw compares against)
     plain_ms = _raw_whisper(whisper_model, clips) if whisper_model is not None else []
-    raw_ms = (
-        _raw_whisper(whisper_model, clips, encoder_margin_s=_default_margin())
-        if whisper_model is not None
-        else [ms for _, ms in raw]
-    )
+    raw_ms = _raw_whisper(whisper_model, clips, trimmed=True) if whisper_model is not None else [ms for _, ms in raw]
     audio = sum(t.audio_seconds for t, _ in raw)
     decode = sum(t.decode_seconds for t, _ in raw)
     onsets = [r.transcript.words[0].start * 1000 if r.transcript.words else 0.0 for r in app]
@@ -202,9 +196,3 @@ def _seconds(wav: Path) -> float:
     from slm_desktop.audio.wav import read_info
 
     return read_info(wav).seconds
-
-
-def _default_margin() -> float:
-    from slm_desktop.engines.whisper_engine import ENCODER_MARGIN_S
-
-    return ENCODER_MARGIN_S

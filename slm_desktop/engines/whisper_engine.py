@@ -173,19 +173,15 @@ class WhisperUtterance:
             self._loud_until = self._samples + (int(loud[-1]) + 1) * _FRAME
 
     def _in_pause(self) -> bool:
-        """Speech, then at least pause_s of quiet."""
+        """Speech, then at least pause_s of quiet, within the first window (so a decode here covers the
+        whole utterance and can stand as the final text)."""
         pause = self._engine.config.pause_s * self._engine.sample_rate
-        return self._loud_until > 0 and self._samples - self._loud_until >= pause
+        return self._loud_until > 0 and self._samples - self._loud_until >= pause and self._stream.window_start == 0.0
 
     def _pause_due(self) -> bool:
         """A pause that no decode has seen yet (decoding it early is what makes the release cheap)."""
-        pause = self._engine.config.pause_s * self._engine.sample_rate
-        return (
-            self._engine.config.partials
-            and self._in_pause()
-            and self._decoded_at_samples < self._loud_until + pause
-            and self._stream.window_start == 0.0
-        )
+        seen = self._decoded_at_samples >= self._loud_until + self._engine.config.pause_s * self._engine.sample_rate
+        return self._engine.config.partials and self._in_pause() and not seen
 
     def partial(self) -> PartialText:
         return PartialText(_join(self._stream.committed), _join(self._stream.tail))
@@ -220,7 +216,7 @@ class WhisperUtterance:
         self._decoded_at_samples = self._samples
         stream, rate = self._stream, self._engine.sample_rate
         self._trim_window()
-        at_pause = self._in_pause() and stream.window_start == 0.0
+        at_pause = self._in_pause()
         audio = self._audio()[int(stream.window_start * rate) :]
         frozen_text = _join(stream.committed[: stream.frozen])
         prompt = _prompt(" ".join(t for t in (self._prompt, frozen_text) if t))
