@@ -427,9 +427,9 @@ class _HybridUtterance:
         self._grammar = grammar
         self._pcm = bytearray()
 
-    def accept(self, pcm: bytes) -> str:
+    def accept(self, pcm: bytes, *, preview: bool = True) -> str:
         self._pcm += pcm
-        return self._local.accept(pcm)
+        return self._local.accept(pcm, preview=preview)
 
     def finish(self) -> Transcript:
         """The upload runs while the local engine finishes its own utterance (which it must, to be ready for the

@@ -82,13 +82,13 @@ class PushToTalkSession:
         cancel = cancel or CancelToken()
         self._started_at = time.perf_counter()
 
-        def feed(chunk: Chunk | None) -> None:
+        def feed(chunk: Chunk | None, *, preview: bool = True) -> None:
             if chunk is None:
                 return
             on_level(chunk.level)
             pcm = self._within_limit(chunk.pcm)
             if pcm:
-                self._note_partial(utterance.accept(pcm), on_partial)
+                self._note_partial(utterance.accept(pcm, preview=preview), on_partial)
             cancel.raise_if_cancelled()
             if self.hit_limit and not self._released.is_set():
                 self.release()
@@ -97,8 +97,11 @@ class PushToTalkSession:
         feed(source.preroll(self.pressed_at))
         while not self._released.is_set():
             cancel.raise_if_cancelled()
-            feed(source.read(0.05))
-        feed(source.read(0.0))  # what was captured up to the release
+            chunk = source.read(0.05)
+            # a chunk read across the release only joins the final decode: a preview decode
+            # started now would make the release wait for it
+            feed(chunk, preview=not self._released.is_set())
+        feed(source.read(0.0), preview=False)  # what was captured up to the release
         transcript = utterance.finish()
         return SessionResult(
             transcript=transcript,

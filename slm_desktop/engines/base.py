@@ -98,9 +98,11 @@ def split_partial(text: str) -> tuple[str, str]:
 
 
 class Utterance(Protocol):
-    def accept(self, pcm: bytes) -> str:
+    def accept(self, pcm: bytes, *, preview: bool = True) -> str:
         """Feed 16 kHz mono int16 PCM; returns the current partial text (a str, or a PartialText
-        that also says which leading words are committed)."""
+        that also says which leading words are committed). preview=False: the audio after the key
+        was released, where nobody will see a partial, so an engine that re-decodes to preview
+        (Whisper) only buffers it."""
         ...
 
     def finish(self) -> Transcript: ...

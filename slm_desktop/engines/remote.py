@@ -47,7 +47,7 @@ def _serve_engine(engine_path: str, config: Any, conn) -> None:
                 utterance = engine.start(grammar=args[0], context=args[1])
                 conn.send(("ok",))
             elif op == "accept":
-                conn.send(("partial", utterance.accept(args[0])))
+                conn.send(("partial", utterance.accept(args[0], preview=args[1])))
             elif op == "finish":
                 conn.send(("final", utterance.finish()))
                 utterance = None
@@ -63,8 +63,8 @@ class RemoteUtterance:
     def __init__(self, engine: ProcessSpeechEngine):
         self._engine = engine
 
-    def accept(self, pcm: bytes) -> str:
-        return self._engine.call("accept", pcm)[1]
+    def accept(self, pcm: bytes, *, preview: bool = True) -> str:
+        return self._engine.call("accept", pcm, preview)[1]
 
     def finish(self) -> Transcript:
         return self._engine.call("finish")[1]

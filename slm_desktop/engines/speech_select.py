@@ -45,6 +45,7 @@ class SpeechChoice:
     in_process: bool = False  # Whisper: decode in this process (CLI) rather than a child (the GUI)
     message: str = ""  # why this engine, when it is a fallback (one line for the status bar)
     partials: bool = True  # Whisper: re-decode while listening for live partial text
+    word_times: bool = False  # Whisper: align every word of a final decode (the CLI's --json/--srt)
 
     @property
     def key(self) -> str:
@@ -55,7 +56,11 @@ class SpeechChoice:
         from slm_desktop.engines.whisper_engine import WhisperConfig
 
         return WhisperConfig(
-            model_path=self.model, language=self.language, threads=self.threads, partials=self.partials
+            model_path=self.model,
+            language=self.language,
+            threads=self.threads,
+            partials=self.partials,
+            final_word_times=self.word_times,
         )
 
     def create(self) -> SpeechEngine:

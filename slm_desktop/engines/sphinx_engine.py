@@ -72,7 +72,7 @@ class SphinxUtterance:
         self._decoder.start_utt()
         engine.open_utterance = self
 
-    def accept(self, pcm: bytes) -> str:
+    def accept(self, pcm: bytes, *, preview: bool = True) -> str:
         start = time.perf_counter()
         self._decoder.process_raw(pcm, False, False)
         self._samples += len(pcm) // 2

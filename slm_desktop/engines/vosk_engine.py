@@ -65,7 +65,7 @@ class VoskUtterance:
     def _committed(self) -> str:
         return " ".join(w.word for w in self._words)
 
-    def accept(self, pcm: bytes) -> str:
+    def accept(self, pcm: bytes, *, preview: bool = True) -> str:
         start = time.perf_counter()
         self._samples += len(pcm) // 2
         if self._rec.AcceptWaveform(pcm):

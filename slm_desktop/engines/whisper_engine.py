@@ -19,6 +19,7 @@ a folder that holds tokenizer.json (checked here), and nothing is read from the 
 from __future__ import annotations
 
 import logging
+import math
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -39,6 +40,9 @@ CUT_SEARCH_S = 4.0  # ... cut at the quietest 100 ms in the window's last second
 ENCODER_MARGIN_S = 6.0  # WhisperConfig.encoder_margin_s: measured in docs/speech.md
 _FRAME = 320  # 20 ms at 16 kHz: the frame of the level checks
 PROMPT_CHARS = 400  # Whisper's prompt holds ~224 tokens; the end of the context matters most
+# a command vocabulary is all signal: up to ~180 tokens of plain English words (faster-whisper keeps
+# the last 223 prompt tokens); the app's 60-odd words take ~540 characters
+GRAMMAR_PROMPT_CHARS = 800
 _NORMAL = re.compile(r"[^\w']+")
 
 
@@ -70,6 +74,11 @@ class WhisperConfig:
     # at the same WER without a prompt, but loses words with one (docs/speech.md): so partial
     # decodes (previews) are always trimmed, a final one only when it has no prompt. None: never.
     encoder_margin_s: float | None = ENCODER_MARGIN_S
+    # per-word times for the final decode of an utterance (faster-whisper's cross-attention alignment,
+    # +13 ms tiny.en / +32 ms base per 3 s at the release); dictation and commands use only the text,
+    # so the app leaves it off and the words get their segment's times spread by length; files
+    # (transcribe_chunks) and `transcribe --json/--srt/--vtt` always align
+    final_word_times: bool = False
     sample_rate: int = 16000
 
 
@@ -120,8 +129,8 @@ def grammar_prompt(phrases: Sequence[str]) -> str:
     held-out command phrasings, words lifted Whisper base -> intent from 83 to 103 right, whole
     phrases to 97 (docs/speech.md)."""
     words = " ".join(sorted(dict.fromkeys(w for phrase in phrases for w in phrase.lower().split())))
-    if len(words) > PROMPT_CHARS:
-        words = words[: PROMPT_CHARS + 1].rsplit(" ", 1)[0]
+    if len(words) > GRAMMAR_PROMPT_CHARS:
+        words = words[: GRAMMAR_PROMPT_CHARS + 1].rsplit(" ", 1)[0]
     return "Editor commands: " + words + "."
 
 
@@ -154,11 +163,11 @@ class WhisperUtterance:
 
     # ------------------------------------------------------------ streaming
 
-    def accept(self, pcm: bytes) -> PartialText:
+    def accept(self, pcm: bytes, *, preview: bool = True) -> PartialText:
         self._chunks.append(pcm)
         self._note_levels(pcm)
         self._samples += len(pcm) // 2
-        if self._pause_due() or self._due():
+        if preview and (self._pause_due() or self._due()):
             self._partial_decode()
         return self.partial()
 
@@ -258,8 +267,11 @@ class WhisperUtterance:
         if self._at_pause is not None and self._loud_until <= self._at_pause[0]:
             self.final_reused = True
             return self._engine.transcript(self._at_pause[1], seconds)
-        decoded = self._engine.decode(audio, prompt=self._prompt, language=self._engine.fixed_language)
-        return self._engine.transcript(decoded, seconds)
+        engine = self._engine
+        decoded = engine.decode(
+            audio, prompt=self._prompt, language=engine.fixed_language, word_times=engine.config.final_word_times
+        )
+        return engine.transcript(decoded, seconds)
 
 
 def _join(words: Sequence[Word]) -> str:
@@ -314,11 +326,15 @@ class WhisperEngine:
     # ------------------------------------------------------------ decoding
 
     def has_speech(self, audio: np.ndarray) -> bool:
+        return bool(self._speech_chunks(audio))
+
+    def _speech_chunks(self, audio: np.ndarray) -> list[dict]:
+        """Silero's speech regions in samples (the whole audio when the VAD is off); none for silence."""
         if not self.config.vad:
-            return audio.size > 0
+            return [{"start": 0, "end": audio.size}] if audio.size else []
         from faster_whisper.vad import get_speech_timestamps
 
-        return bool(get_speech_timestamps(audio, self._vad_options()))
+        return get_speech_timestamps(audio, self._vad_options())
 
     def _vad_options(self):
         from faster_whisper.vad import VadOptions
@@ -338,30 +354,41 @@ class WhisperEngine:
         language: str | None = None,
         offset: float = 0.0,
         trim: bool | None = None,
+        word_times: bool = True,
     ) -> _Decoded:
         """One faster-whisper pass: speech-gated, hallucination-filtered words with absolute times.
-        trim: encode only the audio plus the margin (default: when there is no prompt)."""
+        trim: encode only the audio plus the margin (default: when there is no prompt).
+        word_times: align each word (else a segment's words share its span, spread by length).
+        Silero runs once: its regions both gate the decode and cut the silence out of it (faster-
+        whisper's own vad_filter would run it a second time)."""
         started = time.perf_counter()
-        if audio.size < self.sample_rate // 10 or _loudest_dbfs(audio) < SILENCE_DBFS or not self.has_speech(audio):
+        loud = audio.size >= self.sample_rate // 10 and _loudest_dbfs(audio) >= SILENCE_DBFS
+        speech = self._speech_chunks(audio) if loud else []
+        if not speech:
             return _Decoded((), language or "", time.perf_counter() - started)
+        from faster_whisper.transcribe import restore_speech_timestamps
+        from faster_whisper.vad import collect_chunks
+
         cfg = self.config
         self._model.trim = prompt is None if trim is None else trim
         segments, info = self._model.transcribe(
-            audio,
+            np.concatenate(collect_chunks(audio, speech, self.sample_rate)[0]) if cfg.vad else audio,
             language=language,
             beam_size=cfg.beam_size,
             best_of=1,
             temperature=0.0,
             condition_on_previous_text=False,
             initial_prompt=prompt,
-            word_timestamps=True,
-            vad_filter=cfg.vad,
-            vad_parameters=self._vad_options() if cfg.vad else None,
+            word_timestamps=word_times,
+            vad_filter=False,
             no_speech_threshold=cfg.no_speech_threshold,
             log_prob_threshold=cfg.log_prob_threshold,
             compression_ratio_threshold=cfg.compression_ratio_threshold,
         )
-        words = [w for segment in segments if self._keep(segment) for w in _segment_words(segment, offset)]
+        if cfg.vad:
+            segments = restore_speech_timestamps(segments, speech, self.sample_rate)
+        spell = _segment_words if word_times else _spread_words
+        words = [w for segment in segments if self._keep(segment) for w in spell(segment, offset)]
         return _Decoded(tuple(words), info.language or (language or ""), time.perf_counter() - started)
 
     def _keep(self, segment) -> bool:
@@ -485,6 +512,20 @@ def _segment_words(segment, offset: float) -> list[Word]:
             words[-1] = Word(last.word + text, last.start, end, min(last.conf, conf))
         else:
             words.append(Word(text, start, end, conf))
+    return words
+
+
+def _spread_words(segment, offset: float) -> list[Word]:
+    """A segment's words without alignment: its span shared out by length, its mean token
+    probability as each word's confidence."""
+    texts = segment.text.split()
+    total = sum(len(t) for t in texts) or 1
+    span, conf = float(segment.end) - float(segment.start), round(math.exp(segment.avg_logprob), 4)
+    words, at = [], float(segment.start) + offset
+    for text in texts:
+        end = at + span * len(text) / total
+        words.append(Word(text, round(at, 3), round(end, 3), conf))
+        at = end
     return words
 
 

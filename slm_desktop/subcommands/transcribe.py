@@ -48,8 +48,8 @@ def _engine(args, *, partials: bool = True):
     choice = choose_speech_engine(settings, args.paths, engine=args.engine, model=args.model)
     if choice.message:
         print(choice.message, file=sys.stderr)
-    # in-process: no GUI here to keep responsive
-    return settings, dataclasses.replace(choice, in_process=True, partials=partials).create()
+    # in-process: no GUI here to keep responsive; words with their own times for --json/--srt/--vtt
+    return settings, dataclasses.replace(choice, in_process=True, partials=partials, word_times=True).create()
 
 
 class ProgressBar:

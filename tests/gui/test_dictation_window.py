@@ -86,7 +86,7 @@ class ContextEngine:
         self.contexts.append(context)
         return self
 
-    def accept(self, pcm: bytes) -> str:
+    def accept(self, pcm: bytes, *, preview: bool = True) -> str:
         return ""
 
     def finish(self) -> Transcript:

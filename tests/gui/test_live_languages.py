@@ -29,7 +29,7 @@ class Heard:
     def start(self, *, grammar=None, context=""):
         return self
 
-    def accept(self, pcm: bytes) -> str:
+    def accept(self, pcm: bytes, *, preview: bool = True) -> str:
         return "…"
 
     def finish(self) -> Transcript:

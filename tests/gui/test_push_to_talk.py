@@ -87,7 +87,7 @@ class _GatedUtterance:
         self._engine = engine
         self._bytes = 0
 
-    def accept(self, pcm: bytes) -> str:
+    def accept(self, pcm: bytes, *, preview: bool = True) -> str:
         self._bytes += len(pcm)
         return ""
 

@@ -65,15 +65,57 @@ def test_tiny_en_wer_on_librivox_is_within_the_measured_bound(tiny):
     assert corpus_wer(pairs) <= TINY_EN_WER_BOUND, pairs
 
 
-def test_final_transcript_has_word_times_probabilities_and_the_decode_time(tiny):
+@pytest.fixture(scope="module")
+def tiny_aligned():
+    """As the CLI loads Whisper: the final decode aligns every word."""
+    engine = _engine(TINY_EN, final_word_times=True)
+    yield engine
+    engine.close()
+
+
+def test_final_transcript_has_word_times_probabilities_and_the_decode_time(tiny_aligned):
     wav = librivox_references() and Path("/usr/share/pocketsphinx/test/data/librivox") / SHORT_CLIP
-    _partials, transcript = _utter(tiny, read_pcm16k(wav), block=len(read_pcm16k(wav)))  # one partial at most
+    pcm = read_pcm16k(wav)
+    _partials, transcript = _utter(tiny_aligned, pcm, block=len(pcm))  # one partial at most
     assert word_error_rate("he was not an ill disposed young man", transcript.text) <= 0.25, transcript.text
     starts = [w.start for w in transcript.words]
     assert starts == sorted(starts) and all(0 <= w.start <= w.end <= 3.1 for w in transcript.words)
     assert all(0 < w.conf <= 1 for w in transcript.words)
     assert transcript.engine == "whisper" and transcript.model == "whisper-tiny-en"
     assert transcript.decode_seconds > 0 and 2.9 < transcript.audio_seconds < 3.1
+
+
+def test_an_utterance_final_skips_word_alignment_unless_asked(tiny, tiny_aligned):
+    """Dictation uses only the text: the final decode's words share their segment's span and
+    confidence instead of paying faster-whisper's per-word alignment."""
+    pcm = _short_clip()
+    _p, plain = _utter(tiny, pcm, block=len(pcm))
+    _p, aligned = _utter(tiny_aligned, pcm, block=len(pcm))
+    assert [w.word for w in plain.words] == [w.word for w in aligned.words]
+    assert len({w.conf for w in plain.words}) == 1 and len({w.conf for w in aligned.words}) > 1
+    starts = [w.start for w in plain.words]
+    assert starts == sorted(starts) and plain.words[-1].end <= 3.1
+
+
+@pytest.mark.parametrize("aligned", [True, False])
+def test_silence_cut_out_before_decoding_leaves_times_in_the_original_audio(tiny, aligned):
+    """Silero's regions cut 4 s of silence out of the decode; the words after it keep their real times."""
+    clip = _audio(Path("/usr/share/pocketsphinx/test/data/librivox") / SHORT_CLIP)
+    audio = np.concatenate([clip, np.zeros(16000 * 4, dtype=np.float32), clip])
+    words = tiny.decode(audio, language="en", word_times=aligned).words
+    second = [w for w in words if w.start > clip.size / 16000 + 3.5]
+    assert [w.word.lower().strip(".,") for w in second][-2:] == ["young", "man"], words
+    assert len(second) < len(words)
+
+
+def test_audio_fed_without_a_preview_is_only_buffered(tiny):
+    pcm = _short_clip()
+    utterance = tiny.start()
+    for i in range(0, len(pcm), 640):
+        utterance.accept(pcm[i : i + 640], preview=False)
+    transcript = utterance.finish()
+    assert utterance.partial_decodes == 0
+    assert word_error_rate("he was not an ill disposed young man", transcript.text) <= 0.25, transcript.text
 
 
 def test_streaming_partials_are_produced_grow_and_never_change_what_they_committed(tiny):

@@ -17,7 +17,7 @@ class CountingUtterance:
         self.engine = engine
         self.size = 0
 
-    def accept(self, pcm: bytes) -> str:
+    def accept(self, pcm: bytes, *, preview: bool = True) -> str:
         self.size += len(pcm)
         return f"hearing {self.size // 16000}"
 

@@ -186,7 +186,7 @@ def test_speech_partials_stay_local_and_the_final_text_is_the_servers():
     clock, messages = Clock(), []
 
     class LocalUtterance:
-        def accept(self, pcm):
+        def accept(self, pcm, *, preview=True):
             return "partial"
 
         def finish(self):

@@ -8,6 +8,7 @@ import threading
 import numpy as np
 import pytest
 
+from slm_desktop.audio.capture import Chunk
 from slm_desktop.audio.ptt import PushToTalkSession, WavSource
 from slm_desktop.bench.wer import corpus_wer, word_error_rate
 from slm_desktop.config import SpeechSettings
@@ -166,7 +167,7 @@ class CountingUtterance:
     def __init__(self):
         self.fed: list[bytes] = []
 
-    def accept(self, pcm: bytes) -> str:
+    def accept(self, pcm: bytes, *, preview: bool = True) -> str:
         self.fed.append(pcm)
         return f"chunk {len(self.fed)}"
 
@@ -208,6 +209,41 @@ def test_session_feeds_everything_until_release_and_reports_figures(tmp_path):
     assert partials[0] == "chunk 1" and len(partials) == len(utterance.fed)
     assert min(levels[1:]) > 0.1  # levels[0]: the (empty) pre-roll
     assert result.first_partial_ms >= 0 and result.release_to_final_ms >= 0
+
+
+class _ReleasingSource:
+    """Delivers `blocks` chunks of quiet; the key goes up while the third read is waiting."""
+
+    def __init__(self, session: PushToTalkSession, blocks: int = 5):
+        self.session, self.reads, self.blocks = session, 0, blocks
+
+    def preroll(self, pressed_at=None):
+        return Chunk(b"", 0.0)
+
+    def read(self, timeout: float = 0.05):
+        self.reads += 1
+        if self.reads == 3:
+            self.session.release()
+        return Chunk(bytes(640), 0.0) if self.reads <= self.blocks else None
+
+
+class _PreviewRecorder(CountingUtterance):
+    def __init__(self):
+        super().__init__()
+        self.previews: list[bool] = []
+
+    def accept(self, pcm: bytes, *, preview: bool = True) -> str:
+        self.previews.append(preview)
+        return super().accept(pcm)
+
+
+def test_audio_read_across_the_release_is_fed_without_a_preview():
+    """A preview decode started after the key went up would make the final text wait for it."""
+    session = PushToTalkSession()
+    utterance = _PreviewRecorder()
+    result = session.run(_ReleasingSource(session), utterance)
+    assert utterance.previews == [True, True, False, False]  # the read during the release, then the rest
+    assert result.transcript.audio_seconds == pytest.approx(4 * 640 / 2 / 16000)
 
 
 def test_a_session_ends_itself_at_max_seconds_with_the_audio_up_to_there(tmp_path):
@@ -273,7 +309,7 @@ class _FileWhisper:
         self.calls.append(f"start:{len(grammar or ())}")
 
         class _Utterance:
-            def accept(self, pcm):
+            def accept(self, pcm, *, preview=True):
                 return ""
 
             def finish(self):

@@ -8,6 +8,7 @@ import numpy as np
 
 from slm_desktop.engines.base import Word
 from slm_desktop.engines.whisper_engine import (
+    GRAMMAR_PROMPT_CHARS,
     PROMPT_CHARS,
     _after_committed,
     _prompt,
@@ -90,4 +91,14 @@ def test_the_command_prompt_holds_each_vocabulary_word_once_and_fits_whispers_pr
     prompt = grammar_prompt(["save the file", "Save my work", "paste it"])
     assert prompt == "Editor commands: file it my paste save the work."
     many = grammar_prompt([f"word{i} phrase{i}" for i in range(400)])
-    assert len(many) <= PROMPT_CHARS + len("Editor commands: .") and not many.endswith(" .")
+    assert len(many) <= GRAMMAR_PROMPT_CHARS + len("Editor commands: .") and not many.endswith(" .")
+
+
+def test_the_apps_command_vocabulary_fits_the_prompt_whole():
+    """It used to be cut at 400 characters, which dropped every word after "smaller": "translate",
+    "undo", "zoom" never reached Whisper."""
+    from slm_desktop.commands.intents import command_vocabulary
+
+    prompt = grammar_prompt(command_vocabulary())
+    words = {w for phrase in command_vocabulary() for w in phrase.lower().split()}
+    assert set(prompt.removeprefix("Editor commands: ").removesuffix(".").split()) == words
