@@ -108,6 +108,22 @@ def test_silence_cut_out_before_decoding_leaves_times_in_the_original_audio(tiny
     assert len(second) < len(words)
 
 
+def test_a_command_final_sees_the_whole_window_and_a_dictated_one_the_trimmed_window(tiny, monkeypatch):
+    """Trimmed, the vocabulary prompt cost 11 of 120 spoken commands; text before the cursor as the
+    prompt costs base about 1.6 WER points and halves the release's wait (docs/speech.md)."""
+    frames: list[int] = []
+    from faster_whisper import WhisperModel  # what the engine's trimming subclass hands the features to
+
+    encode = WhisperModel.encode
+    monkeypatch.setattr(WhisperModel, "encode", lambda model, f: frames.append(f.shape[-1]) or encode(model, f))
+    pcm = _short_clip()
+    for start in (lambda: tiny.start(grammar=["save the file", "undo that"]), lambda: tiny.start(context="Dear Ada,")):
+        utterance = start()
+        utterance.accept(pcm, preview=False)
+        assert utterance.finish().text
+    assert frames[0] == 3000 and frames[-1] < 3000, frames
+
+
 def test_audio_fed_without_a_preview_is_only_buffered(tiny):
     pcm = _short_clip()
     utterance = tiny.start()
@@ -141,17 +157,17 @@ def _short_clip() -> bytes:
     return read_pcm16k(librivox_references() and Path("/usr/share/pocketsphinx/test/data/librivox") / SHORT_CLIP)
 
 
-def test_a_prompted_decode_keeps_its_words(base):
-    """With a prompt (dictation's text before the cursor) a trimmed encoder window loses words
-    (measured with base: WER 0.070 trimmed vs 0.014 full on these clips), so prompted decodes use
-    Whisper's whole 30 s window."""
+def test_a_prompted_decode_in_the_trimmed_window_keeps_its_words(base):
+    """With a prompt (dictation's text before the cursor) the trimmed encoder window was measured
+    at WER 0.042 on these clips against 0.014 for the whole 30 s window (one hyphenated word:
+    "ild-sposed"); the bound leaves room for one more word, not for a lost phrase."""
     refs = list(librivox_references().items())
     pairs = []
     for i, (wav, reference) in enumerate(refs):
         prompt = "Marianne, Elinor, Dashwood, Norland. " + (refs[i - 1][1].capitalize() + "." if i else "")
-        decoded = base.decode(_audio(wav), prompt=prompt, language="en")
+        decoded = base.decode(_audio(wav), prompt=prompt, language="en", word_times=False)  # as the app's final
         pairs.append((reference, " ".join(w.word for w in decoded.words)))
-    assert corpus_wer(pairs) <= 0.03, pairs
+    assert corpus_wer(pairs) <= 0.06, pairs
 
 
 def test_a_release_after_a_pause_takes_the_decode_made_at_the_pause(tiny):
