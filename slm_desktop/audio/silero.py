@@ -3,7 +3,7 @@
 On librivox speech separated by silence, white noise and breathing-like bursts the energy detector
 kept 99.7 % of the speech but also 48 % of the noise (it merged noise into phrases: 7 phrases for
 10 clips); Silero kept 96.6 % of the speech and 0.3 % of the noise, 10 phrases (`bench speech`,
-docs/speech.md). So live translation cuts phrases with this one when Whisper recognises them.
+docs/speech.md). So live translation cuts phrases with this one, whatever recognises them.
 
 The recurrent state (h, c) and the 64-sample context are carried from call to call, so feeding
 any chunking gives the probabilities faster-whisper's batch call gives for the whole stream.

@@ -114,6 +114,27 @@ def test_pocketsphinx_and_apertium_translate_each_phrase_once_in_order(app_paths
     assert sum(e.kind == PARTIAL for e in events) >= 3
 
 
+def test_pocketsphinx_phrases_are_cut_by_silero_so_noise_between_them_merges_nothing(app_paths):
+    """White noise at -35 dBFS between the clips: the energy detector's floor rose into it and merged
+    the phrases; Silero cuts one phrase per clip whatever the recogniser."""
+    joined = join_clips(3, pause_s=2.0, noise=600.0)
+    catalog = discover(app_paths, engines=("apertium",))
+    engines = CountingEngines(catalog)
+    translator = plan_translator(catalog, "en", "es", engine_for=engines)
+    events = []
+    pipeline = LivePipeline(SphinxEngine(live_sphinx_config()), translator, on_event=events.append)
+    try:
+        for offset in range(0, len(joined.pcm), 640):
+            pipeline.feed(joined.pcm[offset : offset + 640])
+        pipeline.cut()
+    finally:
+        engines.close()
+    translated = [e for e in events if e.kind == TRANSLATED]
+    assert len(translated) == 3, [(e.kind, e.text) for e in events]
+    for done, (start, end) in zip(translated, joined.spans, strict=True):
+        assert start - 0.4 <= done.start_s and done.end_s <= end + 0.4, (done.start_s, done.end_s, start, end)
+
+
 def test_cli_file_fast_json_prints_phrases_and_translations(isolated_env, tmp_path):
     wav = write_wav(join_clips(2).pcm, tmp_path / "two.wav")
     done = subprocess.run(
