@@ -88,19 +88,26 @@ def spanish_words(text: str) -> set[str]:
     return {w.strip(".,").lower() for w in text.split()} & SPANISH
 
 
-def test_pocketsphinx_and_apertium_translate_each_phrase_once_in_order(app_paths):
-    joined = join_clips(3)
+def _sphinx_live(app_paths, joined) -> tuple[list, CountingEngines]:
+    """The joined clips through PocketSphinx + Apertium en -> es, in 20 ms blocks as the microphone
+    delivers them: (events, the counting translation engines)."""
     catalog = discover(app_paths, engines=("apertium",))
     engines = CountingEngines(catalog)
     translator = plan_translator(catalog, "en", "es", engine_for=engines)
     events = []
     pipeline = LivePipeline(SphinxEngine(live_sphinx_config()), translator, on_event=events.append)
     try:
-        for offset in range(0, len(joined.pcm), 640):  # 20 ms blocks, as the microphone delivers them
+        for offset in range(0, len(joined.pcm), 640):
             pipeline.feed(joined.pcm[offset : offset + 640])
         pipeline.cut()
     finally:
         engines.close()
+    return events, engines
+
+
+def test_pocketsphinx_and_apertium_translate_each_phrase_once_in_order(app_paths):
+    joined = join_clips(3)
+    events, engines = _sphinx_live(app_paths, joined)
     finals = [e for e in events if e.kind == FINAL and e.text]
     translated = [e for e in events if e.kind == TRANSLATED]
     assert len(finals) == len(translated) == 3, [(e.kind, e.text) for e in events]
@@ -118,17 +125,7 @@ def test_pocketsphinx_phrases_are_cut_by_silero_so_noise_between_them_merges_not
     """White noise at -35 dBFS between the clips: the energy detector's floor rose into it and merged
     the phrases; Silero cuts one phrase per clip whatever the recogniser."""
     joined = join_clips(3, pause_s=2.0, noise=600.0)
-    catalog = discover(app_paths, engines=("apertium",))
-    engines = CountingEngines(catalog)
-    translator = plan_translator(catalog, "en", "es", engine_for=engines)
-    events = []
-    pipeline = LivePipeline(SphinxEngine(live_sphinx_config()), translator, on_event=events.append)
-    try:
-        for offset in range(0, len(joined.pcm), 640):
-            pipeline.feed(joined.pcm[offset : offset + 640])
-        pipeline.cut()
-    finally:
-        engines.close()
+    events, _engines = _sphinx_live(app_paths, joined)
     translated = [e for e in events if e.kind == TRANSLATED]
     assert len(translated) == 3, [(e.kind, e.text) for e in events]
     for done, (start, end) in zip(translated, joined.spans, strict=True):
