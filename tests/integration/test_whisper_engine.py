@@ -124,6 +124,23 @@ def test_a_command_final_sees_the_whole_window_and_a_dictated_one_the_trimmed_wi
     assert frames[0] == 3000 and frames[-1] < 3000, frames
 
 
+def test_a_command_final_searches_with_a_beam_and_dictation_decodes_greedily(tiny, monkeypatch):
+    beams: list[int] = []
+    transcribe = type(tiny._model).transcribe
+
+    def recording(model, audio, **options):
+        beams.append(options["beam_size"])
+        return transcribe(model, audio, **options)
+
+    monkeypatch.setattr(type(tiny._model), "transcribe", recording)
+    pcm = _short_clip()
+    for start in (lambda: tiny.start(grammar=["save the file", "undo that"]), lambda: tiny.start()):
+        utterance = start()
+        utterance.accept(pcm, preview=False)
+        assert utterance.finish().text
+    assert beams == [tiny.config.command_beam_size, tiny.config.beam_size] == [5, 1]
+
+
 def test_audio_fed_without_a_preview_is_only_buffered(tiny):
     pcm = _short_clip()
     utterance = tiny.start()
