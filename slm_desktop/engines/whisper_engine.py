@@ -39,6 +39,11 @@ WINDOW_S = 28.0  # long recordings are decoded in windows of at most this much a
 CUT_SEARCH_S = 4.0  # ... cut at the quietest 100 ms in the window's last seconds, not mid-word
 ENCODER_MARGIN_S = 6.0  # WhisperConfig.encoder_margin_s: measured in docs/speech.md
 _FRAME = 320  # 20 ms at 16 kHz: the frame of the level checks
+# Whisper's tokens per second of speech stay under ~6 (4 words/s); a decode of a short stretch is capped
+# at twice that plus a margin. With word times faster-whisper seeks to the last word and decodes the
+# tail again, audio the segment already covered; with a prompt that tail decode ran to the 224-token
+# limit on nothing (1.2 s of tiny.en on a 1.5 s preview, its text then dropped)
+_TOKENS_PER_S, _TOKENS_MARGIN, _CAP_BELOW_S = 12, 10, 15.0
 PROMPT_CHARS = 400  # Whisper's prompt holds ~224 tokens; the end of the context matters most
 # a command vocabulary is all signal: up to ~180 tokens of plain English words (faster-whisper keeps
 # the last 223 prompt tokens); the app's 60-odd words take ~540 characters
@@ -398,8 +403,9 @@ class WhisperEngine:
 
         cfg = self.config
         self._model.trim = trim
+        decoded_audio = np.concatenate(collect_chunks(audio, speech, self.sample_rate)[0]) if cfg.vad else audio
         segments, info = self._model.transcribe(
-            np.concatenate(collect_chunks(audio, speech, self.sample_rate)[0]) if cfg.vad else audio,
+            decoded_audio,
             language=language,
             beam_size=beam_size or cfg.beam_size,
             best_of=1,
@@ -411,6 +417,8 @@ class WhisperEngine:
             no_speech_threshold=cfg.no_speech_threshold,
             log_prob_threshold=cfg.log_prob_threshold,
             compression_ratio_threshold=cfg.compression_ratio_threshold,
+            # without the VAD a loop on noise must run long enough for the compression-ratio check
+            max_new_tokens=_token_cap(decoded_audio.size / self.sample_rate) if cfg.vad else None,
         )
         if cfg.vad:
             segments = restore_speech_timestamps(segments, speech, self.sample_rate)
@@ -540,6 +548,11 @@ def _segment_words(segment, offset: float) -> list[Word]:
         else:
             words.append(Word(text, start, end, conf))
     return words
+
+
+def _token_cap(seconds: float) -> int | None:
+    """At most this many tokens per decode window of a short stretch (None: Whisper's own limit)."""
+    return int(_TOKENS_MARGIN + _TOKENS_PER_S * seconds) if seconds < _CAP_BELOW_S else None
 
 
 def _spread_words(segment, offset: float) -> list[Word]:

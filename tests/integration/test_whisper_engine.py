@@ -141,6 +141,32 @@ def test_a_command_final_searches_with_a_beam_and_dictation_decodes_greedily(tin
     assert beams == [tiny.config.command_beam_size, tiny.config.beam_size] == [5, 1]
 
 
+def test_a_prompted_preview_of_a_cut_off_word_stops_near_what_the_audio_can_hold(tiny):
+    """1.5 s into "he was not an ill disposed ...", with document text as the prompt: faster-whisper
+    decoded the tail after the last word again and ran to the 224-token limit (1.2 s of tiny.en)."""
+    lengths: list[int] = []
+    model = tiny._model
+    real = model.model
+
+    class Counting:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        def generate(self, *args, **options):
+            results = real.generate(*args, **options)
+            lengths.extend(len(r.sequences_ids[0]) for r in results)
+            return results
+
+    model.model = Counting()
+    try:
+        audio = np.frombuffer(_short_clip(), dtype="<i2").astype(np.float32)[: 16000 * 3 // 2] / 32768.0
+        decoded = tiny.decode(audio, prompt="Dear Elinor, thank you for your letter.", language="en")
+    finally:
+        model.model = real
+    assert [w.word.lower() for w in decoded.words][:3] == ["he", "was", "not"], decoded.words
+    assert lengths and max(lengths) <= 10 + 12 * 1.5, lengths
+
+
 def test_audio_fed_without_a_preview_is_only_buffered(tiny):
     pcm = _short_clip()
     utterance = tiny.start()
