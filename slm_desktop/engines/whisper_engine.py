@@ -243,15 +243,8 @@ class WhisperUtterance:
         frozen_text = _join(stream.committed[: stream.frozen])
         prompt = _prompt(" ".join(t for t in (self._prompt, frozen_text) if t))
         language = self._engine.fixed_language if at_pause else self._language
-        final_like = at_pause and self._vocabulary  # a decode at a pause may become the final text
-        decoded = self._engine.decode(
-            audio,
-            prompt=prompt,
-            language=language,
-            offset=stream.window_start,
-            trim=not final_like,
-            beam_size=self._final_beam() if final_like else None,
-        )
+        options = self._final_options() if at_pause else {}  # a decode at a pause may become the final text
+        decoded = self._engine.decode(audio, prompt=prompt, language=language, offset=stream.window_start, **options)
         if at_pause:
             self._at_pause = (self._samples, decoded)
         if decoded.language and self._language is None and decoded.words:
@@ -292,14 +285,17 @@ class WhisperUtterance:
             audio,
             prompt=self._prompt,
             language=engine.fixed_language,
-            trim=not self._vocabulary,
-            beam_size=self._final_beam(),
             word_times=engine.config.final_word_times,
+            **self._final_options(),
         )
         return engine.transcript(decoded, seconds)
 
-    def _final_beam(self) -> int | None:
-        return self._engine.config.command_beam_size if self._vocabulary else None
+    def _final_options(self) -> dict:
+        """How a decode that can become the final text is made: a command vocabulary's on Whisper's
+        whole window with a beam, dictation's like a preview."""
+        if self._vocabulary:
+            return {"trim": False, "beam_size": self._engine.config.command_beam_size}
+        return {}
 
 
 def _join(words: Sequence[Word]) -> str:
@@ -354,9 +350,6 @@ class WhisperEngine:
         return WhisperUtterance(self, _prompt(context))
 
     # ------------------------------------------------------------ decoding
-
-    def has_speech(self, audio: np.ndarray) -> bool:
-        return bool(self._speech_chunks(audio))
 
     def _speech_chunks(self, audio: np.ndarray) -> list[dict]:
         """Silero's speech regions in samples (the whole audio when the VAD is off); none for silence."""
