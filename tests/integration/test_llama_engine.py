@@ -7,11 +7,14 @@ import threading
 import pytest
 
 from slm_desktop.cancel import Cancelled, CancelToken
+from slm_desktop.engines import textops
 from slm_desktop.engines.base import CompletionEngine
 from slm_desktop.engines.llama import LlamaCompletionEngine, LlamaConfig
 from slm_desktop.errors import ModelError
+from slm_desktop.paths import resources_dir
 from tests.conftest import DEFAULT_GGUF
 
+EVAL_TEXTS = ("everyday-tune.txt", "everyday-report.txt")
 PREFIXES = [
     "Thank you for your",
     "The meeting has been moved to next",
@@ -84,7 +87,10 @@ def test_kv_cache_prefix_is_reused_between_keystrokes(engine):
 
 
 def test_long_text_is_bounded_to_the_context(engine):
-    before = "We walked along the river and talked about the weather. " * 400 + "In the evening we"
+    # ~1,800 tokens of prose that does not repeat itself (a text repeated verbatim is continued
+    # verbatim, and a suggestion that copies the recent text is dropped as a loop)
+    prose = [(resources_dir() / "eval" / name).read_text(encoding="utf-8") for name in EVAL_TEXTS]
+    before = "\n\n".join([*prose, "In the evening we"])
     completion = engine.complete(before)
     assert completion.prompt_tokens <= engine.n_ctx
     assert completion.text.strip()
@@ -196,3 +202,19 @@ def test_a_token_limit_beyond_the_context_does_not_overflow_it():
         small.close()
     assert completion.tokens <= 32 + 8
     assert completion.text.strip()
+
+
+def test_the_ghost_does_not_avoid_words_the_document_already_used(engine):
+    """The repeat penalty counts only the ghost's own tokens: at word starts of everyday prose its first
+    word is the model's likeliest word (the top chip), also where that word occurs earlier in the text.
+    Penalising the document's words changed the first word at several of these positions."""
+    text = (resources_dir() / "eval" / EVAL_TEXTS[0]).read_text(encoding="utf-8")
+    starts = [m.start() for m in re.finditer(r"(?<=[ ])\w", text[:2400])][20:80]
+    differ = []
+    for start in starts:
+        before = text[:start]
+        ghost = re.match(r"\w*", textops.leading_word(engine.complete(before, max_tokens=4).text)).group()
+        top = engine.next_words(before, count=1)  # a chip word stops at an apostrophe: "I" of "I'm"
+        if ghost and top and ghost != top[0].word:
+            differ.append((before[-30:], ghost, top[0].word))
+    assert not differ, differ
