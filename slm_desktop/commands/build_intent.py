@@ -7,7 +7,10 @@ The runtime (engines/intent_onnx.py) needs onnxruntime + tokenizers + numpy only
 
 Splits: resources/intents/test.jsonl is only read for the final report. train.jsonl is split by *group* (the
 core phrasing a row was generated from) into a fit part and a calibration part; the out-of-scope confidence
-threshold is chosen on the calibration part, never on the test split.
+threshold is chosen on the calibration part, never on the test split. Then (the default, `refit`) the model
+is trained once more, with the same recipe, on fit + calibration rows together and ships with that threshold:
+the calibration part's 36 paraphrase groups are 15% more phrasings to learn from (held-out accuracy 95.2 ->
+96.1 % for seed 13; docs/intent.md).
 """
 
 from __future__ import annotations
@@ -45,7 +48,10 @@ class BuildOptions:
     learning_rate: float = 6e-5
     threads: int = 2
     seed: int = SEED  # training only (head init, batch order); the calibration split always uses SEED
-    requantize_only: bool = False  # quantize the existing fp32 export again, re-calibrate, re-measure
+    requantize_only: bool = False  # quantize the existing fp32 export again, re-measure (keeps the threshold)
+    refit: bool = True  # after calibrating, train again on fit + calibration rows and ship that model
+    # loss weight of the out_of_scope class: a dictated sentence taken for a command is the costlier mistake
+    out_of_scope_weight: float = 1.5
 
 
 # ---------------------------------------------------------------- data
@@ -118,7 +124,9 @@ def train(model, torch, tokenizer, rows: list[dict], opts: BuildOptions) -> None
     schedule = torch.optim.lr_scheduler.OneCycleLR(
         optimizer, max_lr=[opts.learning_rate, opts.learning_rate * 20], total_steps=steps, pct_start=0.1
     )
-    loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=0.1)
+    weights = torch.ones(len(INTENT_LABELS))
+    weights[index["out_of_scope"]] = opts.out_of_scope_weight
+    loss_fn = torch.nn.CrossEntropyLoss(weight=weights, label_smoothing=0.1)
     rng = random.Random(opts.seed)
     model.train()
     for epoch in range(opts.epochs):
@@ -225,22 +233,34 @@ def build(opts: BuildOptions) -> dict:
     fit_rows, calib_rows = split_by_group(train_rows, CALIBRATION_SHARE, SEED)
     fp32, int8 = opts.fp32_dir / "model.onnx", opts.out_dir / "model.onnx"
     if opts.requantize_only:
-        train_s = json.loads((opts.out_dir / "labels.json").read_text())["metrics"]["train_seconds"]
+        stored = json.loads((opts.out_dir / "labels.json").read_text())
         quantize(fp32, int8)
-    else:
-        train_s = train_and_export(opts, src, tokenizer, fit_rows, fp32, int8)
-    calib_probs = onnx_probs(int8, tokenizer, [r["text"] for r in calib_rows], opts.threads)
+        report = evaluate(opts, tokenizer, test_rows, stored["threshold"], fp32, int8)
+        report.update({k: v for k, v in stored["metrics"].items() if k not in report})
+        write_artifact(opts, tokenizer, stored["threshold"], report)
+        return report
+    stage = opts.fp32_dir / "fit-only"  # the model the threshold is calibrated on
+    fit_fp32, fit_int8 = (stage / "model.onnx", stage / "model-int8.onnx") if opts.refit else (fp32, int8)
+    train_s = train_and_export(opts, src, tokenizer, fit_rows, fit_fp32, fit_int8)
+    calib_probs = onnx_probs(fit_int8, tokenizer, [r["text"] for r in calib_rows], opts.threads)
     calib_gold = [r["intent"] for r in calib_rows]
     threshold = calibrate_threshold(calib_probs, calib_gold)
+    fit_only = None
+    if opts.refit:
+        fit_only = evaluate(opts, tokenizer, test_rows, threshold, fit_fp32, fit_int8, timed=False)["int8"]
+        train_s += train_and_export(opts, src, tokenizer, train_rows, fp32, int8)
     report = evaluate(opts, tokenizer, test_rows, threshold, fp32, int8)
     report.update(
-        train_rows=len(fit_rows),
+        train_rows=len(train_rows) if opts.refit else len(fit_rows),
         calibration_rows=len(calib_rows),
         test_rows=len(test_rows),
         train_seconds=train_s,
         seed=opts.seed,
+        refit=opts.refit,
+        out_of_scope_weight=opts.out_of_scope_weight,
         # what a choice between builds may look at: the calibration part, never the test split
         calibration=score(predict(calib_probs, INTENT_LABELS, threshold), calib_gold, INTENT_LABELS),
+        fit_only=fit_only,  # the same recipe before the refit, on the test split
     )
     write_artifact(opts, tokenizer, threshold, report)
     return report
@@ -256,20 +276,24 @@ def train_and_export(opts: BuildOptions, src: Path, tokenizer, rows: list[dict],
     started = time.perf_counter()
     train(model, torch, tokenizer, rows, opts)
     train_s = time.perf_counter() - started
+    fp32.parent.mkdir(parents=True, exist_ok=True)
     export_onnx(model, torch, fp32)
-    opts.out_dir.mkdir(parents=True, exist_ok=True)
+    int8.parent.mkdir(parents=True, exist_ok=True)
     quantize(fp32, int8)
     return train_s
 
 
-def evaluate(opts: BuildOptions, tokenizer, rows: list[dict], threshold: float, fp32: Path, int8: Path) -> dict:
+def evaluate(
+    opts: BuildOptions, tokenizer, rows: list[dict], threshold: float, fp32: Path, int8: Path, *, timed: bool = True
+) -> dict:
     texts, gold = [r["text"] for r in rows], [r["intent"] for r in rows]
     report: dict = {"threshold": threshold}
     for name, path in (("fp32", fp32), ("int8", int8)):
         probs = onnx_probs(path, tokenizer, texts, opts.threads)
         report[name] = score(predict(probs, INTENT_LABELS, threshold), gold, INTENT_LABELS)
         report[name]["size_mb"] = path.stat().st_size / 1e6
-        report[name]["latency"] = latency_ms(path, tokenizer, texts[:210], opts.threads)
+        if timed:
+            report[name]["latency"] = latency_ms(path, tokenizer, texts[:210], opts.threads)
     return report
 
 
@@ -304,7 +328,10 @@ def model_card(report: dict, opts: BuildOptions) -> str:
     files = ", ".join(f"{p.name} {p.stat().st_size / 1e6:.2f} MB" for p in shipped)
     return MODEL_CARD.format(
         built=time.strftime("%Y-%m-%d"),
-        train=report["train_rows"],
+        fit=report["train_rows"] - report["calibration_rows"] if report.get("refit") else report["train_rows"],
+        trained=report["train_rows"],
+        refit_note=" (fit + calibration: trained again after calibrating)" if report.get("refit") else "",
+        fit_row=_fit_only_row(report),
         calib=report["calibration_rows"],
         test=report["test_rows"],
         labels=len(INTENT_LABELS),
@@ -313,10 +340,27 @@ def model_card(report: dict, opts: BuildOptions) -> str:
         threshold=report["threshold"],
         fp32_row=row("fp32", fp32),
         int8_row=row("int8 (shipped)", int8),
-        drop=(fp32["accuracy"] - int8["accuracy"]) * 100,
+        drop=_accuracy_change(fp32["accuracy"], int8["accuracy"]),
+        oos_weight=report.get("out_of_scope_weight", 1.0),
+        seed=report.get("seed", SEED),
         files=files,
         threads=opts.threads,
         train_seconds=report["train_seconds"],
+    )
+
+
+def _accuracy_change(fp32: float, int8: float) -> str:
+    points = (int8 - fp32) * 100
+    return f"{abs(points):.2f} points {'higher' if points > 0 else 'lower'}"
+
+
+def _fit_only_row(report: dict) -> str:
+    m = report.get("fit_only")
+    if not m:
+        return ""
+    return (
+        f"| int8, before the refit (fit rows only) | {m['accuracy'] * 100:.1f}% | {m['macro_f1'] * 100:.1f} "
+        f"| {m['oos_recall'] * 100:.1f}% | | | |\n"
     )
 
 
@@ -338,7 +382,8 @@ tokenizers + numpy.
 Generated by `resources/intents/generate_dataset.py` from hand-written core phrasings per intent, each expanded
 into spoken-style variants (fillers, politeness, wake words, ASR-like lowercase without punctuation).
 The held-out test split is 22% of the *core phrasings* of every intent, so no variant of a test phrasing is
-ever trained on. Rows: {train} fit + {calib} calibration (both from train.jsonl), {test} test.
+ever trained on. Rows: {calib} calibration (group-held-out part of train.jsonl: the threshold is chosen on them
+with a model trained on the other {fit}), then {trained} trained on for the shipped model{refit_note}; {test} test.
 The phrasings are in their second version: about 20 more per intent were written after reading the first
 build's held-out errors, and the split was re-drawn from the enlarged set (same seed). A separate probe of
 58 everyday phrasings written after the build lives in tests/integration/test_intent_unseen.py.
@@ -349,9 +394,10 @@ build's held-out errors, and the split was re-drawn from the enlarged set (same 
 |---|---|---|---|---|---|---|
 {fp32_row}
 {int8_row}
-
-int8 vs fp32 accuracy: {drop:.2f} points lower (target: within 1 point). Latency is one command at a time
-(tokenize + run) over the test phrasings. Training: {epochs} epochs, lr {lr}, {train_seconds:.0f} s on CPU.
+{fit_row}
+int8 vs fp32 accuracy: {drop} (target: within 1 point lower). Latency is one command at a time
+(tokenize + run) over the test phrasings. Training: {epochs} epochs, lr {lr}, out_of_scope loss weight {oos_weight},
+seed {seed}, {train_seconds:.0f} s on CPU (all trainings of the build).
 
 ## Rebuild
 
@@ -380,6 +426,10 @@ def parse_args(argv: list[str] | None) -> BuildOptions:
     parser.add_argument(
         "--seed", type=int, default=SEED, help="training seed (head weights, batch order); the splits never change"
     )
+    parser.add_argument(
+        "--no-refit", action="store_true", help="ship the model the threshold was calibrated on (fit rows only)"
+    )
+    parser.add_argument("--out-of-scope-weight", type=float, default=BuildOptions.out_of_scope_weight)
     args = parser.parse_args(argv)
     return BuildOptions(
         args.dataset,
@@ -390,6 +440,8 @@ def parse_args(argv: list[str] | None) -> BuildOptions:
         threads=args.threads,
         seed=args.seed,
         requantize_only=args.requantize_only,
+        refit=not args.no_refit,
+        out_of_scope_weight=args.out_of_scope_weight,
     )
 
 
