@@ -4,8 +4,8 @@ Quality through the app's own path: every suggestion is one `ui.suggest.run_sugg
 worker's completion lane (the editor's job: the same prompt building, token healing, stop rules, chip
 mixing with the personal model and the word list, and the thread policy), delivered on the GUI thread.
 Beside it, at each word start, the raw engine: llama-cpp-python `create_completion` on the same text
-(greedy, 12 tokens, stop at newline), on the same lane thread, after the app's requests (not
-alternating with them: two llama.cpp contexts' thread teams then slow each other down).
+(greedy, as many tokens as the app's ghost there, stop at newline), on the same lane thread, after the
+app's requests (not alternating with them: two llama.cpp contexts' thread teams then slow each other down).
 The typist and the figures are defined in bench/typist.py and docs/completion.md.
 """
 
@@ -164,8 +164,10 @@ class _AppPath:
         self.worker.shutdown()
 
 
-def _raw_job(model: Path, settings: CompletionSettings, before: str, count: int):
-    """Plain llama-cpp-python on the same lane, with the thread count the app's policy chose there."""
+def _raw_job(model: Path, settings: CompletionSettings, before: str, count: int, max_tokens: int):
+    """Plain llama-cpp-python on the same lane, with the thread count the app's policy chose there and
+    as many tokens as the app generated there (a request's fixed cost, the prompt, spread over more
+    tokens would flatter the per-token figure of whichever path writes longer ghosts)."""
 
     def load():
         import llama_cpp
@@ -178,7 +180,7 @@ def _raw_job(model: Path, settings: CompletionSettings, before: str, count: int)
         llm = ctx.engine("bench-raw", load)
         llama_cpp.llama_set_n_threads(llm.ctx, count, count)
         start = time.perf_counter()
-        out = llm.create_completion(before, max_tokens=12, temperature=0.0, stop=["\n"])
+        out = llm.create_completion(before, max_tokens=max_tokens, temperature=0.0, stop=["\n"])
         return out["choices"][0]["text"], (time.perf_counter() - start) * 1000, out["usage"]["completion_tokens"]
 
     return job
@@ -214,7 +216,9 @@ def _raw_word_starts(app: _AppPath, model: Path, text: str, spans, settings) -> 
     raw_first, raw_ms, raw_tokens = 0, [], 0
     for start, end in spans:
         before, word = text[:start], text[start:end]
-        raw_text, ms, tokens = app.run_on_lane(_raw_job(model, settings, before, app.timed(before).threads))
+        timed = app.timed(before)
+        job = _raw_job(model, settings, before, timed.threads, max(1, timed.tokens))
+        raw_text, ms, tokens = app.run_on_lane(job)
         raw_ms.append(ms)
         raw_tokens += tokens
         raw_first += leading_word(raw_text) == word
@@ -306,6 +310,8 @@ def run(args) -> dict:
         "first_words_p95_ms": summary(first_ms)["p95_ms"],
         "first_words_max_ms": max(first_ms, default=float("nan")),
         "app_raw_ratio_per_token": app_per_token / raw_per_token if raw_per_token else float("nan"),
+        "app_tokens_at_word_starts": starts["app_tokens"],
+        "raw_tokens_at_word_starts": starts["raw_tokens"],  # at most the app's (the raw one may stop at a newline)
         "worst_gui_stall_ms": stall,
         "peak_rss_mb": peak_rss_mb(),
         "table": [

@@ -48,4 +48,6 @@ def test_a_short_run_through_the_real_model_is_consistent(tmp_path):
     assert report["requests"] >= report["word_positions"]
     rows = {row["path"]: row for row in report["table"]}
     assert rows["raw create_completion (word starts)"]["n"] == 6
+    # per-token app/raw compares like with like: the raw engine writes as many tokens as the app's ghost
+    assert 0 < report["raw_tokens_at_word_starts"] <= report["app_tokens_at_word_starts"]
     assert rows["app first ghost words"]["p50_ms"] <= rows["app chips (job end)"]["p50_ms"]
