@@ -1,4 +1,5 @@
-"""Disposing of a main window on the GUI thread; waiting on a Worker's cross-thread signals.
+"""Disposing of a main window on the GUI thread; waiting on a Worker's cross-thread signals; F9 held
+while a recording plays into a window (speak_into_window).
 
 Qt objects must be destroyed on the thread that owns them. A closed window left to Python's
 cyclic garbage collector can be collected on a worker lane thread (collection runs wherever an
@@ -107,3 +108,22 @@ class WorkerEvents(QObject):
             return bool(found)
 
         self.qtbot.waitUntil(arrived, timeout=timeout)
+
+
+def speak_into_window(qtbot, window, wav, *, timeout_ms: int = 60_000) -> str:
+    """F9 held while the WAV plays into the window's speech path; returns what the recogniser heard."""
+    from PySide6.QtCore import Qt
+
+    from slm_desktop.audio.ptt import WavSource
+
+    source = WavSource(wav)
+    window.speech.source_factory = lambda capture: source
+    heard: list[str] = []
+    window.speech.dictated.connect(heard.append)
+    qtbot.keyPress(window.editor, Qt.Key.Key_F9)
+    qtbot.waitUntil(lambda: source.exhausted, timeout=timeout_ms)
+    qtbot.keyRelease(window.editor, Qt.Key.Key_F9)
+    qtbot.waitUntil(lambda: bool(heard), timeout=timeout_ms)
+    window.speech.dictated.disconnect(heard.append)
+    window.speech.closeMicrophone()  # the next press opens the next file
+    return heard[0]

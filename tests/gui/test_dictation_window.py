@@ -5,10 +5,9 @@ The first tests emit the push-to-talk controller's `dictated` signal with what a
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from qt_support import speak_into_window
 from speech_support import synthesize
 
-from slm_desktop.audio.ptt import WavSource
 from slm_desktop.engines.base import Transcript
 
 
@@ -128,21 +127,6 @@ def test_each_press_gives_the_engine_the_users_words_and_the_text_before_the_cur
 
 
 # ---------------------------------------------------------------- real speech
-
-
-def speak_into_window(qtbot, window, wav) -> str:
-    """F9 held while the WAV plays into the window's speech path; returns what the recogniser heard."""
-    source = WavSource(wav)
-    window.speech.source_factory = lambda capture: source
-    heard: list[str] = []
-    window.speech.dictated.connect(heard.append)
-    qtbot.keyPress(window.editor, Qt.Key.Key_F9)
-    qtbot.waitUntil(lambda: source.exhausted, timeout=30_000)
-    qtbot.keyRelease(window.editor, Qt.Key.Key_F9)
-    qtbot.waitUntil(lambda: bool(heard), timeout=30_000)
-    window.speech.dictated.disconnect(heard.append)
-    window.speech.closeMicrophone()  # the next press opens the next file
-    return heard[0]
 
 
 def test_spoken_full_stop_and_scratch_that_through_pocketsphinx(qtbot, window, tmp_path):

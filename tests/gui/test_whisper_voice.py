@@ -14,7 +14,7 @@ import speech_support
 from live_support import join_clips
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from qt_support import WorkerEvents, dispose
+from qt_support import WorkerEvents, dispose, speak_into_window
 from speech_support import librivox_references, synthesize
 
 from slm_desktop import app as app_module
@@ -92,26 +92,12 @@ def test_f9_in_the_window_types_whisper_text_at_the_cursor_from_the_virtual_mic(
     assert probe.beats > 20 and worst < FROZEN_SHARE * decode_ms, f"GUI stalled {worst:.0f} of {decode_ms:.0f} ms"
 
 
-def speak(qtbot, window, wav) -> str:
-    source = WavSource(wav)
-    window.speech.source_factory = lambda capture: source
-    heard: list[str] = []
-    window.speech.dictated.connect(heard.append)
-    qtbot.keyPress(window.editor, Qt.Key.Key_F9)
-    qtbot.waitUntil(lambda: source.exhausted, timeout=60_000)
-    qtbot.keyRelease(window.editor, Qt.Key.Key_F9)
-    qtbot.waitUntil(lambda: bool(heard), timeout=60_000)
-    window.speech.dictated.disconnect(heard.append)
-    window.speech.closeMicrophone()
-    return heard[0]
-
-
 def test_spoken_punctuation_through_whisper_in_the_window(qtbot, app_paths, tmp_path):
     """espeak-ng → tiny.en in the window → the editor: the spoken marks act, Whisper's own stay."""
     window = whisper_window(qtbot, app_paths, "whisper-tiny-en")
     try:
         wav = synthesize("it works full stop new line it is done full stop", tmp_path / "a.wav")
-        heard = speak(qtbot, window, wav).lower()
+        heard = speak_into_window(qtbot, window, wav).lower()
         assert heard.count("full stop") == 2 and "new line" in heard, heard  # heard as words
         text = window.editor.toPlainText()
         assert not any(words in text.lower() for words in ("full stop", "new line")), text
