@@ -39,7 +39,8 @@ def synthesize(text: str, out: Path, *, voice: str = "en-us", speed: int = 140, 
     need_program("sox", "sox")
     raw = out.with_suffix(".raw.wav")
     subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), text], check=True)
-    subprocess.run(["sox", "-q", str(raw), "-r", str(rate), "-c", "1", "-b", "16", str(out)], check=True)
+    # -D: no dither, whose random noise made every rendering differ (and PocketSphinx hear it differently)
+    subprocess.run(["sox", "-q", "-D", str(raw), "-r", str(rate), "-c", "1", "-b", "16", str(out)], check=True)
     raw.unlink()
     return out
 

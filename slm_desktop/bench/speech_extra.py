@@ -48,7 +48,8 @@ def held_out_commands(count: int = COMMANDS) -> list[tuple[str, str]]:
 def _speak(text: str, folder: Path, index: int) -> Path:
     raw, wav = folder / f"{index}.raw.wav", folder / f"{index}.wav"
     subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(raw), text], check=True)
-    subprocess.run(["sox", "-q", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(wav)], check=True)
+    # -D: no dither, whose random noise makes every rendering (and what a recogniser hears) differ
+    subprocess.run(["sox", "-q", "-D", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(wav)], check=True)
     return wav
 
 
