@@ -37,12 +37,9 @@ def synthesize(text: str, out: Path, *, voice: str = "en-us", speed: int = 140, 
     """espeak-ng speech, resampled with sox to a 16-bit mono WAV at `rate`."""
     need_program("espeak-ng", "espeak-ng")
     need_program("sox", "sox")
-    raw = out.with_suffix(".raw.wav")
-    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), text], check=True)
-    # -D: no dither, whose random noise made every rendering differ (and PocketSphinx hear it differently)
-    subprocess.run(["sox", "-q", "-D", str(raw), "-r", str(rate), "-c", "1", "-b", "16", str(out)], check=True)
-    raw.unlink()
-    return out
+    from slm_desktop.bench.speech_extra import render_speech
+
+    return render_speech(text, out, voice=voice, speed=speed, rate=rate)
 
 
 DEFAULT_PA = """\

@@ -45,12 +45,18 @@ def held_out_commands(count: int = COMMANDS) -> list[tuple[str, str]]:
     return ordered[::step][:count]
 
 
-def _speak(text: str, folder: Path, index: int) -> Path:
-    raw, wav = folder / f"{index}.raw.wav", folder / f"{index}.wav"
-    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(raw), text], check=True)
+def render_speech(text: str, out: Path, *, voice: str = "en-us", speed: int = 150, rate: int = 16000) -> Path:
+    """espeak-ng speech, resampled with sox to a 16-bit mono WAV at `rate` (the bench's and the tests')."""
+    raw = out.with_suffix(".raw.wav")
+    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), text], check=True)
     # -D: no dither, whose random noise makes every rendering (and what a recogniser hears) differ
-    subprocess.run(["sox", "-q", "-D", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(wav)], check=True)
-    return wav
+    subprocess.run(["sox", "-q", "-D", str(raw), "-r", str(rate), "-c", "1", "-b", "16", str(out)], check=True)
+    raw.unlink()
+    return out
+
+
+def _speak(text: str, folder: Path, index: int) -> Path:
+    return render_speech(text, folder / f"{index}.wav")
 
 
 def commands_accuracy(args, whisper_models: list[Path]) -> list[dict]:

@@ -247,11 +247,12 @@ def build(opts: BuildOptions) -> dict:
     threshold = calibrate_threshold(calib_probs, calib_gold)
     fit_only = None
     if opts.refit:
-        fit_only = evaluate(opts, tokenizer, test_rows, threshold, fit_fp32, fit_int8, timed=False)["int8"]
+        fit_only = score_model(opts, tokenizer, test_rows, threshold, fit_int8)
         train_s += train_and_export(opts, src, tokenizer, train_rows, fp32, int8)
     report = evaluate(opts, tokenizer, test_rows, threshold, fp32, int8)
     report.update(
         train_rows=len(train_rows) if opts.refit else len(fit_rows),
+        fit_rows=len(fit_rows),  # what the threshold's model was trained on
         calibration_rows=len(calib_rows),
         test_rows=len(test_rows),
         train_seconds=train_s,
@@ -283,18 +284,18 @@ def train_and_export(opts: BuildOptions, src: Path, tokenizer, rows: list[dict],
     return train_s
 
 
-def evaluate(
-    opts: BuildOptions, tokenizer, rows: list[dict], threshold: float, fp32: Path, int8: Path, *, timed: bool = True
-) -> dict:
-    texts, gold = [r["text"] for r in rows], [r["intent"] for r in rows]
+def evaluate(opts: BuildOptions, tokenizer, rows: list[dict], threshold: float, fp32: Path, int8: Path) -> dict:
     report: dict = {"threshold": threshold}
     for name, path in (("fp32", fp32), ("int8", int8)):
-        probs = onnx_probs(path, tokenizer, texts, opts.threads)
-        report[name] = score(predict(probs, INTENT_LABELS, threshold), gold, INTENT_LABELS)
+        report[name] = score_model(opts, tokenizer, rows, threshold, path)
         report[name]["size_mb"] = path.stat().st_size / 1e6
-        if timed:
-            report[name]["latency"] = latency_ms(path, tokenizer, texts[:210], opts.threads)
+        report[name]["latency"] = latency_ms(path, tokenizer, [r["text"] for r in rows[:210]], opts.threads)
     return report
+
+
+def score_model(opts: BuildOptions, tokenizer, rows: list[dict], threshold: float, path: Path) -> dict:
+    probs = onnx_probs(path, tokenizer, [r["text"] for r in rows], opts.threads)
+    return score(predict(probs, INTENT_LABELS, threshold), [r["intent"] for r in rows], INTENT_LABELS)
 
 
 def write_artifact(opts: BuildOptions, tokenizer, threshold: float, report: dict) -> None:
@@ -328,7 +329,7 @@ def model_card(report: dict, opts: BuildOptions) -> str:
     files = ", ".join(f"{p.name} {p.stat().st_size / 1e6:.2f} MB" for p in shipped)
     return MODEL_CARD.format(
         built=time.strftime("%Y-%m-%d"),
-        fit=report["train_rows"] - report["calibration_rows"] if report.get("refit") else report["train_rows"],
+        fit=report.get("fit_rows", report["train_rows"]),
         trained=report["train_rows"],
         refit_note=" (fit + calibration: trained again after calibrating)" if report.get("refit") else "",
         fit_row=_fit_only_row(report),
