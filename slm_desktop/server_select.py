@@ -405,6 +405,7 @@ class HybridSpeechEngine:
         self.model = getattr(local, "model", "")
         self.sample_rate = local.sample_rate
         self.grammar_supported = getattr(local, "grammar_supported", True)
+        self.grammar_prompts = getattr(local, "grammar_prompts", False)
         self._slot = _ServerSlot(switch, "speech", transcriber_factory)
         self.uploads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="slm-server-speech")
 

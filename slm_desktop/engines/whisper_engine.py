@@ -307,6 +307,7 @@ class WhisperEngine:
 
     name = "whisper"
     grammar_supported = False  # free phrasing: commands go Whisper -> the intent model
+    grammar_prompts = True  # a command vocabulary becomes the prompt: it biases the decode, never restricts it
 
     def __init__(self, config: WhisperConfig):
         path = Path(config.model_path)

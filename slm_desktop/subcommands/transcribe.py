@@ -102,7 +102,7 @@ def transcript_json(transcript: Transcript, **extra) -> dict:
 def _grammar_status(engine, grammar) -> str:
     if not grammar:
         return "none"
-    if getattr(engine, "name", "") == "whisper":
+    if getattr(engine, "grammar_prompts", False):
         return "prompt (biases Whisper, does not restrict it)"
     return "applied" if getattr(engine, "grammar_supported", True) else "ignored (model has no Gr.fst/HCLr.fst)"
 

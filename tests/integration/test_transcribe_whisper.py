@@ -147,6 +147,16 @@ def test_a_spoken_command_in_free_phrasing_goes_whisper_then_the_intent_model(is
     assert report["transcript"]["engine"] == "whisper"
 
 
+def test_a_grammar_given_to_whisper_is_reported_as_a_prompt_not_a_restriction(isolated_env, tmp_path):
+    wav = synthesize("please undo that", tmp_path / "command.wav")
+    args = ["transcribe", str(wav), "--model", "whisper-tiny-en", "--grammar", "undo", "redo", "--json"]
+    done = cli(isolated_env, *args)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["grammar"] == "prompt (biases Whisper, does not restrict it)"
+    assert "undo" in report["text"].lower()
+
+
 def test_live_translates_spanish_speech_into_english_through_apertium(isolated_env, tmp_path):
     if shutil.which("apertium") is None:
         pytest.skip("apertium not installed (Debian package apertium-eng-spa; scripts/setup.sh installs it)")
