@@ -132,12 +132,12 @@ class WavSource:
     ):
         """quiet_after_s: digital silence after the file, as when a speaker pauses before the release."""
         from slm_desktop.audio.decode import iter_audio16k
-        from slm_desktop.audio.resample import int16_to_float, rms_level
+        from slm_desktop.audio.resample import block_levels
 
         pcm = b"".join(iter_audio16k(path, rate=rate)) + bytes(2 * int(quiet_after_s * rate))
         step = rate * block_ms // 1000 * 2
         self._blocks = [pcm[i : i + step] for i in range(0, len(pcm), step)]
-        self._levels = [rms_level(int16_to_float(b)) for b in self._blocks]
+        self._levels = block_levels(pcm, step // 2).tolist()
         self._block_seconds = block_ms / 1000
         self._realtime = realtime
         self._next = 0

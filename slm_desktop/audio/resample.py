@@ -71,3 +71,14 @@ def int16_to_float(pcm: bytes | np.ndarray) -> np.ndarray:
 def rms_level(x: np.ndarray) -> float:
     """RMS of float samples in -1..1: 0.0 silence, ~0.1 normal speech, 1.0 full scale."""
     return float(np.sqrt(np.mean(np.square(x, dtype=np.float64)))) if len(x) else 0.0
+
+
+def block_levels(pcm: bytes, block_samples: int) -> np.ndarray:
+    """rms_level of every block of `block_samples` int16 samples (the last may be shorter), in one numpy pass:
+    a Python loop over the 3,000 blocks of a minute held the GIL for ~40 ms, a stall in the window."""
+    x = np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype="<i2").astype(np.float64) / 32768.0
+    if not x.size:
+        return np.zeros(0)
+    sums = np.add.reduceat(np.square(x), np.arange(0, x.size, block_samples))
+    counts = np.minimum(block_samples, x.size - np.arange(0, x.size, block_samples))
+    return np.sqrt(sums / counts)
