@@ -368,31 +368,61 @@ class LlamaCompletionEngine:
         words: dict[str, float] = {}
         finished = 0.0
         for token in np.argsort(-probs)[:_WORD_CANDIDATES]:
-            if len(words) == count or probs[token] < _MIN_WORD_PROBABILITY:
+            if len(words) >= count or probs[token] < _MIN_WORD_PROBABILITY:
                 break
             cancel.raise_if_cancelled()
-            word = textops.leading_word(self._spell_word(base, int(token), prompt.healed))
-            if word == typed:
-                finished += float(probs[token])
-            elif word and word not in words and word.startswith(typed):
-                words[word] = float(probs[token])
+            spelled = self._spell_word(base, int(token), prompt.healed)
+            p = float(probs[token])
+            for text, share in spelled.shares():
+                word = textops.leading_word(text)
+                if word == typed:
+                    finished += p * share
+                elif word and word not in words and word.startswith(typed):
+                    words[word] = p * share
         self._llm.n_tokens = base
-        return [WordChoice(w, p) for w, p in words.items()], finished
+        ranked = sorted(words.items(), key=lambda item: item[1], reverse=True)[:count]
+        return [WordChoice(w, p) for w, p in ranked], finished
 
-    def _spell_word(self, base: int, token: int, pending: str) -> str:
-        """The text of `token` plus greedy tokens while the healed text is unfinished or the word goes on."""
+    def _spell_word(self, base: int, token: int, pending: str) -> _Spelled:
+        """The text of `token` plus greedy tokens while the healed text is unfinished or the word goes on.
+        A word goes on through an apostrophe or hyphen piece ("don" + "'t", "e" + "-mail"): the typist's
+        word is "don't", not "don". Where it does, `short` is the word before it and `joined` the model's
+        probability of that piece, so both words can be offered with their share."""
         llm = self._llm
         llm.n_tokens = base
-        text = ""
+        text, short, joined = "", "", 1.0
         for _ in range(_MAX_WORD_TOKENS + _MAX_HEAL_TOKENS):
             piece = self._vocab.texts[token]
             if text and not pending and not textops.is_word_char(piece[:1]):
-                break
+                if short or not _joins_word(piece):
+                    break
+                short = text
             text += piece
             pending = _spell(piece, pending)[1] if pending else ""
             llm.eval([token])
-            token = int(np.argmax(self._constrained(self._logits(), pending)))
-        return text
+            logits = self._constrained(self._logits(), pending)
+            token = int(np.argmax(logits))
+            if not short and not pending and _joins_word(self._vocab.texts[token]):
+                joined = float(_softmax(logits)[token])
+        return _Spelled(text, short, joined if short else 0.0)
+
+
+def _joins_word(piece: str) -> bool:
+    """An apostrophe or hyphen piece that continues a word: "'t", "'m", "-mail"."""
+    return piece[:1] in "'’-" and textops.is_word_char(piece[1:2])
+
+
+@dataclass(frozen=True)
+class _Spelled:
+    text: str
+    short: str  # the word before an apostrophe/hyphen piece it went on through ("" if none)
+    joined: float  # the probability of that piece (0.0 if none)
+
+    def shares(self) -> list[tuple[str, float]]:
+        """(text, share of the first token's probability): the word, or both words around the piece."""
+        if not self.short:
+            return [(self.text, 1.0)]
+        return [(self.short, 1.0 - self.joined), (self.text, self.joined)]
 
 
 def _spell(raw: str, pending: str) -> tuple[str, str]:
