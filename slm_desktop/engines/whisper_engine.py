@@ -334,6 +334,7 @@ class WhisperEngine:
         except (RuntimeError, ValueError, OSError) as exc:
             raise ModelError(f"faster-whisper could not load {path.name}: {exc}") from exc
         self.multilingual = bool(self._model.model.is_multilingual)
+        self.loop_redecodes = 0  # decodes repeated without their prompt (see decode)
         if self.language not in ("auto", "en") and not self.multilingual:
             log.warning("%s is English-only; language %s becomes en", self.model, self.language)
             self.language = "en"
@@ -416,9 +417,23 @@ class WhisperEngine:
         )
         if cfg.vad:
             segments = restore_speech_timestamps(segments, speech, self.sample_rate)
+        segments = list(segments)
+        if prompt and any(self._repetitive(s) for s in segments):
+            # a prompt can pull Whisper into repeating the utterance until the token cap ("open a previous
+            # note open a previous note ..."), which is then dropped whole: the speech was there, so it is
+            # decoded once more without the prompt (1 % of spoken training commands under the vocabulary)
+            self.loop_redecodes += 1
+            log.debug("whisper: a loop under the prompt; decoding again without it")
+            again = self.decode(
+                audio, language=language, offset=offset, trim=trim, beam_size=beam_size, word_times=word_times
+            )
+            return _Decoded(again.words, again.language, time.perf_counter() - started)
         spell = _segment_words if word_times else _spread_words
         words = [w for segment in segments if self._keep(segment) for w in spell(segment, offset)]
         return _Decoded(tuple(words), info.language or (language or ""), time.perf_counter() - started)
+
+    def _repetitive(self, segment) -> bool:
+        return segment.compression_ratio > self.config.compression_ratio_threshold
 
     def _keep(self, segment) -> bool:
         cfg = self.config
@@ -426,7 +441,7 @@ class WhisperEngine:
         if silent or segment.avg_logprob < cfg.min_avg_logprob:
             log.debug("whisper: dropped a low-confidence segment %r", segment.text)
             return False
-        if segment.compression_ratio > cfg.compression_ratio_threshold:
+        if self._repetitive(segment):
             log.debug("whisper: dropped a repetitive segment %r", segment.text)
             return False
         return True

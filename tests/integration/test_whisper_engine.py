@@ -315,3 +315,21 @@ def test_a_folder_that_is_no_whisper_model_is_a_one_line_model_error(tmp_path):
     (tmp_path / "model.bin").write_bytes(b"\0")
     with pytest.raises(ModelError, match="slm-desktop models install whisper-base"):
         WhisperEngine(WhisperConfig(model_path=tmp_path))
+
+
+def test_a_loop_under_the_command_prompt_is_decoded_again_without_the_prompt(tmp_path):
+    """Under the command vocabulary, base repeats this utterance until the token cap (espeak-ng en-us,
+    150 words/min, undithered); the loop used to be dropped whole, so the command came out empty."""
+    from slm_desktop.commands.intents import command_vocabulary
+
+    engine = _engine(BASE, language="en", partials=False)
+    try:
+        pcm = read_pcm16k(synthesize("Open a previous note", tmp_path / "loop.wav", speed=150))
+        utterance = engine.start(grammar=command_vocabulary())
+        utterance.accept(pcm)
+        heard = utterance.finish().text.lower()
+        assert engine.loop_redecodes == 1
+        assert heard.startswith("open a previous"), heard
+        assert heard.count("previous") == 1, heard
+    finally:
+        engine.close()
