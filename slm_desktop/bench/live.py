@@ -125,7 +125,7 @@ def _app_figures(wav: Path, paths, audio_seconds: float, *, low_power: str) -> d
     window.translation_panel.set_target("es")
     kinds = KindCounter(window.services.worker)
     typist = _Typist(window)
-    probe = StallProbe()
+    probe = StallProbe(culprits=True)
     _warm_up(window, typist)
     stopped = StopWaiter(window.live_mode.controller.runningChanged, timeout_ms=int((audio_seconds + 120) * 1000))
     try:
@@ -144,6 +144,7 @@ def _app_figures(wav: Path, paths, audio_seconds: float, *, low_power: str) -> d
         "phrases": len(window.live_mode.controller.latencies),
         "shown": summary(window.live_mode.controller.latencies),
         "stall_ms": stall,
+        "stall_culprit": probe.worst_culprit,
         "jobs": kinds.counts,
     }
 
@@ -183,8 +184,10 @@ def run(args) -> dict:
         "vad_hangover_ms": hangover,
         "speech_end_to_shown_p95_ms": app["shown"]["p95_ms"] + hangover,
         "gui_stall_ms": app["stall_ms"],
+        "gui_stall_during": app["stall_culprit"],
         "low_power_shown_p95_ms": quiet["shown"]["p95_ms"],
         "low_power_gui_stall_ms": quiet["stall_ms"],
+        "low_power_gui_stall_during": quiet["stall_culprit"],
         "worker_jobs": ", ".join(f"{k}={v}" for k, v in sorted(app["jobs"].items())),
         "low_power_worker_jobs": ", ".join(f"{k}={v}" for k, v in sorted(quiet["jobs"].items())),
         "table": rows,

@@ -49,7 +49,7 @@ def _measure(paths, model: Path, clips: list[Path]) -> dict:
         _wait(lambda: QGuiApplication.focusWindow() is window.windowHandle(), 5)
         JobWaiter(window.services.worker, "speech-prepare", timeout_ms=120_000).run(window.start_background)
         window.speech.closeMicrophone()
-        probe = StallProbe(parent=window)
+        probe = StallProbe(parent=window, culprits=True)
         probe.start()
         shown = [_dictate(window, wav) for wav in clips]
         stall = probe.stop()
@@ -61,6 +61,7 @@ def _measure(paths, model: Path, clips: list[Path]) -> dict:
         "model": model.name,
         "utterances": len(clips),
         "worst_gui_stall_ms": round(stall, 1),
+        "worst_stall_during": probe.worst_culprit,
         "heartbeats": probe.beats,
         "release_to_text_p50_ms": percentile(shown, 50),
         "release_to_text_p95_ms": percentile(shown, 95),
