@@ -70,15 +70,22 @@ def heard_rows(rows: list[dict], model: Path, out: Path) -> int:
     return len(todo)
 
 
-def training_rows(folder: Path, typed: list[dict]) -> list[dict]:
-    """What the heard rows add to training: the ones the recogniser changed (the rest repeat a typed row),
-    of phrasings still in the typed training rows (a regenerated dataset leaves old heard rows behind)."""
+MAX_WER = 1 / 3  # a near miss ("end" heard as "and"); worse is noise that teaches random words are commands
+
+
+def training_rows(folder: Path, typed: list[dict], *, max_wer: float = MAX_WER) -> list[dict]:
+    """What the heard rows add to training: the near misses, whose words the recogniser changed (the rest
+    repeat a typed row) by at most `max_wer`, of phrasings still in the typed training rows (a regenerated
+    dataset leaves old heard rows behind)."""
+    from slm_desktop.bench.wer import word_error_rate
+
     path = folder / f"{HEARD}.jsonl"
     if not path.exists():
         return []
     current = {(r["text"], r["intent"], r["group"]) for r in typed}
     rows = [r for r in load_split(HEARD, folder) if (r["spoken"], r["intent"], r["group"]) in current]
-    return [r for r in rows if r["text"] and normalized(r["text"]) != normalized(r["spoken"])]
+    changed = [r for r in rows if r["text"] and normalized(r["text"]) != normalized(r["spoken"])]
+    return [r for r in changed if word_error_rate(r["spoken"], r["text"]) <= max_wer]
 
 
 def main(argv: list[str] | None = None) -> int:
