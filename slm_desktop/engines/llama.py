@@ -390,7 +390,7 @@ class LlamaCompletionEngine:
         probability of that piece, so both words can be offered with their share."""
         llm = self._llm
         llm.n_tokens = base
-        text, short, joined = "", "", 1.0
+        text, short, joined = "", "", 0.0
         for _ in range(_MAX_WORD_TOKENS + _MAX_HEAL_TOKENS):
             piece = self._vocab.texts[token]
             if text and not pending and not textops.is_word_char(piece[:1]):

@@ -393,16 +393,32 @@ class WhisperEngine:
         speech = self._speech_chunks(audio) if loud else []
         if not speech:
             return _Decoded((), language or "", time.perf_counter() - started)
-        from faster_whisper.transcribe import restore_speech_timestamps
         from faster_whisper.vad import collect_chunks
 
-        cfg = self.config
         self._model.trim = trim
-        decoded_audio = np.concatenate(collect_chunks(audio, speech, self.sample_rate)[0]) if cfg.vad else audio
+        cut = np.concatenate(collect_chunks(audio, speech, self.sample_rate)[0]) if self.config.vad else audio
+        options = {"language": language, "beam_size": beam_size or self.config.beam_size, "word_times": word_times}
+        segments, info = self._segments(cut, speech, prompt=prompt, **options)
+        if prompt and any(self._repetitive(s) for s in segments):
+            # a prompt can pull Whisper into repeating the utterance until the token cap ("open a previous
+            # note open a previous note ..."), which is then dropped whole: the speech was there, so the same
+            # audio is decoded once more without the prompt (1 % of spoken training commands under the vocabulary)
+            self.loop_redecodes += 1
+            log.debug("whisper: a loop under the prompt; decoding again without it")
+            segments, info = self._segments(cut, speech, prompt=None, **options)
+        spell = _segment_words if word_times else _spread_words
+        words = [w for segment in segments if self._keep(segment) for w in spell(segment, offset)]
+        return _Decoded(tuple(words), info.language or (language or ""), time.perf_counter() - started)
+
+    def _segments(self, cut: np.ndarray, speech: list[dict], *, prompt, language, beam_size, word_times):
+        """faster-whisper on the speech `cut` out of the audio; segments with times in the uncut audio."""
+        from faster_whisper.transcribe import restore_speech_timestamps
+
+        cfg = self.config
         segments, info = self._model.transcribe(
-            decoded_audio,
+            cut,
             language=language,
-            beam_size=beam_size or cfg.beam_size,
+            beam_size=beam_size,
             best_of=1,
             temperature=0.0,
             condition_on_previous_text=False,
@@ -413,24 +429,11 @@ class WhisperEngine:
             log_prob_threshold=cfg.log_prob_threshold,
             compression_ratio_threshold=cfg.compression_ratio_threshold,
             # without the VAD a loop on noise must run long enough for the compression-ratio check
-            max_new_tokens=_token_cap(decoded_audio.size / self.sample_rate) if cfg.vad else None,
+            max_new_tokens=_token_cap(cut.size / self.sample_rate) if cfg.vad else None,
         )
         if cfg.vad:
             segments = restore_speech_timestamps(segments, speech, self.sample_rate)
-        segments = list(segments)
-        if prompt and any(self._repetitive(s) for s in segments):
-            # a prompt can pull Whisper into repeating the utterance until the token cap ("open a previous
-            # note open a previous note ..."), which is then dropped whole: the speech was there, so it is
-            # decoded once more without the prompt (1 % of spoken training commands under the vocabulary)
-            self.loop_redecodes += 1
-            log.debug("whisper: a loop under the prompt; decoding again without it")
-            again = self.decode(
-                audio, language=language, offset=offset, trim=trim, beam_size=beam_size, word_times=word_times
-            )
-            return _Decoded(again.words, again.language, time.perf_counter() - started)
-        spell = _segment_words if word_times else _spread_words
-        words = [w for segment in segments if self._keep(segment) for w in spell(segment, offset)]
-        return _Decoded(tuple(words), info.language or (language or ""), time.perf_counter() - started)
+        return list(segments), info
 
     def _repetitive(self, segment) -> bool:
         return segment.compression_ratio > self.config.compression_ratio_threshold
