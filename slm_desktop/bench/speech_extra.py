@@ -61,7 +61,7 @@ def _speak(text: str, folder: Path, index: int) -> Path:
 
 def commands_accuracy(args, whisper_models: list[Path]) -> list[dict]:
     """Speech -> the shipped intent model, as `slm-desktop command` does, per engine."""
-    from slm_desktop.commands.intents import command_vocabulary, make_engine, parse_command
+    from slm_desktop.commands.intents import command_vocabulary, make_engine, parse_heard
     from slm_desktop.engines.speech_select import SpeechChoice
     from slm_desktop.subcommands.transcribe import transcribe_file
 
@@ -84,8 +84,8 @@ def commands_accuracy(args, whisper_models: list[Path]) -> list[dict]:
             right = 0
             try:
                 for wav, (_text, intent) in zip(wavs, commands, strict=True):
-                    heard = transcribe_file(engine, wav, grammar=grammar).text
-                    right += parse_command(intents, heard).intent == intent
+                    heard = transcribe_file(engine, wav, grammar=grammar)
+                    right += parse_heard(intents, heard.text, heard.hypotheses).intent == intent
             finally:
                 engine.close()
             rows.append({"engine": label, "right": right, "of": len(commands), "accuracy": right / len(commands)})

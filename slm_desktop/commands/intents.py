@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -14,6 +15,9 @@ from slm_desktop.paths import AppPaths
 
 OUT_OF_SCOPE = "out_of_scope"
 DEFAULT_MODEL = "intent-minilm-int8"  # folder name under models/ on the search path
+# parse_heard: how sharply the recogniser's readings are told apart by their average log-probability
+# per token (0: all alike; large: the best reading only); tuned on spoken training rows, docs/intent.md
+READING_SHARPNESS = 3.0
 
 INTENT_LABELS: tuple[str, ...] = (
     "dictate_start",
@@ -113,6 +117,42 @@ def parse_command(engine: IntentEngine, text: str) -> Command:
     result = engine.classify(text)
     slots = parse_slots(result.intent, text)
     return Command(result.intent, result.confidence, MappingProxyType(slots), result.alternatives, text, result.ms)
+
+
+def parse_heard(
+    engine: IntentEngine,
+    text: str,
+    hypotheses: Sequence[tuple[str, float]] = (),
+    *,
+    sharpness: float = READING_SHARPNESS,
+) -> Command:
+    """A spoken command: every reading of the recogniser's n-best (text, average log-probability per
+    token) is classified, and each intent's probability is averaged over the readings, weighted by
+    softmax(sharpness x log-probability). So "mark out text", one letter from "mark all text" a close
+    second reading, is understood as select_all where the best reading alone is no command. The reading
+    that speaks most for the chosen intent is the command's text and carries its slots."""
+    readings = [(t, s) for t, s in hypotheses if t.strip()]
+    if len(readings) < 2:
+        return parse_command(engine, readings[0][0] if readings else text)
+    top = max(s for _, s in readings)
+    weights = [math.exp(sharpness * (s - top)) for _, s in readings]
+    total = sum(weights)
+    results = [engine.classify(t) for t, _ in readings]
+    scores: dict[str, float] = {}
+    support: list[dict[str, float]] = []
+    for weight, result in zip(weights, results, strict=True):
+        probs = dict(result.alternatives or ((result.intent, result.confidence),))
+        support.append(probs)
+        for label, p in probs.items():
+            scores[label] = scores.get(label, 0.0) + weight / total * p
+    ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
+    best, confidence = ranked[0]
+    intent = best if confidence >= engine.threshold else OUT_OF_SCOPE
+    chosen = max(range(len(readings)), key=lambda i: weights[i] * support[i].get(best, 0.0))
+    heard = readings[chosen][0]
+    alternatives = tuple((label, round(p, 4)) for label, p in ranked[:3])
+    ms = sum(r.ms for r in results)
+    return Command(intent, confidence, MappingProxyType(parse_slots(intent, heard)), alternatives, heard, ms)
 
 
 def help_lines() -> list[str]:

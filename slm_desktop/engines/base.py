@@ -67,6 +67,9 @@ class Transcript:
     audio_seconds: float = 0.0
     decode_seconds: float = 0.0
     language: str = ""  # ISO 639-1 code the recogniser used or detected; "" when it does not say
+    # the recogniser's n-best for a spoken command: (text, average log-probability per token), best
+    # first; empty when it gave one reading (commands/intents.parse_heard weighs them against each other)
+    hypotheses: tuple[tuple[str, float], ...] = ()
 
     @property
     def rtf(self) -> float:
@@ -136,6 +139,7 @@ class IntentResult:
 @runtime_checkable
 class IntentEngine(Protocol):
     labels: Sequence[str]
+    threshold: float  # a best label below this confidence is answered as out_of_scope
 
     def classify(self, text: str) -> IntentResult: ...
 

@@ -62,6 +62,9 @@ class WhisperConfig:
     # split, beam 5 got 103 and 106 right against 99 and 103 for greedy (two runs), at about +20 % of a
     # short decode; held out, 104 against 100 (docs/speech.md)
     command_beam_size: int = 5
+    # readings of a command's final decode kept from that beam (at most command_beam_size): the intent
+    # model weighs them (commands/intents.parse_heard); 1: the best reading only
+    command_hypotheses: int = 5
     vad: bool = True  # Silero VAD: skip silence entirely, trim it before decoding
     vad_threshold: float = 0.5  # Silero speech probability
     vad_min_speech_ms: int = 120  # shorter blips (clicks, breaths) are not speech
@@ -97,6 +100,7 @@ class _Decoded:
     words: tuple[Word, ...]
     language: str
     seconds: float
+    hypotheses: tuple[tuple[str, float], ...] = ()
 
 
 def _norm(word: str) -> str:
@@ -294,7 +298,8 @@ class WhisperUtterance:
         """How a decode that can become the final text is made: a command vocabulary's on Whisper's
         whole window with a beam, dictation's like a preview."""
         if self._vocabulary:
-            return {"trim": False, "beam_size": self._engine.config.command_beam_size}
+            cfg = self._engine.config
+            return {"trim": False, "beam_size": cfg.command_beam_size, "hypotheses": cfg.command_hypotheses}
         return {}
 
 
@@ -333,7 +338,9 @@ class WhisperEngine:
             )
         except (RuntimeError, ValueError, OSError) as exc:
             raise ModelError(f"faster-whisper could not load {path.name}: {exc}") from exc
-        self.multilingual = bool(self._model.model.is_multilingual)
+        self._readings = _Readings(self._model.model)
+        self._model.model = self._readings
+        self.multilingual = bool(self._readings.is_multilingual)
         self.loop_redecodes = 0  # decodes repeated without their prompt (see decode)
         if self.language not in ("auto", "en") and not self.multilingual:
             log.warning("%s is English-only; language %s becomes en", self.model, self.language)
@@ -381,11 +388,13 @@ class WhisperEngine:
         trim: bool = True,
         beam_size: int | None = None,
         word_times: bool = True,
+        hypotheses: int = 1,
     ) -> _Decoded:
         """One faster-whisper pass: speech-gated, hallucination-filtered words with absolute times.
         trim: encode only the audio plus the margin (when the engine has one).
         beam_size: None is the config's.
         word_times: align each word (else a segment's words share its span, spread by length).
+        hypotheses: > 1 keeps that many readings of the beam (one 30 s window only: a command).
         Silero runs once: its regions both gate the decode and cut the silence out of it (faster-
         whisper's own vad_filter would run it a second time)."""
         started = time.perf_counter()
@@ -398,6 +407,7 @@ class WhisperEngine:
         self._model.trim = trim
         cut = np.concatenate(collect_chunks(audio, speech, self.sample_rate)[0]) if self.config.vad else audio
         options = {"language": language, "beam_size": beam_size or self.config.beam_size, "word_times": word_times}
+        self._readings.wanted = min(hypotheses, options["beam_size"])
         segments, info = self._segments(cut, speech, prompt=prompt, **options)
         if prompt and any(self._repetitive(s) for s in segments):
             # a prompt can pull Whisper into repeating the utterance until the token cap ("open a previous
@@ -408,13 +418,15 @@ class WhisperEngine:
             segments, info = self._segments(cut, speech, prompt=None, **options)
         spell = _segment_words if word_times else _spread_words
         words = [w for segment in segments if self._keep(segment) for w in spell(segment, offset)]
-        return _Decoded(tuple(words), info.language or (language or ""), time.perf_counter() - started)
+        readings = self._readings.texts(self._model.hf_tokenizer) if words and len(segments) == 1 else ()
+        return _Decoded(tuple(words), info.language or (language or ""), time.perf_counter() - started, readings)
 
     def _segments(self, cut: np.ndarray, speech: list[dict], *, prompt, language, beam_size, word_times):
         """faster-whisper on the speech `cut` out of the audio; segments with times in the uncut audio."""
         from faster_whisper.transcribe import restore_speech_timestamps
 
         cfg = self.config
+        self._readings.results = []
         segments, info = self._model.transcribe(
             cut,
             language=language,
@@ -458,6 +470,7 @@ class WhisperEngine:
             audio_seconds=audio_seconds,
             decode_seconds=decoded.seconds,
             language=decoded.language if decoded.words else (self.fixed_language or ""),
+            hypotheses=decoded.hypotheses,
         )
 
     def transcribe_array(self, audio: np.ndarray) -> Transcript:
@@ -513,6 +526,43 @@ class WhisperEngine:
 
     def close(self) -> None:
         self._model = None
+
+
+class _Readings:
+    """CTranslate2's Whisper behind faster-whisper, asked for the beam's n-best when `wanted` > 1.
+    faster-whisper reads only the best sequence of a generate() result; the others are kept here.
+    Everything else passes through to the model."""
+
+    def __init__(self, model) -> None:
+        self._inner = model
+        self.wanted = 1
+        self.results: list = []  # generate() results since the last transcribe()
+
+    def __getattr__(self, name: str):
+        return getattr(self._inner, name)
+
+    def generate(self, features, prompts, **options):
+        if self.wanted > 1 and options.get("beam_size", 1) >= self.wanted:
+            options["num_hypotheses"] = self.wanted
+        results = self._inner.generate(features, prompts, **options)
+        self.results.append(results[0])
+        return results
+
+    def texts(self, tokenizer) -> tuple[tuple[str, float], ...]:
+        """The readings of the one generate() call that heard words in a short utterance (with word times
+        faster-whisper decodes the empty tail after the last word again); none for more, or for one."""
+        end = tokenizer.token_to_id("<|endoftext|>")
+
+        def text(ids) -> str:
+            return tokenizer.decode([t for t in ids if t < end]).strip()
+
+        heard = [r for r in self.results if text(r.sequences_ids[0])]
+        if len(heard) != 1 or len(heard[0].sequences_ids) < 2:
+            return ()
+        result = heard[0]
+        return tuple(
+            (text(ids), round(float(score), 4)) for ids, score in zip(result.sequences_ids, result.scores, strict=True)
+        )
 
 
 def _trimming_model(base: type, margin_s: float | None) -> type:

@@ -25,11 +25,11 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from slm_desktop.audio.decode import probe
-    from slm_desktop.commands.intents import command_vocabulary, make_engine, parse_command
+    from slm_desktop.commands.intents import command_vocabulary, make_engine, parse_heard
     from slm_desktop.subcommands.transcribe import _engine, transcribe_file, transcript_json
 
     probe(args.file)
-    _, speech = _engine(args, partials=False)
+    _, speech = _engine(args, partials=False, word_times=False)
     try:
         grammar = None if args.free else command_vocabulary()
         transcript = transcribe_file(speech, args.file, grammar=grammar)
@@ -37,12 +37,14 @@ def run(args) -> int:
         speech.close()
     intents = make_engine(args.paths)
     try:
-        command = parse_command(intents, transcript.text)
+        command = parse_heard(intents, transcript.text, transcript.hypotheses)
     finally:
         intents.close()
     if args.json:
-        print_json({**command.to_json(), "transcript": transcript_json(transcript)})
+        print_json({**command.to_json(), "heard_as": command.text, "transcript": transcript_json(transcript)})
     else:
         print(f"heard: {transcript.text}")
+        if command.text and command.text != transcript.text:
+            print(f"understood as: {command.text}")
         print(f"understood: {command.summary() if command.understood else 'not a command (out_of_scope)'}")
     return 0

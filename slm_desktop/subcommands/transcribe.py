@@ -40,8 +40,9 @@ def register(sub) -> None:
     listen.set_defaults(func=run_listen)
 
 
-def _engine(args, *, partials: bool = True):
-    """partials=False for files: nobody watches partial text there, so Whisper only decodes at the end."""
+def _engine(args, *, partials: bool = True, word_times: bool = True):
+    """partials=False for files: nobody watches partial text there, so Whisper only decodes at the end.
+    word_times=False for commands, as push-to-talk decodes them: only the text counts."""
     settings = load_settings(args.paths.settings_file).settings.speech
     if getattr(args, "language", None):
         settings = dataclasses.replace(settings, language=args.language)
@@ -49,7 +50,7 @@ def _engine(args, *, partials: bool = True):
     if choice.message:
         print(choice.message, file=sys.stderr)
     # in-process: no GUI here to keep responsive; words with their own times for --json/--srt/--vtt
-    return settings, dataclasses.replace(choice, in_process=True, partials=partials, word_times=True).create()
+    return settings, dataclasses.replace(choice, in_process=True, partials=partials, word_times=word_times).create()
 
 
 class ProgressBar:
@@ -95,6 +96,7 @@ def transcript_json(transcript: Transcript, **extra) -> dict:
         "decode_seconds": round(transcript.decode_seconds, 3),
         "rtf": round(transcript.rtf, 4),
         "language": transcript.language,
+        **({"hypotheses": [[text, score] for text, score in transcript.hypotheses]} if transcript.hypotheses else {}),
         **extra,
     }
 

@@ -8,13 +8,14 @@ answer within the confirmation timeout, drops the question, so a later "ok" cann
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
-from slm_desktop.commands.intents import DISPLAY, Command, parse_command
+from slm_desktop.commands.intents import DISPLAY, Command, parse_heard
+from slm_desktop.engines.base import Transcript
 from slm_desktop.worker import JobContext, Worker
 
 log = logging.getLogger(__name__)
@@ -66,18 +67,27 @@ class CommandController(QObject):
 
     @Slot(str)
     def submit(self, text: str) -> None:
+        """A typed command (Ctrl+K)."""
+        self._submit(text, ())
+
+    @Slot(object)
+    def submit_heard(self, transcript: Transcript) -> None:
+        """A spoken command: the recogniser's readings are weighed, not just its best one."""
+        self._submit(transcript.text, transcript.hypotheses)
+
+    def _submit(self, text: str, readings: Sequence[tuple[str, float]]) -> None:
         if self.pending is not None:
             answer = _answer(text)
             if answer is not None:
                 self.resolve(answer)
                 return
             self.expire("another command came first")
-        job = self._worker.submit("intent", self._classify(text), lane=LANE, latest_wins=True)
+        job = self._worker.submit("intent", self._classify(text, readings), lane=LANE, latest_wins=True)
         self._job_id = job.id
 
-    def _classify(self, text: str) -> Callable[[JobContext], Command]:
+    def _classify(self, text: str, readings: Sequence[tuple[str, float]] = ()) -> Callable[[JobContext], Command]:
         def run(ctx: JobContext) -> Command:
-            return parse_command(ctx.engine("intent", self._factory), text)
+            return parse_heard(ctx.engine("intent", self._factory), text, readings)
 
         return run
 

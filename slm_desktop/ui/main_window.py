@@ -240,7 +240,7 @@ class MainWindow(DocumentsMixin, QMainWindow):
         )
         self.commands.needs_confirmation = self._needs_confirmation
         self.commands.understood.connect(self._on_command)
-        self.speech.commanded.connect(self.commands.submit)
+        self.speech.commanded.connect(self.commands.submit_heard)
         self.command_bar = CommandBar(self.commands)
         column.addWidget(self.voice_bar)
         column.addWidget(self.command_bar)

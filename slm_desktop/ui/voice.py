@@ -59,7 +59,7 @@ class PushToTalkController(QObject):
     partial = Signal(str)
     final = Signal(object)  # engines.base.Transcript
     dictated = Signal(str)  # final text in dictation mode: insert at the cursor
-    commanded = Signal(str)  # final text in command mode: to the intent pipeline
+    commanded = Signal(object)  # the Transcript in command mode: to the intent pipeline (its n-best too)
     level = Signal(float)  # 0..1 RMS of the latest audio
     error = Signal(str)
     notice = Signal(str)  # one line for the user that is not an error (the length limit was reached)
@@ -278,7 +278,10 @@ class PushToTalkController(QObject):
             self._idle_restart()
         transcript = result.transcript
         self.final.emit(transcript)
-        (self.dictated if pending.mode == DICTATION else self.commanded).emit(transcript.text)
+        if pending.mode == DICTATION:
+            self.dictated.emit(transcript.text)
+        else:
+            self.commanded.emit(transcript)
         self.figures.emit(
             {
                 "rtf": transcript.rtf,

@@ -102,3 +102,24 @@ def test_a_pending_clear_expires_after_the_configured_timeout(qtbot, app_paths):
     _wait_until_classified(qtbot, window)
     assert window.editor.toPlainText() == "important words"
     dispose(window)
+
+
+def test_a_spoken_command_in_the_window_is_weighed_over_the_recognisers_readings(qtbot, window):
+    """The voice controller hands the window the whole Transcript: its best reading ("mark out text") is
+    no command, a close second ("mark all text") is, and the window selects all."""
+    from slm_desktop.engines.base import Transcript
+
+    window.editor.setPlainText("abc")
+    readings = (("mark out text", -0.80), ("mark all text", -0.85), ("mark out text.", -0.90))
+    window.speech.commanded.emit(Transcript("mark out text", engine="whisper", hypotheses=readings))
+    qtbot.waitUntil(lambda: window.editor.textCursor().selectedText() == "abc", timeout=10_000)
+    assert "Select all" in window.command_bar.feedback.text()
+
+
+def test_the_best_reading_alone_of_that_command_is_not_understood(qtbot, window):
+    from slm_desktop.engines.base import Transcript
+
+    window.editor.setPlainText("abc")
+    window.speech.commanded.emit(Transcript("mark out text", engine="whisper"))
+    qtbot.waitUntil(lambda: "didn't catch" in window.command_bar.feedback.text(), timeout=10_000)
+    assert window.editor.textCursor().selectedText() == ""

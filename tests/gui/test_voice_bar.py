@@ -100,7 +100,7 @@ def test_command_mode_button_hold_with_a_grammar(qtbot, virtual_mic, voice, tmp_
 
     controller, bar, worker = voice
     commands: list[str] = []
-    controller.commanded.connect(commands.append)
+    controller.commanded.connect(lambda transcript: commands.append(transcript.text))
     controller.setCommandGrammar(["new note", "make the text bigger", "translate this into spanish"])
     bar.modeBox.setCurrentIndex(bar.modeBox.findData(COMMAND))
     assert controller.mode == COMMAND

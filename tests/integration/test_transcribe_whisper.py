@@ -147,6 +147,21 @@ def test_a_spoken_command_in_free_phrasing_goes_whisper_then_the_intent_model(is
     assert report["transcript"]["engine"] == "whisper"
 
 
+def test_a_command_heard_wrong_is_understood_through_a_close_second_reading(isolated_env, tmp_path):
+    """A training phrasing (never the held-out set) that Whisper base's best reading gets wrong under the
+    command vocabulary ("... a different time now": insert_time); the beam's other readings hold "name",
+    and weighing them (commands/intents.parse_heard) finds save_document."""
+    wav = synthesize("Save it under a different name now", tmp_path / "command.wav", speed=150)
+    done = cli(isolated_env, "command", str(wav), "--engine", "whisper", "--model", "whisper-base", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    heard = report["transcript"]
+    assert "time" in heard["text"].lower(), heard["text"]  # the best reading alone is insert_time
+    assert len(heard["hypotheses"]) == 5
+    assert report["intent"] == "save_document", report
+    assert "name" in report["heard_as"].lower()
+
+
 def test_a_grammar_given_to_whisper_is_reported_as_a_prompt_not_a_restriction(isolated_env, tmp_path):
     wav = synthesize("please undo that", tmp_path / "command.wav")
     args = ["transcribe", str(wav), "--model", "whisper-tiny-en", "--grammar", "undo", "redo", "--json"]

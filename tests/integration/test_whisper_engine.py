@@ -333,3 +333,28 @@ def test_a_loop_under_the_command_prompt_is_decoded_again_without_the_prompt(tmp
         assert heard.count("previous") == 1, heard
     finally:
         engine.close()
+
+
+def test_a_command_decode_keeps_the_beams_readings_best_first(tmp_path):
+    """Under the command vocabulary the final decode keeps the beam's n-best (commands/intents.parse_heard
+    weighs them); dictation keeps none."""
+    from slm_desktop.commands.intents import command_vocabulary
+
+    engine = _engine(BASE, language="en", partials=False)
+    try:
+        pcm = read_pcm16k(synthesize("make the text bigger", tmp_path / "command.wav", speed=150))
+        utterance = engine.start(grammar=command_vocabulary())
+        utterance.accept(pcm)
+        heard = utterance.finish()
+        readings = heard.hypotheses
+        assert len(readings) == engine.config.command_hypotheses, readings
+        scores = [score for _text, score in readings]
+        assert scores == sorted(scores, reverse=True)
+        assert word_error_rate(readings[0][0], heard.text) == 0.0, (readings[0], heard.text)
+        assert len({text for text, _ in readings}) > 1  # not five copies of one reading
+
+        dictation = engine.start()
+        dictation.accept(pcm)
+        assert dictation.finish().hypotheses == ()
+    finally:
+        engine.close()

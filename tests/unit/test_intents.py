@@ -13,6 +13,7 @@ from slm_desktop.commands.intents import (
     help_lines,
     locate_model,
     parse_command,
+    parse_heard,
 )
 from slm_desktop.engines.base import IntentEngine, IntentResult
 from slm_desktop.errors import ModelError
@@ -46,6 +47,7 @@ ISSUE_LABELS = [
 
 class FakeEngine:
     labels = INTENT_LABELS
+    threshold = 0.37
 
     def __init__(self, intent: str, confidence: float) -> None:
         self.result = IntentResult(intent, confidence, ((intent, confidence), ("undo", 0.01)), ms=1.5)
@@ -55,6 +57,68 @@ class FakeEngine:
 
     def close(self) -> None:
         pass
+
+
+class ByText:
+    """A fake engine that answers per text: {text: (label, probability), ...} per reading."""
+
+    labels = INTENT_LABELS
+    threshold = 0.37
+
+    def __init__(self, answers: dict[str, dict[str, float]]) -> None:
+        self.answers = answers
+        self.asked: list[str] = []
+
+    def classify(self, text: str) -> IntentResult:
+        self.asked.append(text)
+        probs = sorted(self.answers[text].items(), key=lambda item: item[1], reverse=True)
+        best, confidence = probs[0]
+        return IntentResult(best if confidence >= self.threshold else OUT_OF_SCOPE, confidence, tuple(probs), ms=1.0)
+
+    def close(self) -> None:
+        pass
+
+
+def test_parse_heard_lets_a_close_second_reading_carry_the_command():
+    engine = ByText(
+        {
+            "mark out text": {"select_all": 0.30, "out_of_scope": 0.25, "copy": 0.2},
+            "mark all text": {"select_all": 0.95, "copy": 0.03},
+        }
+    )
+    readings = (("mark out text", -0.80), ("mark all text", -0.85))
+    assert parse_command(engine, "mark out text").intent == OUT_OF_SCOPE
+    command = parse_heard(engine, "mark out text", readings)
+    assert command.intent == "select_all"
+    assert command.text == "mark all text"  # the reading that speaks for it
+    assert 0.37 <= command.confidence < 0.95
+    assert engine.asked[-2:] == ["mark out text", "mark all text"]
+
+
+def test_parse_heard_ignores_a_far_less_likely_reading():
+    engine = ByText({"play some music": {"out_of_scope": 0.9, "paste": 0.05}, "paste some music": {"paste": 0.9}})
+    command = parse_heard(engine, "play some music", (("play some music", -0.3), ("paste some music", -2.5)))
+    assert command.intent == OUT_OF_SCOPE
+    assert command.text == "play some music"
+
+
+def test_parse_heard_takes_slots_from_the_chosen_reading():
+    engine = ByText(
+        {
+            "translate this into spanish": {"translate": 0.9},
+            "translate this into spinach": {"translate": 0.6, "out_of_scope": 0.3},
+        }
+    )
+    readings = (("translate this into spinach", -0.50), ("translate this into spanish", -0.55))
+    command = parse_heard(engine, "translate this into spinach", readings)
+    assert command.intent == "translate"
+    assert command.slots == {"target": "es"}
+
+
+def test_parse_heard_with_one_reading_is_parse_command():
+    engine = ByText({"undo that": {"undo": 0.97}})
+    assert parse_heard(engine, "undo that", ()) == parse_command(engine, "undo that")
+    assert parse_heard(engine, "ignored", (("undo that", -0.2),)).intent == "undo"
 
 
 def test_labels_are_exactly_the_issue_set():
