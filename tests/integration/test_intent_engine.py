@@ -64,7 +64,10 @@ def test_shipped_transformers_build_scores_at_least_as_well_as_the_hand_written_
     result = score(pred, [r["intent"] for r in rows], INTENT_LABELS)
     for name, before in HAND_WRITTEN_BERT_BUILD.items():
         assert result[name] >= before, (name, result[name], before)
-        assert abs(metrics["int8"][name] - result[name]) < 0.002  # the model card's figures are this model's
+        # the model card's figures are this model's: within 5 of the 985 phrasings, because onnxruntime's
+        # int8 kernels differ with the CPU (AVX2 / AVX-512 VNNI or neither) and near ties flip (2 rows
+        # moved on a CPU without AVX2); the other builds of this script were 6-12 rows away
+        assert abs(metrics["int8"][name] - result[name]) <= 5 / len(rows), (name, metrics["int8"][name])
 
 
 def test_held_out_split_never_overlaps_training():

@@ -317,9 +317,11 @@ def test_a_folder_that_is_no_whisper_model_is_a_one_line_model_error(tmp_path):
         WhisperEngine(WhisperConfig(model_path=tmp_path))
 
 
-def test_a_loop_under_the_command_prompt_is_decoded_again_without_the_prompt(tmp_path):
-    """Under the command vocabulary, base repeats this utterance until the token cap (espeak-ng en-us,
-    150 words/min, undithered); the loop used to be dropped whole, so the command came out empty."""
+def test_open_a_previous_note_under_the_command_prompt_is_heard_once(tmp_path):
+    """Under the command vocabulary, base repeated this utterance until the token cap on the development
+    machine (espeak-ng en-us, 150 words/min, undithered) and the loop was dropped whole, so the command
+    came out empty. Whether base loops here depends on the CPU's kernels (it did not on one without
+    AVX2); either way the command must come out once."""
     from slm_desktop.commands.intents import command_vocabulary
 
     engine = _engine(BASE, language="en", partials=False)
@@ -328,9 +330,37 @@ def test_a_loop_under_the_command_prompt_is_decoded_again_without_the_prompt(tmp
         utterance = engine.start(grammar=command_vocabulary())
         utterance.accept(pcm)
         heard = utterance.finish().text.lower()
-        assert engine.loop_redecodes == 1
         assert heard.startswith("open a previous"), heard
         assert heard.count("previous") == 1, heard
+    finally:
+        engine.close()
+
+
+def test_a_loop_under_the_command_prompt_is_decoded_again_without_the_prompt(tmp_path):
+    """The prompted decode is made to report a loop (a compression ratio over the threshold, as faster-
+    whisper reports one); the same audio is then decoded by base again without the prompt, and that
+    reading is the command."""
+    from slm_desktop.commands.intents import command_vocabulary
+
+    engine = _engine(BASE, language="en", partials=False)
+    real_segments, prompts = engine._segments, []
+
+    def looping_under_a_prompt(cut, speech, *, prompt, **options):
+        prompts.append(prompt)
+        segments, info = real_segments(cut, speech, prompt=prompt, **options)
+        if prompt:
+            segments = [dataclasses.replace(s, compression_ratio=10.0) for s in segments]
+        return segments, info
+
+    engine._segments = looping_under_a_prompt
+    try:
+        pcm = read_pcm16k(synthesize("Open a previous note", tmp_path / "loop.wav", speed=150))
+        utterance = engine.start(grammar=command_vocabulary())
+        utterance.accept(pcm)
+        heard = utterance.finish().text.lower()
+        assert engine.loop_redecodes >= 1
+        assert prompts[-2].startswith("Editor commands:") and prompts[-1] is None, prompts
+        assert heard.startswith("open a previous"), heard
     finally:
         engine.close()
 
