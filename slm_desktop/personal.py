@@ -44,7 +44,7 @@ def _is_word(token: str) -> bool:
 def context_of(before: str) -> tuple[str, ...]:
     """The last three tokens before the cursor (lower case; a line break is a token, the document start is
     <s>). A half-typed word at the cursor is not part of the context."""
-    recent = re.sub(r"\w+$", "", before[-300:])
+    recent = re.sub(r"\w+\Z", "", before[-300:])
     return tuple(_history(recent.split("\n"))[-_CONTEXT:])
 
 

@@ -49,8 +49,8 @@ _COMMAND = re.compile(
     rf"(?!{_WORD})(?P<post>{_PUNCT}*)",
     re.IGNORECASE,
 )
-_TRAILING_MARKS = re.compile(rf"(?:{_PUNCT}|[ \t])*$")
-_TRAILING_SPACE = re.compile(r"[ \t]*$")
+_TRAILING_MARKS = re.compile(rf"(?:{_PUNCT}|[ \t])*\Z")
+_TRAILING_SPACE = re.compile(r"[ \t]*\Z")
 _PRONOUN_I = re.compile(r"\bi\b(?=$|[\s'’.,;:!?])")
 _CLOSERS = tuple(".,;:!?…)]}”")  # no space before these (quotes may open or close: spaced)
 CONTEXT_CHARS = 200  # of the text before the cursor; faster-whisper keeps the prompt's last ~223 tokens

@@ -112,6 +112,8 @@ class _Vocab:
         self._sorted_texts = [texts[i] for i in order]
         self._sorted_ids = np.array(order, dtype=np.int64)
         self.texts = texts
+        self.blank = np.array([not t.strip() for t in texts])  # only spaces and line breaks
+        self.numeric = np.array([t.lstrip()[:1].isdigit() for t in texts])
         self._exact = {t: i for i, t in enumerate(texts) if t and not self.special[i]}
 
     def is_eog(self, token: int) -> bool:
@@ -308,12 +310,15 @@ class LlamaCompletionEngine:
         logits[recent] = np.where(values > 0, values / penalty, values * penalty)
         return logits
 
-    def _pick(self, pending: str, since: int) -> int:
-        """Greedy choice; end-of-generation wins only as the model's top choice with nothing pending."""
+    def _pick(self, pending: str, since: int, *, barred: np.ndarray | None = None) -> int:
+        """Greedy choice; end-of-generation wins only as the model's top choice with nothing pending.
+        barred: tokens it may not take while nothing visible is written yet (_first_barred)."""
         logits = self._penalize(self._logits(), since)
         top = int(np.argmax(logits))
         if self._vocab.is_eog(top) and not pending:
             return top
+        if barred is not None:
+            logits[barred] = -np.inf
         logits = self._constrained(logits, pending)
         best = int(np.argmax(logits))
         return best if np.isfinite(logits[best]) else self._llm.token_eos()
@@ -331,9 +336,10 @@ class LlamaCompletionEngine:
         text, count = "", 0
         last_step = max_tokens + _MAX_WORD_TOKENS + len(pending)
         since = self._llm.n_tokens
+        barred = self._first_barred(before)
         for step in range(last_step + 1):
             cancel.raise_if_cancelled()
-            token = self._pick(pending, since)
+            token = self._pick(pending, since, barred=None if text.strip() or pending else barred)
             if self._vocab.is_eog(token):
                 break
             raw = decoder.decode(self._vocab.pieces[token])
@@ -359,12 +365,25 @@ class LlamaCompletionEngine:
             self._llm.eval([token])
         return text, count
 
+    def _first_barred(self, before: str) -> np.ndarray:
+        """What a suggestion may not start with. A line break at the start of a line: the model often
+        wants a blank line there, and the ghost would show nothing, not what the line says. A number,
+        unless one is being typed or the line above starts with one (a numbered list): a guessed number
+        is almost never the writer's, and SmolLM2 opens paragraphs with made-up dates ("2018-03-29")."""
+        barred = np.zeros(len(self._vocab.blank), dtype=bool)
+        if before.endswith("\n"):
+            barred |= self._vocab.blank
+        if not textops.number_expected(before):
+            barred |= self._vocab.numeric
+        return barred
+
     def _word_choices(self, before: str, count: int, typed: str, cancel: CancelToken) -> tuple[list[WordChoice], float]:
         """Top first tokens, each extended greedily to a whole word; also the chance that `typed` is done."""
         prompt = self._prompt(before, "", budget=self.n_ctx - 3 * _MAX_WORD_TOKENS)
         self._feed(prompt.tokens, cancel)
         base = self._llm.n_tokens
         probs = _softmax(self._constrained(self._logits(), prompt.healed))
+        numbers = textops.number_expected(before)
         words: dict[str, float] = {}
         finished = 0.0
         for token in np.argsort(-probs)[:_WORD_CANDIDATES]:
@@ -377,6 +396,8 @@ class LlamaCompletionEngine:
                 word = textops.leading_word(text)
                 if word == typed:
                     finished += p * share
+                elif word[:1].isdigit() and not numbers:
+                    continue  # see _first_barred
                 elif word and word not in words and word.startswith(typed):
                     words[word] = p * share
         self._llm.n_tokens = base

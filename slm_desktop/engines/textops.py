@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-_WORD_TAIL = re.compile(r"\w+$")
+_WORD_TAIL = re.compile(r"\w+\Z")
 _LEADING_WORD = re.compile(r"^\s*([\w'’-]*\w)")
-_WORD_TAIL_WITH_SPACE = re.compile(r"[ \t]*\w*$")
+_WORD_TAIL_WITH_SPACE = re.compile(r"[ \t]*\w*\Z")
 _NEXT_CHUNK = re.compile(r"^\s*\S+")
 SENTENCE_END = (".", "!", "?", "…")
 
@@ -50,9 +50,23 @@ def next_chunk(ghost: str) -> str:
 
 
 def repeats_context(before: str, suggestion: str, min_chars: int = 12) -> bool:
-    """A long suggestion already present in the recent text is the model looping, not helping."""
+    """A long suggestion already present in the paragraph being written is the model looping, not
+    helping. Earlier paragraphs are fair to copy from: a phrase the writer used there ("before the end
+    of the month", a sign-off) is often what comes next (on everyday-tune.txt dropping such copies
+    cost 1.1 points of ghost first words and 64 of its 834 saved keystrokes)."""
     core = suggestion.strip()
-    return len(core) >= min_chars and core in before[-2000:]
+    recent = before[-2000:]
+    paragraph = recent[recent.rfind("\n\n") + 1 :]
+    return len(core) >= min_chars and core in paragraph
+
+
+def number_expected(before: str) -> bool:
+    """A number is being typed at the cursor, the last word before it is one ("1, 2, 3,"), or the line
+    above starts with one (a numbered list)."""
+    if partial_word(before)[:1].isdigit() or _LAST_NUMBER.search(before[-64:]):
+        return True
+    lines = [line for line in before[-2000:].split("\n")[:-1] if line.strip()]
+    return bool(lines) and lines[-1].lstrip()[:1].isdigit()
 
 
 def cut_at_stop(text: str, stop: Sequence[str]) -> tuple[str, bool]:
@@ -75,6 +89,7 @@ def word_tail(before: str) -> str:
 
 
 _SENTENCE_END = (".", "!", "?", "…")
+_LAST_NUMBER = re.compile(r"\d[^\w\n]*\Z")
 _PRONOUN_I = re.compile(r"\bi\b(?=$|[\s'’])")
 
 

@@ -29,9 +29,9 @@ FORMATS = ("gguf", "vosk", "ctranslate2", "argosmodel", "onnx", "whisper")
 ARCHIVES = ("", "zip", "tar.gz", "argosmodel")
 USER_CATALOG = "catalog.toml"
 PINNED = "pinned.toml"
-_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
-_SHA = re.compile(r"^[0-9a-f]{64}$")
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}$")
+_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}\Z")
+_SHA = re.compile(r"^[0-9a-f]{64}\Z")
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,199}\Z")
 
 
 class CatalogError(UserError):

@@ -25,7 +25,7 @@ from slm_desktop.store.catalog import CatalogEntry, Source, parse_catalog
 from slm_desktop.store.download import sha256_of, split_member
 
 DEFAULT_IDS = ("smollm2-135m-instruct-q4_1", "whisper-tiny-en", "whisper-base")
-_WHEEL = re.compile(r"^(?P<name>[A-Za-z0-9_.]+)-(?P<version>[0-9][A-Za-z0-9_.+!]*)-[^/]*\.whl$")
+_WHEEL = re.compile(r"^(?P<name>[A-Za-z0-9_.]+)-(?P<version>[0-9][A-Za-z0-9_.+!]*)-[^/]*\.whl\Z")
 
 
 @dataclass(frozen=True)

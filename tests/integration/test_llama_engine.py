@@ -227,9 +227,38 @@ def test_the_ghost_does_not_avoid_words_the_document_already_used(engine):
     for start in starts:
         before = text[:start]
         ghost = _stem(textops.leading_word(engine.complete(before, max_tokens=4).text))
-        top = engine.next_words(before, count=1)
+        chips = engine.next_words(before, count=3)
         # compared up to an apostrophe: the chips split "I" + "'ll" into "I" and "I'll" by the model's
         # probability of "'ll", which greedy decoding follows whenever it is the likeliest piece
-        if ghost and top and ghost != _stem(top[0].word):
-            differ.append((before[-30:], ghost, top[0].word))
+        if ghost and chips and ghost != _stem(chips[0].word) and not _near_tie(ghost, chips):
+            differ.append((before[-30:], ghost, chips[0].word))
     assert not differ, differ
+
+
+def _near_tie(ghost: str, chips) -> bool:
+    """The ghost's word is a chip within 10 % of the top chip's probability. llama.cpp's logits for a
+    prompt read in one batch differ slightly from the same prompt read token by token, and by the
+    CPU's kernels, so such a pair can swap places (on a CPU without AVX2: "20" beside "200")."""
+    return any(_stem(c.word) == ghost and c.probability >= 0.9 * chips[0].probability for c in chips[1:])
+
+
+def test_a_ghost_at_the_start_of_a_line_says_what_the_line_says(engine):
+    """SmolLM2 often wants a blank line after a blank line; the ghost then showed nothing at every
+    paragraph start (47 of 715 word starts of everyday-tune.txt were empty ghosts)."""
+    for before in ("Hi Tomasz,\n\n", "Dear Sam,\n\nThanks for the photos.\n\n"):
+        ghost = engine.complete(before, max_tokens=8).text
+        assert ghost.strip(), before
+        assert not ghost[:1].isspace(), ghost
+
+
+def test_suggestions_do_not_start_with_a_made_up_number_unless_a_list_is_numbered(engine):
+    """After a paragraph break SmolLM2 guesses dates ("2018-03-29"); a guessed number is almost never
+    the writer's. In a numbered list, or with a digit typed, numbers are what comes next."""
+    for before in ("Hi Tomasz,\n\n", "Please book the car in before ", "The meeting is on "):
+        ghost = engine.complete(before, max_tokens=8).text
+        assert not ghost.lstrip()[:1].isdigit(), (before, ghost)
+        assert not any(c.word[:1].isdigit() for c in engine.next_words(before, count=3)), before
+    numbered = "Shopping list:\n1. Milk\n2. Bread\n"
+    assert engine.complete(numbered, max_tokens=4).text.startswith("3")
+    assert [c.word for c in engine.next_words(numbered, count=3)][:1] == ["3"]
+    assert engine.next_words("The meeting is on the 1", count=3)[0].word[:1].isdigit()

@@ -9,7 +9,14 @@ from slm_desktop.engines import textops
 
 @pytest.mark.parametrize(
     ("before", "expected"),
-    [("Hello wor", "wor"), ("Hello ", ""), ("Hello.", ""), ("", ""), ("naïve café", "café")],
+    [
+        ("Hello wor", "wor"),
+        ("Hello ", ""),
+        ("Hello.", ""),
+        ("", ""),
+        ("naïve café", "café"),
+        ("1. Milk\n2. Bread\n", ""),  # a line break ends the word ("$" matched before it)
+    ],
 )
 def test_partial_word(before, expected):
     assert textops.partial_word(before) == expected
@@ -58,8 +65,15 @@ def test_repeats_context_flags_loops_not_short_words():
     assert not textops.repeats_context(before, " we went home after lunch")
 
 
+def test_repeats_context_lets_a_ghost_copy_a_phrase_from_an_earlier_paragraph():
+    before = "Please send it before the end of the month.\n\nBook the car in before "
+    assert not textops.repeats_context(before, "the end of the month.")
+    assert textops.repeats_context(before + "the end of the month. Or ", "Book the car in before")
+
+
 @pytest.mark.parametrize(
-    ("before", "tail"), [("next wee", " wee"), ("next ", " "), ("next.", ""), ("wee", "wee"), ("a\tb", "\tb")]
+    ("before", "tail"),
+    [("next wee", " wee"), ("next ", " "), ("next.", ""), ("wee", "wee"), ("a\tb", "\tb"), ("Bread\n", "")],
 )
 def test_word_tail(before, tail):
     assert textops.word_tail(before) == tail
@@ -101,3 +115,18 @@ def test_dictation_keeps_the_words_apart_from_capitals(before, text):
 )
 def test_spoken_sentence(phrase, sentence):
     assert textops.spoken_sentence(phrase) == sentence
+
+
+@pytest.mark.parametrize(
+    ("before", "expected"),
+    [
+        ("Hi Tomasz,\n\n", False),
+        ("Please book the car in before ", False),
+        ("The meeting is on the 1", True),
+        ("Counting: 1, 2, 3,", True),
+        ("Shopping list:\n1. Milk\n2. Bread\n", True),
+        ("1. Milk\nThen the bread\n", False),
+    ],
+)
+def test_number_expected_only_where_a_number_is_typed_counted_or_listed(before, expected):
+    assert textops.number_expected(before) is expected
