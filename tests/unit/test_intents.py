@@ -102,6 +102,25 @@ def test_parse_heard_ignores_a_far_less_likely_reading():
     assert command.text == "play some music"
 
 
+def test_parse_heard_keeps_a_surely_understood_best_reading_whatever_the_misreadings_say():
+    """Averaging over "set mac for me" and "set max for me" diluted "step back for me" (undo, 0.75) under
+    the threshold; a best reading understood at TRUSTED_READING or above is the command."""
+    engine = ByText(
+        {
+            "step back for me": {"undo": 0.75, "out_of_scope": 0.2},
+            "set mac for me": {"out_of_scope": 0.9},
+            "set max for me": {"out_of_scope": 0.9},
+        }
+    )
+    readings = (("step back for me", -0.80), ("set mac for me", -0.83), ("set max for me", -0.95))
+    command = parse_heard(engine, "step back for me", readings)
+    assert command.intent == "undo" and command.confidence == 0.75
+    assert engine.asked[-1] == "step back for me"  # the other readings were not needed
+    # understood less surely, it is weighed with the others, which speak against it
+    engine = ByText({**engine.answers, "step back for me": {"undo": 0.6, "out_of_scope": 0.3}})
+    assert parse_heard(engine, "step back for me", readings).intent == OUT_OF_SCOPE
+
+
 def test_parse_heard_takes_slots_from_the_chosen_reading():
     engine = ByText(
         {
