@@ -114,6 +114,7 @@ class _Vocab:
         self.texts = texts
         self.blank = np.array([not t.strip() for t in texts])  # only spaces and line breaks
         self.numeric = np.array([t.lstrip()[:1].isdigit() for t in texts])
+        self.spaces = np.array([bool(t) and not t.strip(" \t") for t in texts])  # " " spells " 7" as " " + "7"
         self._exact = {t: i for i, t in enumerate(texts) if t and not self.special[i]}
 
     def is_eog(self, token: int) -> bool:
@@ -339,7 +340,7 @@ class LlamaCompletionEngine:
         barred = self._first_barred(before)
         for step in range(last_step + 1):
             cancel.raise_if_cancelled()
-            token = self._pick(pending, since, barred=None if text.strip() or pending else barred)
+            token = self._pick(pending, since, barred=None if text.strip() else barred)
             if self._vocab.is_eog(token):
                 break
             raw = decoder.decode(self._vocab.pieces[token])
@@ -369,12 +370,14 @@ class LlamaCompletionEngine:
         """What a suggestion may not start with. A line break at the start of a line: the model often
         wants a blank line there, and the ghost would show nothing, not what the line says. A number,
         unless one is being typed or the line above starts with one (a numbered list): a guessed number
-        is almost never the writer's, and SmolLM2 opens paragraphs with made-up dates ("2018-03-29")."""
+        is almost never the writer's, and SmolLM2 opens paragraphs with made-up dates ("2018-03-29"); with
+        it a bare space, which SmolLM2 writes before a digit ("at" + " " + "7"): barring the digit alone left
+        a ghost of " " and a line break, i.e. nothing, wherever the model wanted a number."""
         barred = np.zeros(len(self._vocab.blank), dtype=bool)
         if before.endswith("\n"):
             barred |= self._vocab.blank
         if not textops.number_expected(before):
-            barred |= self._vocab.numeric
+            barred |= self._vocab.numeric | self._vocab.spaces
         return barred
 
     def _word_choices(self, before: str, count: int, typed: str, cancel: CancelToken) -> tuple[list[WordChoice], float]:
