@@ -49,6 +49,9 @@ _COMMAND = re.compile(
     rf"(?!{_WORD})(?P<post>{_PUNCT}*)",
     re.IGNORECASE,
 )
+_EDIT = re.compile(
+    rf"(?<!{_WORD})(?P<cmd>scratch|delete|strike|undo)\s+that(?!{_WORD})(?P<post>{_PUNCT}*)", re.IGNORECASE
+)
 _TRAILING_MARKS = re.compile(rf"(?:{_PUNCT}|[ \t])*\Z")
 _TRAILING_SPACE = re.compile(r"[ \t]*\Z")
 _PRONOUN_I = re.compile(r"\bi\b(?=$|[\s'’.,;:!?])")
@@ -62,6 +65,7 @@ class DictationStep:
     action: str  # INSERT | SCRATCH | UNDO
     text: str = ""  # INSERT: what goes at the cursor
     remove_before: int = 0  # INSERT: characters before the cursor that the text replaces
+    rest: str = ""  # SCRATCH / UNDO: words heard after the command, dictated once it is done
 
 
 @dataclass(frozen=True)
@@ -108,12 +112,35 @@ def parse(heard: str) -> list[str | _Mark]:
     return [p for p in pieces if not isinstance(p, str) or p.strip()]
 
 
+def _spoken_edits(heard: str) -> tuple[str | None, str]:
+    """Editing commands said as sentences of their own inside a longer utterance, as people speak:
+    "Meet at noon. Scratch that. Meet at one." drops the sentence before the command; one that opens the
+    utterance ("Scratch that. Meet at one.") acts on what was dictated before, then the rest is dictated.
+    A command counts only between sentence boundaries (Whisper's punctuation, or the utterance's ends),
+    so "Please delete that file." and "I had to scratch that." are typed. Returns (opening action, text)."""
+    text, start = heard, 0
+    while found := _EDIT.search(text, start):
+        said, after = text[: found.start()].rstrip(), text[found.end() :]
+        if (said and said[-1] not in ".,;:!?…") or (after.strip() and not found["post"]):
+            start = found.end()
+            continue
+        if not said:  # the rest may hold more commands: it is planned again once this one is done
+            return EDIT_COMMANDS[_normalise(found["cmd"] + " that")], after.strip()
+        ends = [i for i, ch in enumerate(said[:-1]) if ch in SENTENCE_END]
+        kept = said[: ends[-1] + 1] if ends else ""
+        text, start = kept + after, len(kept)
+    return None, text
+
+
 def plan_dictation(before: str, heard: str) -> DictationStep:
     """What one dictated utterance does, given the text before the cursor."""
     heard = heard.strip()
     edit = EDIT_COMMANDS.get(_normalise(heard))
     if edit is not None:
         return DictationStep(edit)
+    opening, heard = _spoken_edits(heard)
+    if opening is not None:
+        return DictationStep(opening, rest=heard.strip())
     writer = _Writer(before)
     for piece in parse(heard):
         if isinstance(piece, _Mark):

@@ -462,7 +462,8 @@ class _Dictated:
 class DictationWriter(QObject):
     """Applies dictated utterances to the editor (commands/dictation.py decides what each one does):
     text with spoken punctuation as one undo step; "scratch that" removes the last dictated utterance
-    still in place (again: the one before it); "undo that" is Edit → Undo. Returns one line for the status bar."""
+    still in place (again: the one before it); "undo that" is Edit → Undo; words said after either are
+    dictated once it is done. Returns one line for the status bar."""
 
     def __init__(self, editor, parent: QObject | None = None):
         super().__init__(parent)
@@ -475,20 +476,22 @@ class DictationWriter(QObject):
     def apply(self, heard: str) -> str:
         self.editor.clear_ghost()
         step = plan_dictation(self.before_cursor(), heard)
+        if step.action not in (UNDO, SCRATCH):
+            if step.text or step.remove_before:
+                self._insert(step.text, step.remove_before)
+            return ""
         if step.action == UNDO:
             self.editor.undo()
-            return self.tr("Undone")
-        if step.action == SCRATCH:
-            return self._scratch()
-        if step.text or step.remove_before:
-            self._insert(step.text, step.remove_before)
-        return ""
+            said = self.tr("Undone")
+        else:
+            said = self._scratch()
+        if step.rest:  # "Scratch that. Meet at one.": the words after the command, once it is done
+            self.apply(step.rest)
+        return said
 
     def _insert(self, text: str, remove_before: int) -> None:
-        cursor = self.editor.textCursor()
-        start, end = cursor.selectionStart(), cursor.selectionEnd()
-        cursor.setPosition(start - remove_before)
-        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        start, end = self.editor.textCursor().selectionStart(), self.editor.textCursor().selectionEnd()
+        cursor = self._span(start - remove_before, end)
         replaced = _plain(cursor.selectedText())
         self.editor.setTextCursor(cursor)
         self.editor.insert_as_one_step(text)  # replaces the selection, in one edit block
@@ -504,10 +507,18 @@ class DictationWriter(QObject):
             last = self._history.pop()
             if last.text and _plain(last.cursor.selectedText()) == last.text:
                 self.editor.clear_ghost()
-                self.editor.setTextCursor(last.cursor)
+                # a new cursor: the record keeps its position on insert, and an editor cursor copied from it
+                # did too, so the next utterance came out selected and the one after replaced it (text lost)
+                self.editor.setTextCursor(self._span(last.cursor.selectionStart(), last.cursor.selectionEnd()))
                 self.editor.insert_as_one_step(last.replaced)
                 return self.tr("Scratched: %s") % last.text.strip()
         return self.tr("Nothing dictated to scratch")
+
+    def _span(self, start: int, end: int) -> QTextCursor:
+        cursor = QTextCursor(self.editor.document())
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        return cursor
 
 
 def _plain(selected: str) -> str:

@@ -50,6 +50,31 @@ def test_scratch_that_removes_the_last_dictated_utterance_and_undo_that_undoes(q
     assert window.editor.toPlainText() == "Typed by hand. First part,"
 
 
+def test_scratch_that_inside_an_utterance_drops_a_sentence_or_the_last_utterance_then_dictates_on(qtbot, window):
+    """People say the command and go on in one breath; Whisper writes it as a sentence of its own."""
+    qtbot.keyClicks(window.editor, "Typed by hand.")
+    dictate(window, "First part.")
+    dictate(window, "Scratch that. Second part.")
+    assert window.editor.toPlainText() == "Typed by hand. Second part."
+    assert window.statusBar().currentMessage() == "Scratched: First part."
+    dictate(window, "Meet at noon. Scratch that. Meet at one.")
+    assert window.editor.toPlainText() == "Typed by hand. Second part. Meet at one."
+    dictate(window, "Please delete that file.")
+    assert window.editor.toPlainText().endswith("Meet at one. Please delete that file.")
+    dictate(window, "Scratch that. Scratch that.")  # the file sentence, then "Meet at one."
+    assert window.editor.toPlainText() == "Typed by hand. Second part."
+
+
+def test_utterances_dictated_after_a_scratch_are_never_selected_or_replaced(qtbot, window):
+    """The editor's cursor was a copy of the scratched record, which keeps its position on insert: the
+    next utterance came out selected and the one after it replaced it."""
+    qtbot.keyClicks(window.editor, "Typed by hand.")
+    for heard in ("First part.", "Scratch that.", "Second part.", "Third part."):
+        dictate(window, heard)
+    assert window.editor.toPlainText() == "Typed by hand. Second part. Third part."
+    assert not window.editor.textCursor().hasSelection()
+
+
 def test_scratch_that_puts_back_the_mark_a_spoken_mark_replaced(qtbot, window):
     dictate(window, "Hello there.")
     dictate(window, "Question mark.")

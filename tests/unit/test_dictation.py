@@ -164,3 +164,39 @@ def test_without_spoken_commands_it_types_what_plain_dictation_typed(before, wor
     text = " ".join(words)
     assume(not re.search(r"\b(comma|colon|semicolon|period|newline|fullstop)\b", text))
     assert plan_dictation(before, text).text == dictation_insertion(before, text)
+
+
+@pytest.mark.parametrize(
+    ("heard", "text"),
+    [
+        ("Meet me at noon, full stop. Scratch that.", ""),
+        ("I'll be late. Meet at noon. Scratch that. Meet at one.", "I'll be late. Meet at one."),
+        ("Meet at noon, scratch that, meet at one.", "Meet at one."),
+        ("One. Two. Delete that. Delete that. Three.", "Three."),
+        ("Hello comma world. Undo that! New line. Next", "\nNext"),
+    ],
+)
+def test_an_editing_command_said_as_its_own_sentence_drops_the_sentence_before_it(heard, text):
+    step = plan_dictation("", heard)
+    assert step.action == INSERT and step.text == text
+
+
+@pytest.mark.parametrize(
+    ("heard", "action", "rest"),
+    [
+        ("Scratch that. Meet at one.", SCRATCH, "Meet at one."),
+        ("Undo that, then type this.", UNDO, "then type this."),
+        ("Scratch that. Scratch that.", SCRATCH, "Scratch that."),  # planned again: a second scratch
+    ],
+)
+def test_an_editing_command_that_opens_an_utterance_acts_then_the_rest_is_dictated(heard, action, rest):
+    step = plan_dictation("Earlier text.", heard)
+    assert (step.action, step.rest) == (action, rest)
+
+
+@pytest.mark.parametrize(
+    "heard", ["I had to scratch that.", "Delete that file.", "first bit scratch that", "Could you undo that now?"]
+)
+def test_editing_words_that_are_not_a_sentence_of_their_own_are_typed(heard):
+    step = plan_dictation("", heard)
+    assert step.action == INSERT and "that" in step.text
