@@ -83,9 +83,19 @@ def _command_key(spoken: str) -> str:
     return _SPELLINGS.get(key, key)
 
 
-def _is_command(match: re.Match, rest: str) -> bool:
-    """Every spoken mark acts, except "period", a common word ("the period of time"): it acts only
-    where a sentence ends (the end of the utterance, before another command, or where Whisper put a stop)."""
+_DETERMINER = re.compile(
+    r"(?<![\w'’-])(?:a|an|the|my|your|its|our|their|every)\s+\Z",  # never a clause's last word, unlike "that"
+    re.IGNORECASE,
+)
+
+
+def _is_command(match: re.Match, said: str, rest: str) -> bool:
+    """Every spoken mark acts, except after a determiner, where it is a noun ("a new line of products",
+    "the question mark is missing", "add a colon"), and "period", a common word ("in that period"): it
+    acts only where a sentence ends (the end of the utterance, before another command, or where Whisper
+    put a stop after it)."""
+    if not match["pre"] and _DETERMINER.search(said + match["gap"]):
+        return False
     if _command_key(match["cmd"]) != "period":
         return True
     if not rest.strip() or any(ch in match["post"] for ch in SENTENCE_END):
@@ -99,7 +109,7 @@ def parse(heard: str) -> list[str | _Mark]:
     pieces: list[str | _Mark] = []
     at = 0
     for match in _COMMAND.finditer(heard):
-        if not _is_command(match, heard[match.end() :]):
+        if not _is_command(match, heard[: match.start()], heard[match.end() :]):
             continue
         mark = _MARKS[_command_key(match["cmd"])]
         text = heard[at : match.start()]

@@ -101,7 +101,8 @@ COMMANDS = {
     "new line": "\n",
     "new paragraph": "\n\n",
 }
-PROSE = st.sampled_from(["apple", "river", "we", "seven", "quietly", "Maria", "blue", "open", "the", "i"])
+# no determiner: after "a" / "the" a mark's name is a noun and is typed (tested below)
+PROSE = st.sampled_from(["apple", "river", "we", "seven", "quietly", "Maria", "blue", "open", "then", "i"])
 PREFIX = st.sampled_from(["", "", ",", "."])  # Whisper's mark on the word before the command
 SUFFIX = st.sampled_from(["", ",", ".", "!", "?", ":"])  # and on the command itself
 CASING = st.sampled_from([str.lower, str.upper, str.capitalize, str.title])
@@ -200,3 +201,19 @@ def test_an_editing_command_that_opens_an_utterance_acts_then_the_rest_is_dictat
 def test_editing_words_that_are_not_a_sentence_of_their_own_are_typed(heard):
     step = plan_dictation("", heard)
     assert step.action == INSERT and "that" in step.text
+
+
+@pytest.mark.parametrize(
+    ("heard", "text"),
+    [
+        ("We launched a new line of products.", "We launched a new line of products."),
+        ("Start a new paragraph here.", "Start a new paragraph here."),
+        ("The question mark is missing", "The question mark is missing"),
+        ("Add a colon after their full stop", "Add a colon after their full stop"),
+        ("Buy milk new line buy bread", "Buy milk\nBuy bread"),
+        ("Thanks for that comma it helps", "Thanks for that, it helps"),  # "that" may end a clause
+        ("The end. New paragraph. Next", "The end.\n\nNext"),
+    ],
+)
+def test_a_marks_name_after_an_article_or_possessive_is_a_noun_and_is_typed(heard, text):
+    assert typed("", heard) == text
