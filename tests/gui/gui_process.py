@@ -38,8 +38,11 @@ class GuiProcess:
         threading.Thread(target=self._pump, daemon=True).start()
 
     def _pump(self) -> None:
-        for line in self.process.stdout:
-            self.lines.put(line.rstrip("\n"))
+        try:
+            for line in self.process.stdout:
+                self.lines.put(line.rstrip("\n"))
+        except ValueError:  # close() closed the pipe while this thread was reading it
+            pass
         self.lines.put("<eof>")
 
     def wait_for(self, predicate, timeout: float = START_TIMEOUT_S) -> str:
