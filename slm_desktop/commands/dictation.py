@@ -40,7 +40,8 @@ _SPELLINGS = {
 }
 BREAKS = ("\n", "\n\n")
 SENTENCE_END = (".", "!", "?", "…")
-_PUNCT = r"[.,;:!?…]"
+_MARK_CHARS = ".,;:!?…"
+_PUNCT = rf"[{_MARK_CHARS}]"
 _WORD = r"[\w'’-]"
 _COMMAND = re.compile(
     rf"(?P<pre>{_PUNCT}*)(?P<gap>\s*)(?<!{_WORD})"
@@ -131,7 +132,7 @@ def _spoken_edits(heard: str) -> tuple[str | None, str]:
     text, start = heard, 0
     while found := _EDIT.search(text, start):
         said, after = text[: found.start()].rstrip(), text[found.end() :]
-        if (said and said[-1] not in ".,;:!?…") or (after.strip() and not found["post"]):
+        if (said and said[-1] not in _MARK_CHARS) or (after.strip() and not found["post"]):
             start = found.end()
             continue
         if not said:  # the rest may hold more commands: it is planned again once this one is done

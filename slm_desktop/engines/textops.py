@@ -88,7 +88,6 @@ def word_tail(before: str) -> str:
     return found.group(0) if found else ""
 
 
-_SENTENCE_END = (".", "!", "?", "…")
 _LAST_NUMBER = re.compile(r"\d[^\w\n]*\Z")
 _PRONOUN_I = re.compile(r"\bi\b(?=$|[\s'’])")
 
@@ -100,7 +99,7 @@ def dictation_insertion(before: str, text: str) -> str:
     if not text:
         return ""
     head = before.rstrip()
-    starts_sentence = not head or head.endswith(_SENTENCE_END) or before.endswith("\n")
+    starts_sentence = not head or head.endswith(SENTENCE_END) or before.endswith("\n")
     spacer = " " if before and not before[-1].isspace() else ""
     return spacer + _as_written(text, starts_sentence=starts_sentence)
 
@@ -112,7 +111,7 @@ def spoken_sentence(text: str) -> str:
     if not text:
         return ""
     text = _as_written(text, starts_sentence=True)
-    return text if text.endswith(_SENTENCE_END) else text + "."
+    return text if text.endswith(SENTENCE_END) else text + "."
 
 
 def _as_written(words: str, *, starts_sentence: bool) -> str:

@@ -490,15 +490,13 @@ class DictationWriter(QObject):
         return said
 
     def _insert(self, text: str, remove_before: int) -> None:
-        start, end = self.editor.textCursor().selectionStart(), self.editor.textCursor().selectionEnd()
-        cursor = self._span(start - remove_before, end)
+        selected = self.editor.textCursor()
+        cursor = self._span(selected.selectionStart() - remove_before, selected.selectionEnd())
         replaced = _plain(cursor.selectedText())
         self.editor.setTextCursor(cursor)
         self.editor.insert_as_one_step(text)  # replaces the selection, in one edit block
         after = self.editor.textCursor().position()
-        record = QTextCursor(self.editor.document())
-        record.setPosition(after - len(text))
-        record.setPosition(after, QTextCursor.MoveMode.KeepAnchor)
+        record = self._span(after - len(text), after)
         record.setKeepPositionOnInsert(True)  # typing right after it is not part of it
         self._history.append(_Dictated(record, text, replaced))
 
