@@ -37,6 +37,7 @@ _WORD_CANDIDATES = 12
 _MAX_WORD_TOKENS = 4
 _MAX_HEAL_TOKENS = 4
 _MIN_WORD_PROBABILITY = 0.002
+_PROBE_WORD = "A"  # a word that follows a line break in _tokenize_before_word
 
 
 def default_threads() -> int:
@@ -220,10 +221,26 @@ class LlamaCompletionEngine:
     def _tokenize(self, text: str) -> list[int]:
         return self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
 
+    def _tokenize_before_word(self, text: str) -> list[int]:
+        """The tokens of `text` as the model saw such text in training: followed by a word. A BPE tokenizer
+        splits "\n\nThanks" as "\n" + "\n" + "Thanks" but a trailing "\n\n" as one token, after which
+        SmolLM2 expects a third line break or a list number, so at the start of a paragraph the word chips
+        had one or two words and the ghost a guess from the leftovers."""
+        tokens = self._tokenize(text)
+        if not text.endswith("\n"):
+            return tokens
+        probe = self._tokenize(text + _PROBE_WORD)
+        if len(probe) > 1 and self._vocab.texts[probe[-1]] == _PROBE_WORD and self._text_of(probe[:-1]) == text:
+            return probe[:-1]
+        return tokens
+
+    def _text_of(self, tokens: list[int]) -> str:
+        return b"".join(self._vocab.pieces[t] for t in tokens).decode("utf-8", errors="replace")
+
     def _prompt(self, before: str, after: str, *, budget: int) -> _Prompt:
         if self.fim and after.strip():
             return self._fim_prompt(before, after, budget)
-        tokens = self._fit(self._tokenize(_recent(before, budget * 6)), budget)
+        tokens = self._fit(self._tokenize_before_word(_recent(before, budget * 6)), budget)
         keep, healed = self._heal(tokens, textops.word_tail(before))
         return _Prompt(self._with_doc_start(tokens[:keep]), healed)
 

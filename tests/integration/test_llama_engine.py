@@ -251,6 +251,17 @@ def test_a_ghost_at_the_start_of_a_line_says_what_the_line_says(engine):
         assert not ghost[:1].isspace(), ghost
 
 
+def test_a_paragraph_start_gets_three_word_chips(engine):
+    """A BPE tokenizer splits "\n\nThanks" into "\n" + "\n" + "Thanks" but a trailing "\n\n" into one
+    token, which in training comes before a third line break or a list number: the chips at a paragraph
+    start were one or two words (after "Hi Tomasz," only "I" and "I'm"). The prompt ends as text does
+    before a word."""
+    for before in ("Hi Tomasz,\n\n", "Send it when you have a minute.\n\n", "Notes\n\nPriya opened.\n\n"):
+        assert [engine._vocab.texts[t] for t in engine._prompt(before, "", budget=200).tokens[-2:]] == ["\n", "\n"]
+        words = engine.next_words(before, count=3)
+        assert len(words) == 3 and all(w.word[:1].isalpha() for w in words), (before, words)
+
+
 def test_suggestions_do_not_start_with_a_made_up_number_unless_a_list_is_numbered(engine):
     """After a paragraph break SmolLM2 guesses dates ("2018-03-29"); a guessed number is almost never
     the writer's. In a numbered list, or with a digit typed, numbers are what comes next."""
