@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
+from slm_desktop.commands.shortcuts import shortcut_intent
 from slm_desktop.commands.slots import language_name, parse_slots
 from slm_desktop.engines.base import IntentEngine, IntentResult
 from slm_desktop.errors import ModelError
@@ -116,7 +117,11 @@ class Command:
 
 
 def parse_command(engine: IntentEngine, text: str) -> Command:
-    """classify + slots: the one call the window, the CLI and the voice bar make."""
+    """classify + slots: the one call the window, the CLI and the voice bar make. A keyboard shortcut said
+    on its own ("control z") is the intent of that key (commands/shortcuts.py), not the model's guess."""
+    key = shortcut_intent(text)
+    if key is not None:
+        return _command(IntentResult(key, 1.0, ((key, 1.0),)), text)
     return _command(engine.classify(text), text)
 
 
@@ -140,7 +145,7 @@ def parse_heard(
     understood surely (TRUSTED_READING) is taken as it is: averaging then only dilutes it with misreadings
     ("step back for me" beside "set mac for me")."""
     readings = [(t, s) for t, s in hypotheses if t.strip()]
-    if len(readings) < 2:
+    if len(readings) < 2 or shortcut_intent(readings[0][0]) is not None:
         return parse_command(engine, readings[0][0] if readings else text)
     first = engine.classify(readings[0][0])
     if first.intent != OUT_OF_SCOPE and first.confidence >= TRUSTED_READING:

@@ -50,3 +50,11 @@ def test_errors_are_one_line_exit_2(isolated_env, tmp_path):
         assert proc.returncode == 2, args
         assert len(proc.stderr.strip().splitlines()) == 1
         assert "Traceback" not in proc.stderr
+
+
+def test_a_spoken_keyboard_shortcut_is_its_key_s_command(isolated_env):
+    """The model does not know key names ("control c" was out_of_scope); the shortcut rule does."""
+    proc = _cli(isolated_env, "Control C.", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert (data["intent"], data["confidence"]) == ("copy", 1.0)
