@@ -42,7 +42,8 @@ def _new_document(window, command: Command) -> None:
 
 
 def _show_help(window, command: Command) -> None:
-    window.show_help_text("You can say or type:\n" + "\n".join(help_lines()))
+    shortcuts = "Keyboard shortcuts, said on their own: “control z”, “control shift z”, “press F1”"
+    window.show_help_text("You can say or type:\n" + "\n".join([*help_lines(), shortcuts]))
 
 
 ACTIONS: dict[str, Callable[[object, Command], None]] = {

@@ -29,6 +29,16 @@ def test_undo_and_redo(qtbot, typed):
     qtbot.waitUntil(lambda: typed.editor.toPlainText() == "alpha beta gamma", timeout=10_000)
 
 
+def test_a_keyboard_shortcut_said_as_a_command_does_its_key_s_job(qtbot, typed):
+    typed.editor.insertPlainText(" gamma")
+    say(qtbot, typed, "control z")
+    qtbot.waitUntil(lambda: typed.editor.toPlainText() == "alpha beta", timeout=10_000)
+    say(qtbot, typed, "Ctrl+Shift+Z")
+    qtbot.waitUntil(lambda: typed.editor.toPlainText() == "alpha beta gamma", timeout=10_000)
+    say(qtbot, typed, "press control a")
+    qtbot.waitUntil(lambda: typed.editor.textCursor().selectedText() == "alpha beta gamma", timeout=10_000)
+
+
 def test_copy_and_paste(qtbot, typed):
     typed.editor.selectAll()
     say(qtbot, typed, "copy this")
@@ -73,6 +83,7 @@ def test_help_settings_and_cancel(qtbot, typed, monkeypatch):
     say(qtbot, typed, "what can I say")
     qtbot.waitUntil(lambda: getattr(typed, "_help_box", None) is not None, timeout=10_000)
     assert "Translate" in typed._help_box.text()
+    assert "control z" in typed._help_box.text()
     opened = []
     monkeypatch.setattr(QDialog, "exec", lambda self: opened.append(type(self).__name__) or 0)
     say(qtbot, typed, "open the settings")
