@@ -150,6 +150,10 @@ class Microphone:
         blocks = self._take_all()
         return self._convert(blocks) if blocks else None
 
+    def wake(self) -> None:
+        """The key was released: a read waiting for the next block returns now with what has arrived."""
+        self._ready.set()
+
     def _check_alive(self) -> None:
         stalled = time.monotonic() - self._last_block > STALL_SECONDS
         if self._ended.is_set() or not self._stream.active or stalled:
