@@ -226,13 +226,11 @@ class LlamaCompletionEngine:
         splits "\n\nThanks" as "\n" + "\n" + "Thanks" but a trailing "\n\n" as one token, after which
         SmolLM2 expects a third line break or a list number, so at the start of a paragraph the word chips
         had one or two words and the ghost a guess from the leftovers."""
-        tokens = self._tokenize(text)
-        if not text.endswith("\n"):
-            return tokens
-        probe = self._tokenize(text + _PROBE_WORD)
-        if len(probe) > 1 and self._vocab.texts[probe[-1]] == _PROBE_WORD and self._text_of(probe[:-1]) == text:
-            return probe[:-1]
-        return tokens
+        if text.endswith("\n"):
+            probe = self._tokenize(text + _PROBE_WORD)
+            if len(probe) > 1 and self._vocab.texts[probe[-1]] == _PROBE_WORD and self._text_of(probe[:-1]) == text:
+                return probe[:-1]
+        return self._tokenize(text)
 
     def _text_of(self, tokens: list[int]) -> str:
         return b"".join(self._vocab.pieces[t] for t in tokens).decode("utf-8", errors="replace")
