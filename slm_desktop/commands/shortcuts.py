@@ -50,9 +50,8 @@ _CONTROL_SHIFT = {"z": "redo"}
 _ALONE = {"f1": "show_help", "f 1": "show_help", "f one": "show_help", "escape": "cancel", "esc": "cancel"}
 
 _POLITE = r"(?:please\s+)?(?:(?:press|hit|type|do|use|push)\s+)?"
-_SHORTCUT = re.compile(
-    rf"^{_POLITE}(?P<mods>(?:(?:control|ctrl|command|cmd|shift)\s*[+-]?\s*)+)(?P<key>[a-z]+|[+=,-])(?:\s+please)?$"
-)
+_MODIFIER = r"control|ctrl|command|cmd|shift"
+_SHORTCUT = re.compile(rf"^{_POLITE}(?P<mods>(?:(?:{_MODIFIER})\s*[+-]?\s*)+)(?P<key>[a-z]+|[+=,-])(?:\s+please)?$")
 _ALONE_KEY = re.compile(rf"^{_POLITE}(?:the\s+)?(?P<key>f\s?1|f one|escape|esc)(?:\s+key)?(?:\s+please)?$")
 
 
@@ -65,7 +64,7 @@ def shortcut_intent(text: str) -> str | None:
     found = _SHORTCUT.match(said)
     if not found:
         return None
-    mods = set(re.findall(r"control|ctrl|command|cmd|shift", found.group("mods")))
+    mods = set(re.findall(_MODIFIER, found.group("mods")))
     if not mods - {"shift"}:
         return None  # shift alone is no shortcut of the window's
     key = _KEY_NAMES.get(found.group("key"), found.group("key"))

@@ -21,20 +21,20 @@ def typed(window):
     return window
 
 
+def _undo_then_redo(qtbot, window, undo: str, redo: str) -> None:
+    window.editor.insertPlainText(" gamma")
+    say(qtbot, window, undo)
+    qtbot.waitUntil(lambda: window.editor.toPlainText() == "alpha beta", timeout=10_000)
+    say(qtbot, window, redo)
+    qtbot.waitUntil(lambda: window.editor.toPlainText() == "alpha beta gamma", timeout=10_000)
+
+
 def test_undo_and_redo(qtbot, typed):
-    typed.editor.insertPlainText(" gamma")
-    say(qtbot, typed, "undo that")
-    qtbot.waitUntil(lambda: typed.editor.toPlainText() == "alpha beta", timeout=10_000)
-    say(qtbot, typed, "redo")
-    qtbot.waitUntil(lambda: typed.editor.toPlainText() == "alpha beta gamma", timeout=10_000)
+    _undo_then_redo(qtbot, typed, "undo that", "redo")
 
 
 def test_a_keyboard_shortcut_said_as_a_command_does_its_key_s_job(qtbot, typed):
-    typed.editor.insertPlainText(" gamma")
-    say(qtbot, typed, "control z")
-    qtbot.waitUntil(lambda: typed.editor.toPlainText() == "alpha beta", timeout=10_000)
-    say(qtbot, typed, "Ctrl+Shift+Z")
-    qtbot.waitUntil(lambda: typed.editor.toPlainText() == "alpha beta gamma", timeout=10_000)
+    _undo_then_redo(qtbot, typed, "control z", "Ctrl+Shift+Z")
     say(qtbot, typed, "press control a")
     qtbot.waitUntil(lambda: typed.editor.textCursor().selectedText() == "alpha beta gamma", timeout=10_000)
 
