@@ -42,6 +42,7 @@ class SpeechSettings:
     language: str = "en"  # auto | an ISO 639-1 code
     custom_words: str = ""  # names and jargon, comma-separated; given to Whisper as its prompt
     max_utterance_seconds: int = 60
+    command_second_opinion: bool = True  # Whisper tiny.en also hears a command the main model is unsure of
     input_device: str = ""
     push_to_talk_key: str = "F9"
     mode: str = "dictation"  # dictation | command

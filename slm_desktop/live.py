@@ -9,6 +9,7 @@ translated). Works with any SpeechEngine and any translation route from slm_desk
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -274,7 +275,7 @@ def live_speech_engine(choice) -> SpeechEngine:
         from slm_desktop.engines.remote import ProcessSpeechEngine
 
         return ProcessSpeechEngine("slm_desktop.engines.sphinx_engine:SphinxEngine", live_sphinx_config(choice.model))
-    return choice.create()
+    return dataclasses.replace(choice, second_opinion=None).create()  # a stream of speech, never a command
 
 
 __all__ = [

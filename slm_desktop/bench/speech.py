@@ -162,7 +162,13 @@ def _bench_engine(label: str, factory, whisper_model: Path | None, refs: dict[Pa
 
 
 def run(args) -> dict:
-    from slm_desktop.bench.speech_extra import commands_accuracy, compute_types, rss_with_default_models, vad_comparison
+    from slm_desktop.bench.speech_extra import (
+        commands_accuracy,
+        compute_types,
+        rss_with_default_models,
+        second_opinion_beside,
+        vad_comparison,
+    )
 
     refs = librivox()
     repeat = args.repeat or 3
@@ -178,7 +184,11 @@ def run(args) -> dict:
         "table": rows,
         "commands": commands_accuracy(args, whisper),
         "compute_types": compute_types(whisper[-1], refs) if whisper else "no Whisper model installed",
-        "rss": rss_with_default_models(args, whisper[-1]) if whisper else "no Whisper model installed",
+        "rss": (
+            rss_with_default_models(args, whisper[-1], second_opinion_beside(whisper[-1], whisper))
+            if whisper
+            else "no Whisper model installed"
+        ),
         "vad": vad_comparison(refs),
         "gui": _gui(args, whisper),
     }

@@ -3,6 +3,7 @@ with the default models, and Silero vs the project's energy VAD on speech with s
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -12,10 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
+from slm_desktop.bench import percentile
 from slm_desktop.bench.wer import corpus_wer
 from slm_desktop.paths import resources_dir
 
 COMMANDS = 120  # held-out command phrasings, one per paraphrase group (of 261), spoken by espeak-ng
+OUT_OF_SCOPE = 40  # held-out phrasings that are no command, spoken too: none may act
 
 
 def whisper_transcripts(model: Path, refs: dict[Path, str], *, compute_type: str = "int8") -> list:
@@ -35,14 +38,23 @@ def _float(pcm: bytes) -> np.ndarray:
 
 def held_out_commands(count: int = COMMANDS) -> list[tuple[str, str]]:
     """(text, intent): the first phrasing of evenly spaced paraphrase groups of the held-out set."""
-    rows = [json.loads(line) for line in (resources_dir() / "intents" / "test.jsonl").read_text().splitlines()]
     groups: dict[str, tuple[str, str]] = {}
-    for row in rows:
+    for row in _held_out_rows():
         if row["intent"] != "out_of_scope":
             groups.setdefault(row["group"], (row["text"], row["intent"]))
     ordered = list(groups.values())
     step = max(1, len(ordered) // count)
     return ordered[::step][:count]
+
+
+def held_out_out_of_scope(count: int = OUT_OF_SCOPE) -> list[str]:
+    """Evenly spaced held-out phrasings that are no command (dictated sentences that must not act)."""
+    texts = [row["text"] for row in _held_out_rows() if row["intent"] == "out_of_scope"]
+    return texts[:: max(1, len(texts) // count)][:count]
+
+
+def _held_out_rows() -> list[dict]:
+    return [json.loads(line) for line in (resources_dir() / "intents" / "test.jsonl").read_text().splitlines()]
 
 
 def render_speech(text: str, out: Path, *, voice: str = "en-us", speed: int = 150, rate: int = 16000) -> Path:
@@ -60,16 +72,16 @@ def _speak(text: str, folder: Path, index: int) -> Path:
 
 
 def commands_accuracy(args, whisper_models: list[Path]) -> list[dict]:
-    """Speech -> the shipped intent model, as `slm-desktop command` does, per engine."""
-    from slm_desktop.commands.intents import command_vocabulary, make_engine, parse_heard
+    """Speech -> the shipped intent model, as `slm-desktop command` does, per engine: held-out commands
+    understood, held-out non-commands kept out, and the decode time per utterance."""
+    from slm_desktop.commands.intents import make_engine
     from slm_desktop.engines.speech_select import SpeechChoice
-    from slm_desktop.subcommands.transcribe import transcribe_file
 
-    commands = held_out_commands()
+    spoken = [*held_out_commands(), *((text, "out_of_scope") for text in held_out_out_of_scope())]
     intents = make_engine(args.paths)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        wavs = [_speak(text, Path(tmp), i) for i, (text, _) in enumerate(commands)]
+        wavs = [_speak(text, Path(tmp), i) for i, (text, _) in enumerate(spoken)]
         choices = [
             (
                 f"whisper {m.name} (vocabulary prompt)",
@@ -77,19 +89,63 @@ def commands_accuracy(args, whisper_models: list[Path]) -> list[dict]:
             )
             for m in whisper_models
         ]
+        choices += _second_opinion_choices(whisper_models)
         choices.append(("pocketsphinx en-us (command grammar)", SpeechChoice("pocketsphinx", None)))
         for label, choice in choices:
-            engine = choice.create()
-            grammar = command_vocabulary()  # Whisper: a prompt of its words; PocketSphinx: the grammar
-            right = 0
-            try:
-                for wav, (_text, intent) in zip(wavs, commands, strict=True):
-                    heard = transcribe_file(engine, wav, grammar=grammar)
-                    right += parse_heard(intents, heard.text, heard.hypotheses).intent == intent
-            finally:
-                engine.close()
-            rows.append({"engine": label, "right": right, "of": len(commands), "accuracy": right / len(commands)})
+            rows.append({"engine": label, **_understood(choice, wavs, spoken, intents)})
     intents.close()
+    return rows
+
+
+def _understood(choice, wavs: list[Path], spoken: list[tuple[str, str]], intents) -> dict:
+    from slm_desktop.commands.intents import command_vocabulary, parse_heard
+    from slm_desktop.subcommands.transcribe import transcribe_file
+
+    engine = choice.create()
+    grammar = command_vocabulary()  # Whisper: a prompt of its words; PocketSphinx: the grammar
+    right = kept_out = commands = 0
+    decode_ms = []
+    try:
+        for wav, (_text, intent) in zip(wavs, spoken, strict=True):
+            heard = transcribe_file(engine, wav, grammar=grammar)
+            decode_ms.append(heard.decode_seconds * 1000)
+            understood = parse_heard(intents, heard.text, heard.hypotheses).intent
+            commands += intent != "out_of_scope"
+            right += intent != "out_of_scope" and understood == intent
+            kept_out += intent == "out_of_scope" and understood == "out_of_scope"
+    finally:
+        engine.close()
+    return {
+        "right": right,
+        "of": commands,
+        "accuracy": right / commands,
+        "out_of_scope_kept_out": kept_out,
+        "out_of_scope_of": len(spoken) - commands,
+        "second_opinions": getattr(engine, "second_opinions", 0),
+        "decode_ms_p50": round(percentile(decode_ms, 50)),
+        "decode_ms_p95": round(percentile(decode_ms, 95)),
+    }
+
+
+def second_opinion_beside(model: Path, whisper_models: list[Path]) -> Path | None:
+    """tiny.en when it is installed and `model` is another model: what the app pairs for commands."""
+    from slm_desktop.engines.speech_select import WHISPER_TINY_EN
+
+    tiny = [m for m in whisper_models if m.name == WHISPER_TINY_EN]
+    return tiny[0] if tiny and model != tiny[0] else None
+
+
+def _second_opinion_choices(whisper_models: list[Path]) -> list[tuple[str, object]]:
+    """The app's default for commands beside base: tiny.en hears the ones base is unsure of."""
+    from slm_desktop.engines.speech_select import SpeechChoice
+
+    rows = []
+    for model in whisper_models:
+        second = second_opinion_beside(model, whisper_models)
+        if second is not None:
+            label = f"whisper {model.name} + {second.name} second opinion (the app's default)"
+            choice = SpeechChoice("whisper", model, language="en", in_process=True, partials=False)
+            rows.append((label, dataclasses.replace(choice, second_opinion=second)))
     return rows
 
 
@@ -130,7 +186,8 @@ llm = LlamaCompletionEngine(LlamaConfig(model_path=paths.find_model(DEFAULT_MODE
 llm.complete("Thank you for the", max_tokens=8)
 intent = make_engine(paths)
 intent.classify("make the text bigger")
-whisper = WhisperEngine(WhisperConfig(pathlib.Path(sys.argv[1])))
+second = pathlib.Path(sys.argv[3]) if len(sys.argv) > 3 else None
+whisper = WhisperEngine(WhisperConfig(pathlib.Path(sys.argv[1]), second_opinion_path=second))
 pcm = read_pcm16k(sys.argv[2])
 whisper.transcribe_array(np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0)
 rss = int(next(l for l in open("/proc/self/status") if l.startswith("VmRSS")).split()[1]) // 1024
@@ -138,19 +195,26 @@ print(rss, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 """
 
 
-def rss_with_default_models(args, whisper_model: Path) -> dict:
-    """The default completion model, the intent model and Whisper loaded in one process, after one job each
-    (in the GUI, Whisper decodes in a child: the sum of the two processes is about this, plus one runtime)."""
+def rss_with_default_models(args, whisper_model: Path, second_opinion: Path | None = None) -> dict:
+    """The default completion model, the intent model and Whisper (with tiny.en for unsure commands, as the
+    app loads it beside base) in one process, after one job each (in the GUI, Whisper decodes in a child:
+    the sum of the two processes is about this, plus one runtime)."""
     from slm_desktop.bench.speech import LIBRIVOX, SHORT_CLIPS
 
     clip = LIBRIVOX / SHORT_CLIPS[0]
-    done = subprocess.run(
-        [sys.executable, "-c", RSS_SCRIPT, str(whisper_model), str(clip)], capture_output=True, text=True, timeout=600
-    )
+    second = [str(second_opinion)] if second_opinion is not None else []
+    command = [sys.executable, "-c", RSS_SCRIPT, str(whisper_model), str(clip), *second]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
         return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"}
     rss, peak = (int(v) for v in done.stdout.split()[-2:])
-    return {"whisper": whisper_model.name, "rss_mb": rss, "peak_rss_mb": peak, "target_mb": 600}
+    return {
+        "whisper": whisper_model.name,
+        "second_opinion": second_opinion.name if second_opinion else None,
+        "rss_mb": rss,
+        "peak_rss_mb": peak,
+        "target_mb": 600,
+    }
 
 
 def _material(refs: dict[Path, str], rate: int = 16000) -> tuple[np.ndarray, np.ndarray]:

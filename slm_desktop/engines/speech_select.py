@@ -46,11 +46,13 @@ class SpeechChoice:
     message: str = ""  # why this engine, when it is a fallback (one line for the status bar)
     partials: bool = True  # Whisper: re-decode while listening for live partial text
     word_times: bool = False  # Whisper: align every word of a final decode (the CLI's --json/--srt)
+    second_opinion: Path | None = None  # Whisper: tiny.en heard too when a command's best reading is unsure
 
     @property
     def key(self) -> str:
         """The worker lane's engine cache key."""
-        return f"speech:{self.engine}:{self.model or 'embedded'}:{self.language}"
+        second = f":+{self.second_opinion.name}" if self.second_opinion else ""
+        return f"speech:{self.engine}:{self.model or 'embedded'}:{self.language}{second}"
 
     def whisper_config(self):
         from slm_desktop.engines.whisper_engine import WhisperConfig
@@ -61,6 +63,7 @@ class SpeechChoice:
             threads=self.threads,
             partials=self.partials,
             final_word_times=self.word_times,
+            second_opinion_path=self.second_opinion,
         )
 
     def create(self) -> SpeechEngine:
@@ -154,8 +157,17 @@ def _whisper(
     for name in names:
         found = find_whisper_model(paths, name)
         if found is not None:
-            return SpeechChoice("whisper", found, language=settings.language or "auto")
+            second = _second_opinion(paths, settings, found)
+            return SpeechChoice("whisper", found, language=settings.language or "auto", second_opinion=second)
     return None
+
+
+def _second_opinion(paths: AppPaths, settings: SpeechSettings, first: Path) -> Path | None:
+    """tiny.en beside a bigger Whisper model, for unsure commands (English only, as the intent model is)."""
+    if not settings.command_second_opinion or not (_english(settings.language) or settings.language == "auto"):
+        return None
+    tiny = find_whisper_model(paths, WHISPER_TINY_EN)
+    return tiny if tiny is not None and tiny.resolve() != first.resolve() else None
 
 
 def choose_speech_engine(

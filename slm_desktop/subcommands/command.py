@@ -29,7 +29,7 @@ def run(args) -> int:
     from slm_desktop.subcommands.transcribe import _engine, transcribe_file, transcript_json
 
     probe(args.file)
-    _, speech = _engine(args, partials=False, word_times=False)
+    _, speech = _engine(args, partials=False, word_times=False, commands=True)
     try:
         grammar = None if args.free else command_vocabulary()
         transcript = transcribe_file(speech, args.file, grammar=grammar)

@@ -40,9 +40,10 @@ def register(sub) -> None:
     listen.set_defaults(func=run_listen)
 
 
-def _engine(args, *, partials: bool = True, word_times: bool = True):
+def _engine(args, *, partials: bool = True, word_times: bool = True, commands: bool = False):
     """partials=False for files: nobody watches partial text there, so Whisper only decodes at the end.
-    word_times=False for commands, as push-to-talk decodes them: only the text counts."""
+    word_times=False for commands, as push-to-talk decodes them: only the text counts.
+    commands: keep the second opinion on unsure commands (a file's transcript never needs it)."""
     settings = load_settings(args.paths.settings_file).settings.speech
     if getattr(args, "language", None):
         settings = dataclasses.replace(settings, language=args.language)
@@ -50,7 +51,11 @@ def _engine(args, *, partials: bool = True, word_times: bool = True):
     if choice.message:
         print(choice.message, file=sys.stderr)
     # in-process: no GUI here to keep responsive; words with their own times for --json/--srt/--vtt
-    return settings, dataclasses.replace(choice, in_process=True, partials=partials, word_times=word_times).create()
+    second = choice.second_opinion if commands else None
+    chosen = dataclasses.replace(
+        choice, in_process=True, partials=partials, word_times=word_times, second_opinion=second
+    )
+    return settings, chosen.create()
 
 
 class ProgressBar:

@@ -48,11 +48,12 @@ PLACEHOLDERS = {
     ("speech", "custom_words"): "names and jargon, comma-separated: Siobhan, kubectl, Zürich",
     ("speech", "vosk_model"): "the first vosk-model-* for the language",
 }
+LABELS = {"command_second_opinion": "Double-check unsure commands with Whisper tiny.en"}
 TAB_TITLES = {"completion": "Suggestions", "speech": "Speech", "translation": "Translation", "ui": "Interface"}
 
 
 def _label(name: str) -> str:
-    return name.replace("_", " ").capitalize()
+    return LABELS.get(name) or name.replace("_", " ").capitalize()
 
 
 class SettingsDialog(QDialog):

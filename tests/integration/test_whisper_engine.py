@@ -388,3 +388,53 @@ def test_a_command_decode_keeps_the_beams_readings_best_first(tmp_path):
         assert dictation.finish().hypotheses == ()
     finally:
         engine.close()
+
+
+def _command_readings(engine, pcm: bytes):
+    from slm_desktop.commands.intents import command_vocabulary
+
+    utterance = engine.start(grammar=command_vocabulary())
+    utterance.accept(pcm)
+    return utterance.finish()
+
+
+def test_an_unsure_command_is_heard_by_the_second_model_too_after_the_first_models_readings(tmp_path):
+    """A bar no reading can pass (average log-probability per token >= 0) makes every command unsure:
+    tiny.en's five readings then follow base's five, base's best still first; a bar every reading
+    passes asks nothing of the second model; dictation never does."""
+    pcm = read_pcm16k(synthesize("make the text bigger", tmp_path / "command.wav", speed=150))
+    alone = _engine(BASE, language="en", partials=False)
+    try:
+        base_readings = _command_readings(alone, pcm).hypotheses
+    finally:
+        alone.close()
+    unsure = _engine(BASE, language="en", partials=False, second_opinion_path=TINY_EN, second_opinion_below=0.0)
+    sure = _engine(BASE, language="en", partials=False, second_opinion_path=TINY_EN, second_opinion_below=-99.0)
+    try:
+        heard = _command_readings(unsure, pcm)
+        assert unsure.second_opinions == 1
+        assert len(heard.hypotheses) == 2 * unsure.config.command_hypotheses, heard.hypotheses
+        assert heard.hypotheses[:5] == base_readings and heard.text.lower().startswith("make the text")
+        assert any("bigger" in text.lower() for text, _ in heard.hypotheses[5:]), heard.hypotheses
+
+        assert _command_readings(sure, pcm).hypotheses == base_readings and sure.second_opinions == 0
+        dictation = unsure.start()
+        dictation.accept(pcm)
+        assert dictation.finish().hypotheses == () and unsure.second_opinions == 1
+    finally:
+        unsure.close()
+        sure.close()
+
+
+def test_a_broken_second_model_leaves_the_first_working_without_a_second_opinion(tmp_path, caplog):
+    broken = tmp_path / "whisper-tiny-en"
+    broken.mkdir()
+    (broken / "model.bin").write_bytes(b"not a model")
+    engine = _engine(BASE, language="en", partials=False, second_opinion_path=broken, second_opinion_below=0.0)
+    try:
+        pcm = read_pcm16k(synthesize("make the text bigger", tmp_path / "command.wav", speed=150))
+        heard = _command_readings(engine, pcm)
+        assert len(heard.hypotheses) == engine.config.command_hypotheses and engine.second_opinions == 0
+        assert "no second opinion for commands" in caplog.text
+    finally:
+        engine.close()

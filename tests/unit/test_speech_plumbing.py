@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 import threading
 
@@ -119,6 +120,24 @@ def test_the_whisper_engine_and_a_named_model(paths_with_whisper):
     assert choose_speech_engine(settings, paths_with_whisper).model.name == "whisper-tiny-en"
     with pytest.raises(ModelError, match="Whisper model 'whisper-small' not found"):
         choose_speech_engine(SpeechSettings(), paths_with_whisper, engine="whisper", model="whisper-small")
+
+
+def test_tiny_en_gives_a_second_opinion_on_commands_beside_base_only(paths_with_whisper):
+    beside_base = choose_speech_engine(SpeechSettings(language="en"), paths_with_whisper, hardware=CAPABLE_PC)
+    assert beside_base.second_opinion.name == "whisper-tiny-en"
+    assert beside_base.whisper_config().second_opinion_path == beside_base.second_opinion
+    tiny_alone = choose_speech_engine(SpeechSettings(language="en"), paths_with_whisper, hardware=PI5)
+    assert tiny_alone.model.name == "whisper-tiny-en" and tiny_alone.second_opinion is None
+    assert beside_base.key != dataclasses.replace(beside_base, second_opinion=None).key
+
+
+def test_no_second_opinion_when_turned_off_or_for_speech_that_is_not_english(paths_with_whisper):
+    off = SpeechSettings(language="en", command_second_opinion=False)
+    assert choose_speech_engine(off, paths_with_whisper, hardware=CAPABLE_PC).second_opinion is None
+    spanish = choose_speech_engine(SpeechSettings(language="es"), paths_with_whisper, hardware=CAPABLE_PC)
+    assert spanish.model.name == "whisper-base" and spanish.second_opinion is None
+    detected = choose_speech_engine(SpeechSettings(language="auto"), paths_with_whisper, hardware=CAPABLE_PC)
+    assert detected.second_opinion.name == "whisper-tiny-en"  # the engine asks it only of English speech
 
 
 def test_missing_models_and_engines_are_one_line_errors(app_paths, no_shipped_models):
