@@ -63,11 +63,12 @@ def test_shipped_transformers_build_scores_at_least_as_well_as_the_hand_written_
     assert metrics.get("refit") is True  # written by the transformers BertModel script with its refit
     result = score(pred, [r["intent"] for r in rows], INTENT_LABELS)
     for name, before in HAND_WRITTEN_BERT_BUILD.items():
-        assert result[name] >= before, (name, result[name], before)
+        assert round(result[name], 4) >= before, (name, result[name], before)  # `before` is rounded to 4 places
         # the model card's figures are this model's: within 5 of the 985 phrasings, because onnxruntime's
         # int8 kernels differ with the CPU (AVX2 / AVX-512 VNNI or neither) and near ties flip (2 rows
-        # moved on a CPU without AVX2); the other builds of this script were 6-12 rows away
-        assert abs(metrics["int8"][name] - result[name]) <= 5 / len(rows), (name, metrics["int8"][name])
+        # moved on a CPU without AVX2, 2 out-of-scope rows of 204 on one with AVX2); recall counts only those rows
+        counted = sum(r["intent"] == "out_of_scope" for r in rows) if name == "oos_recall" else len(rows)
+        assert abs(metrics["int8"][name] - result[name]) <= 5 / counted, (name, metrics["int8"][name])
 
 
 def test_held_out_split_never_overlaps_training():

@@ -236,10 +236,13 @@ def test_the_ghost_does_not_avoid_words_the_document_already_used(engine):
 
 
 def _near_tie(ghost: str, chips) -> bool:
-    """The ghost's word is a chip within 10 % of the top chip's probability. llama.cpp's logits for a
+    """The ghost's word is a chip within 10 % of the top chip's probability, its forms summed (the chips
+    "I'll" and "I" are one first token " I", which greedy decoding takes when the two together are the
+    likeliest: on a CPU with AVX2 "they" 0.133 beside "I'll" 0.120 and "I" 0.105). llama.cpp's logits for a
     prompt read in one batch differ slightly from the same prompt read token by token, and by the
     CPU's kernels, so such a pair can swap places (on a CPU without AVX2: "20" beside "200")."""
-    return any(_stem(c.word) == ghost and c.probability >= 0.9 * chips[0].probability for c in chips[1:])
+    same_word = sum(c.probability for c in chips[1:] if _stem(c.word) == ghost)
+    return same_word >= 0.9 * chips[0].probability
 
 
 def test_a_ghost_at_the_start_of_a_line_says_what_the_line_says(engine):
