@@ -140,6 +140,22 @@ def test_no_second_opinion_when_turned_off_or_for_speech_that_is_not_english(pat
     assert detected.second_opinion.name == "whisper-tiny-en"  # the engine asks it only of English speech
 
 
+def test_only_the_command_paths_keep_the_second_opinion(paths_with_whisper, monkeypatch):
+    """`slm-desktop command` keeps it; `transcribe` and live translation hear no commands and drop it."""
+    import argparse
+
+    from slm_desktop.engines.speech_select import SpeechChoice
+    from slm_desktop.live import live_speech_engine
+    from slm_desktop.subcommands.transcribe import _engine
+
+    monkeypatch.setattr(SpeechChoice, "create", lambda choice: choice)  # the choice, not a loaded engine
+    args = argparse.Namespace(paths=paths_with_whisper, engine="whisper", model="whisper-base", language="en")
+    assert _engine(args, commands=True)[1].second_opinion.name == "whisper-tiny-en"
+    assert _engine(args)[1].second_opinion is None
+    chosen = choose_speech_engine(SpeechSettings(language="en"), paths_with_whisper, hardware=CAPABLE_PC)
+    assert chosen.second_opinion is not None and live_speech_engine(chosen).second_opinion is None
+
+
 def test_missing_models_and_engines_are_one_line_errors(app_paths, no_shipped_models):
     with pytest.raises(ModelError, match=r"no speech model for 'de'.*models install whisper-base"):
         choose_speech_engine(SpeechSettings(language="de"), app_paths, hardware=CAPABLE_PC)
