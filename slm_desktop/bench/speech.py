@@ -185,7 +185,7 @@ def run(args) -> dict:
         "commands": commands_accuracy(args, whisper),
         "compute_types": compute_types(whisper[-1], refs) if whisper else "no Whisper model installed",
         "rss": (
-            rss_with_default_models(args, whisper[-1], second_opinion_beside(whisper[-1], whisper))
+            rss_with_default_models(args, whisper[-1], second_opinion_beside(args, whisper[-1]))
             if whisper
             else "no Whisper model installed"
         ),

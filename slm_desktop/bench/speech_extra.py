@@ -89,7 +89,7 @@ def commands_accuracy(args, whisper_models: list[Path]) -> list[dict]:
             )
             for m in whisper_models
         ]
-        choices += _second_opinion_choices(whisper_models)
+        choices += _second_opinion_choices(args, whisper_models)
         choices.append(("pocketsphinx en-us (command grammar)", SpeechChoice("pocketsphinx", None)))
         for label, choice in choices:
             rows.append({"engine": label, **_understood(choice, wavs, spoken, intents)})
@@ -127,21 +127,21 @@ def _understood(choice, wavs: list[Path], spoken: list[tuple[str, str]], intents
     }
 
 
-def second_opinion_beside(model: Path, whisper_models: list[Path]) -> Path | None:
-    """tiny.en when it is installed and `model` is another model: what the app pairs for commands."""
-    from slm_desktop.engines.speech_select import WHISPER_TINY_EN
+def second_opinion_beside(args, model: Path) -> Path | None:
+    """What the app pairs with `model` for commands when the language is English (speech_select's rule)."""
+    from slm_desktop.config import SpeechSettings
+    from slm_desktop.engines.speech_select import second_opinion_for
 
-    tiny = [m for m in whisper_models if m.name == WHISPER_TINY_EN]
-    return tiny[0] if tiny and model != tiny[0] else None
+    return second_opinion_for(args.paths, SpeechSettings(language="en"), model)
 
 
-def _second_opinion_choices(whisper_models: list[Path]) -> list[tuple[str, object]]:
+def _second_opinion_choices(args, whisper_models: list[Path]) -> list[tuple[str, object]]:
     """The app's default for commands beside base: tiny.en hears the ones base is unsure of."""
     from slm_desktop.engines.speech_select import SpeechChoice
 
     rows = []
     for model in whisper_models:
-        second = second_opinion_beside(model, whisper_models)
+        second = second_opinion_beside(args, model)
         if second is not None:
             label = f"whisper {model.name} + {second.name} second opinion (the app's default)"
             choice = SpeechChoice("whisper", model, language="en", in_process=True, partials=False)

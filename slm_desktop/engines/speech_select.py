@@ -157,13 +157,14 @@ def _whisper(
     for name in names:
         found = find_whisper_model(paths, name)
         if found is not None:
-            second = _second_opinion(paths, settings, found)
+            second = second_opinion_for(paths, settings, found)
             return SpeechChoice("whisper", found, language=settings.language or "auto", second_opinion=second)
     return None
 
 
-def _second_opinion(paths: AppPaths, settings: SpeechSettings, first: Path) -> Path | None:
-    """tiny.en beside a bigger Whisper model, for unsure commands (English only, as the intent model is)."""
+def second_opinion_for(paths: AppPaths, settings: SpeechSettings, first: Path) -> Path | None:
+    """tiny.en beside a bigger Whisper model, for unsure commands (English only, as the intent model is);
+    the bench pairs its models by this rule too."""
     if not settings.command_second_opinion or not (_english(settings.language) or settings.language == "auto"):
         return None
     tiny = find_whisper_model(paths, WHISPER_TINY_EN)
