@@ -184,9 +184,9 @@ def probe_first_load(
 
 def load_gguf(model: Path):
     """The llama.cpp load a completion engine does, for the probe (tiny context: only the load matters)."""
-    from llama_cpp import Llama
+    from slm_desktop.engines.llama_open import open_llama
 
-    return Llama(model_path=str(model), n_ctx=64, n_threads=1, verbose=False)
+    return open_llama(model, n_ctx=64, n_threads=1)
 
 
 def load_vosk(model: Path):

@@ -107,9 +107,9 @@ def _raw_job(model, threads: int, n_ctx: int, prefix: str):
     """Plain llama-cpp-python, timed inside the lane thread: no worker, no engine, no Qt in the figure."""
 
     def load():
-        import llama_cpp
+        from slm_desktop.engines.llama_open import open_llama
 
-        return llama_cpp.Llama(str(model), n_ctx=n_ctx, n_threads=threads, verbose=False)
+        return open_llama(model, n_ctx=n_ctx, n_threads=threads)
 
     def job(ctx):
         llm = ctx.engine("bench-raw", load)

@@ -170,9 +170,9 @@ def _raw_job(model: Path, settings: CompletionSettings, before: str, count: int,
     tokens would flatter the per-token figure of whichever path writes longer ghosts)."""
 
     def load():
-        import llama_cpp
+        from slm_desktop.engines.llama_open import open_llama
 
-        return llama_cpp.Llama(str(model), n_ctx=settings.context_tokens, n_threads=1, n_threads_batch=1, verbose=False)
+        return open_llama(model, n_ctx=settings.context_tokens, n_threads=1, n_threads_batch=1)
 
     def job(ctx):
         import llama_cpp

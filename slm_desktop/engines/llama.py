@@ -25,6 +25,7 @@ import numpy as np
 from slm_desktop.cancel import CancelToken
 from slm_desktop.engines import textops
 from slm_desktop.engines.base import Completion, WordChoice
+from slm_desktop.engines.llama_open import open_llama
 from slm_desktop.errors import ModelError
 from slm_desktop.store.validate import check_gguf
 
@@ -65,13 +66,12 @@ def _load(config: LlamaConfig) -> llama_cpp.Llama:
     check_gguf(config.model_path)  # refuse what llama.cpp would choke on, with a message naming the file
     threads = config.n_threads or default_threads()
     try:
-        return llama_cpp.Llama(
-            str(config.model_path),
+        return open_llama(
+            config.model_path,
             n_ctx=config.n_ctx,
             n_batch=config.n_batch,
             n_threads=threads,
             n_threads_batch=threads,  # llama-cpp-python's default is every core, even with n_threads=1
-            verbose=False,
         )
     except MemoryError as exc:
         raise ModelError(f"{config.model_path.name}: not enough memory to load the model") from exc

@@ -120,17 +120,12 @@ class LlmTranslationEngine:
         threads: int = 0,
         context_tokens: int = 1024,
     ):
-        import llama_cpp
+        from slm_desktop.engines.llama_open import open_llama
 
         self.model = model
         self._languages = list(languages) if languages is not None else gguf_languages(model)
         try:
-            self._llm = llama_cpp.Llama(
-                model_path=str(model),
-                n_ctx=context_tokens,
-                n_threads=threads or os.cpu_count() or 1,
-                verbose=False,
-            )
+            self._llm = open_llama(model, n_ctx=context_tokens, n_threads=threads or os.cpu_count() or 1)
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelError(f"{model.name}: the model could not be loaded ({exc})") from exc
 

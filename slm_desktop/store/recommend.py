@@ -104,13 +104,12 @@ def measure_hardware() -> Hardware:
 
 def measure_tokens_per_second(model: Path, *, seconds: float = 3.0, threads: int = 0) -> SpeedSample:
     """Generate for a few seconds with llama.cpp and count tokens (the store's only inference call)."""
-    import llama_cpp
-
+    from slm_desktop.engines.llama_open import open_llama
     from slm_desktop.memory import ensure_fits
 
     ensure_fits(model)  # a model too big for free memory is refused, not OOM-killed mid-measure
     threads = threads or max(1, min(4, os.cpu_count() or 1))
-    llm = llama_cpp.Llama(model_path=str(model), n_ctx=512, n_threads=threads, verbose=False)
+    llm = open_llama(model, n_ctx=512, n_threads=threads)
     try:
         llm.create_completion(PROMPT, max_tokens=4, temperature=0.0)  # warm up: load pages, fill caches
         tokens, first, last = 0, 0.0, 0.0
