@@ -11,7 +11,8 @@ The mode comes from the SLM_TEST_DRIVE environment variable, which only this scr
            folder not yet synced), prints "stalled PHASE TEMP-PATH" and waits there to be killed
   restore  click Restore on row $SLM_TEST_RESTORE_ROW (default 0) of the recovery prompt, print the listed
            texts and the editor's text as JSON, quit
-  idle     print "pid ready" and wait (for socket inspection)
+  idle     type a word, print "ready PID" once the speech and completion lanes have run dry, and wait
+           (for socket inspection)
   privacy  type until a suggestion shows, hold F9 while paplay plays $SLM_TEST_WAV into the virtual
            microphone, release, wait for the dictated text, translate the text with the "translate this
            into spanish" command, print each step ("suggested", "dictated ...", "translated ..."), quit
@@ -91,6 +92,7 @@ class Driver(QObject):
         self.stall = install_save_stall(os.environ.get("SLM_TEST_STALL", "")) if mode == "save" else None
         self.word = "k" if mode == "keep" else "w"
         self.listed: list[str] = []
+        self.unsettled: set[str] = set()
         self.timer = QTimer(self)
         self.timer.setInterval(15)
 
@@ -112,8 +114,7 @@ class Driver(QObject):
         elif self.mode == "privacy":
             QTimer.singleShot(50, self.privacy_type)
         elif self.mode == "idle":
-            QTimer.singleShot(0, self.type_word)
-            QTimer.singleShot(1500, self.report_ready)  # after start_background's microphone/engine jobs
+            QTimer.singleShot(0, self.settle)
 
     @Slot()
     def privacy_type(self) -> None:
@@ -125,8 +126,25 @@ class Driver(QObject):
         self.privacy.start()
 
     @Slot()
-    def report_ready(self) -> None:
-        say(f"ready {os.getpid()}")
+    def settle(self) -> None:
+        """Type a word, then say "ready" once the speech lane (engine warm-up, microphone) and the completion
+        lane (the model's load and the suggestion for the word) have both run dry."""
+        window = self.window()
+        if window is None:
+            QTimer.singleShot(50, self.settle)
+            return
+        worker = window.services.worker
+        self.unsettled = {"completion"} | ({"speech"} if worker.busy("speech") else set())
+        worker.idle.connect(self.lane_idle)
+        say(f"settling {' '.join(sorted(self.unsettled))}")
+        self.type_word()
+
+    @Slot(str)
+    def lane_idle(self, lane: str) -> None:
+        self.unsettled.discard(lane)
+        if not self.unsettled:
+            self.window().services.worker.idle.disconnect(self.lane_idle)
+            say(f"ready {os.getpid()}")
 
     @Slot()
     def type_word(self) -> None:
