@@ -106,11 +106,10 @@ class _RawWhisper:
 
     def ms(self, wav: Path) -> float:
         """One clip, decoded as the app's release does: milliseconds."""
-        import numpy as np
-
+        from slm_desktop.audio.resample import int16_to_float
         from slm_desktop.audio.wav import read_pcm16k
 
-        audio = np.frombuffer(read_pcm16k(wav), dtype="<i2").astype(np.float32) / 32768.0
+        audio = int16_to_float(read_pcm16k(wav))
         start = time.perf_counter()
         segments, _info = self.model.transcribe(audio, language="en", beam_size=1, temperature=0.0, vad_filter=True)
         list(segments)
@@ -142,7 +141,7 @@ def _bench_engine(label: str, factory, whisper_model: Path | None, refs: dict[Pa
         else:
             raw = [_raw_pass(engine, wav) for wav in refs]
         trimmed = _RawWhisper(whisper_model, trimmed=True) if whisper_model is not None else None
-        app, raw_ms = _app_beside_raw(engine, trimmed, clips)
+        app, paired_raw_ms = _app_beside_raw(engine, trimmed, clips)
         paused = [_app_pass(engine, wav, quiet_after_s=PAUSE_BEFORE_RELEASE_S) for wav in clips]
         prompted = [_app_pass(engine, wav, context=DOCUMENT_CONTEXT) for wav in clips]
     finally:
@@ -151,9 +150,9 @@ def _bench_engine(label: str, factory, whisper_model: Path | None, refs: dict[Pa
     # window) and with the app's trimmed encoder (what app/raw compares against)
     plain = _RawWhisper(whisper_model) if whisper_model is not None else None
     plain_ms = [plain.ms(wav) for wav in clips] if plain is not None else []
-    raw_ms = raw_ms or [ms for _, ms in raw]
     released = [r.release_to_final_ms for r in app]
-    pairs = [a / r for a, r in zip(released, raw_ms, strict=True)] if whisper_model is not None else []
+    pairs = [a / r for a, r in zip(released, paired_raw_ms, strict=True)] if paired_raw_ms else []
+    raw_ms = paired_raw_ms or [ms for _, ms in raw]
     of_p50s = percentile(released, 50) / max(percentile(raw_ms, 50), 1e-6)
     audio = sum(t.audio_seconds for t, _ in raw)
     decode = sum(t.decode_seconds for t, _ in raw)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from slm_desktop.audio.resample import int16_to_float
 from slm_desktop.bench import percentile
 from slm_desktop.bench.wer import corpus_wer
 from slm_desktop.paths import resources_dir
@@ -27,13 +28,9 @@ def whisper_transcripts(model: Path, refs: dict[Path, str], *, compute_type: str
 
     engine = WhisperEngine(WhisperConfig(model, compute_type=compute_type, language="en", partials=False))
     try:
-        return [engine.transcribe_array(_float(read_pcm16k(wav))) for wav in refs]
+        return [engine.transcribe_array(int16_to_float(read_pcm16k(wav))) for wav in refs]
     finally:
         engine.close()
-
-
-def _float(pcm: bytes) -> np.ndarray:
-    return np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
 
 
 def held_out_commands(count: int = COMMANDS) -> list[tuple[str, str]]:
@@ -230,7 +227,7 @@ def _material(refs: dict[Path, str], rate: int = 16000) -> tuple[np.ndarray, np.
         noise = np.zeros(gap) if kind == 0 else rng.standard_normal(gap) * (0.018 if kind == 1 else 0.03)
         if kind == 2:
             noise *= np.clip(np.sin(np.linspace(0, 2 * np.pi * 1.3, gap)), 0, None)
-        clip = _float(read_pcm16k(wav))
+        clip = int16_to_float(read_pcm16k(wav))
         pieces += [noise.astype(np.float32), clip]
         truth += [np.zeros(gap, bool), np.ones(clip.size, bool)]
     pieces.append(np.zeros(gap, np.float32))
