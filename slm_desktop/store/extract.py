@@ -20,12 +20,14 @@ the rules, the filter is a second opinion and the source of the cleaned permissi
 from __future__ import annotations
 
 import dataclasses
+import lzma
 import os
 import shutil
 import stat
 import tarfile
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +47,10 @@ DISK_MARGIN = 16 << 20
 MAX_NAME = 1024  # characters in a member name or link target
 MAX_COMPONENT = 255  # bytes in one path component (NAME_MAX)
 MAX_LINK_STEPS = 40  # symbolic links followed while resolving one path (Linux's MAXSYMLINKS)
+MAX_TRAILER = 16 << 20  # bytes read past a tar's last member so gzip/xz reach (and check) their checksums
+COMPRESSED_MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00")  # gzip, bzip2, xz
+# what a damaged compressed stream raises besides OSError/EOFError (bzip2's errors are OSErrors)
+DECOMPRESS_ERRORS = (zlib.error, lzma.LZMAError)
 
 
 class UnsafeArchive(ModelError):
@@ -89,8 +95,12 @@ def archive_kind(path: Path) -> str:
     try:
         if tarfile.is_tarfile(path):
             return "tar"
-    except OSError:
+    except (OSError, EOFError, *DECOMPRESS_ERRORS):
         pass
+    with open(path, "rb") as f:
+        head = f.read(6)
+    if head.startswith(COMPRESSED_MAGIC):
+        raise ModelError(f"{path.name}: damaged or unreadable archive (its compressed data does not unpack)")
     raise ModelError(f"{path.name}: not a zip or tar archive")
 
 
@@ -404,6 +414,16 @@ def _extract_into(archive: Path, root: Path, max_bytes: int, max_files: int, max
         plan.finish()
         sizes.check_disk(root)
         _write(plan, root, lambda e, tf=tf: tf.extractfile(e.ref))
+        _read_trailer(tf)
+
+
+def _read_trailer(tf: tarfile.TarFile) -> None:
+    """tarfile stops at the end-of-archive blocks, before the gzip or xz checksum that follows them, so a
+    damaged stream that still inflates would pass unseen; reading on to the end makes the decompressor
+    check it (a bad checksum raises). Capped: what follows a tar's end is padding, never worth a bomb's time."""
+    left = MAX_TRAILER
+    while left > 0 and (block := tf.fileobj.read(min(CHUNK, left))):
+        left -= len(block)
 
 
 def safe_extract(
@@ -430,7 +450,7 @@ def safe_extract(
         root.rename(target)
     except UnsafeArchive:
         raise
-    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, UnicodeDecodeError) as exc:
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, UnicodeDecodeError, *DECOMPRESS_ERRORS) as exc:
         detail = show(f"{exc.__class__.__name__}: {exc}")
         raise ModelError(f"{archive.name}: damaged or unreadable archive ({detail})") from exc
     finally:

@@ -168,3 +168,40 @@ def test_fuzz_tar_never_writes_outside(tmp_path_factory, members):
             assert resolved == inside or resolved.startswith(inside + os.sep)
     after = set(root.rglob("*"))
     assert {p for p in after - before if target not in p.parents and p != target} == set()
+
+
+def _tar_bytes(mode: str, payload: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode=mode) as tf:
+        info = tarfile.TarInfo("model/weights.bin")
+        info.size = len(payload)
+        tf.addfile(info, io.BytesIO(payload))
+    return buffer.getvalue()
+
+
+def test_a_tar_gz_whose_checksum_is_wrong_is_refused(tmp_path):
+    """The data inflates cleanly, only gzip's CRC at the very end says it is not what was packed."""
+    data = bytearray(_tar_bytes("w:gz", os.urandom(50_000)))
+    data[-8:-4] = bytes(b ^ 0xFF for b in data[-8:-4])  # the CRC-32 of the trailer
+    archive = tmp_path / "crc.tar.gz"
+    archive.write_bytes(bytes(data))
+    with pytest.raises(ModelError, match=r"damaged or unreadable archive.*CRC"):
+        safe_extract(archive, tmp_path / "out")
+    _assert_nothing_left(tmp_path, tmp_path / "out", archive)
+
+
+@pytest.mark.parametrize("mode", ["w:gz", "w:bz2", "w:xz"])
+@pytest.mark.parametrize("damage", ["flipped", "truncated"])
+def test_a_damaged_compressed_tar_is_one_clear_error(tmp_path, mode, damage):
+    data = bytearray(_tar_bytes(mode, os.urandom(200_000)))
+    middle = len(data) // 2
+    if damage == "flipped":
+        data[middle : middle + 64] = bytes(b ^ 0x5A for b in data[middle : middle + 64])
+    else:
+        del data[middle:]
+    archive = tmp_path / f"bad.{mode[2:]}"
+    archive.write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="damaged or unreadable archive") as caught:
+        safe_extract(archive, tmp_path / "out")
+    assert "\n" not in str(caught.value)
+    _assert_nothing_left(tmp_path, tmp_path / "out", archive)
