@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from slm_desktop.audio.resample import int16_to_float
 from slm_desktop.engines.base import PartialText, Transcript, Word
 from slm_desktop.errors import ModelError
 from slm_desktop.store.validate import is_whisper_folder
@@ -196,7 +197,7 @@ class WhisperUtterance:
         return self.partial()
 
     def _note_levels(self, pcm: bytes) -> None:
-        levels = _frame_dbfs(np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0)
+        levels = _frame_dbfs(int16_to_float(pcm))
         if not levels.size:
             return
         self._peak_dbfs = max(self._peak_dbfs, float(levels.max()))
@@ -239,7 +240,7 @@ class WhisperUtterance:
         if len(self._chunks) > 1:
             self._chunks = [b"".join(self._chunks)]
         data = self._chunks[0] if self._chunks else b""
-        return np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
+        return int16_to_float(data)
 
     def _partial_decode(self) -> None:
         """One LocalAgreement step: decode the window, commit the words two decodes in a row share.
@@ -529,7 +530,7 @@ class WhisperEngine:
         held = 0  # samples in parts
         offset = decode_s = 0.0
         for pcm in chunks:
-            parts.append(np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0)
+            parts.append(int16_to_float(pcm))
             held += parts[-1].size
             if held < WINDOW_S * rate:
                 continue
