@@ -47,6 +47,7 @@ DISK_MARGIN = 16 << 20
 MAX_NAME = 1024  # characters in a member name or link target
 MAX_COMPONENT = 255  # bytes in one path component (NAME_MAX)
 MAX_LINK_STEPS = 40  # symbolic links followed while resolving one path (Linux's MAXSYMLINKS)
+MAX_HEADER_DATA = 1 << 20  # a tar long-name or pax header's data (names are at most MAX_NAME characters)
 MAX_TRAILER = 16 << 20  # bytes read past a tar's last member so gzip/xz reach (and check) their checksums
 COMPRESSED_MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00")  # gzip, bzip2, xz
 # what a damaged compressed stream raises besides OSError/EOFError (bzip2's errors are OSErrors)
@@ -88,14 +89,55 @@ def show(name: str) -> str:
     return text if len(text) <= 160 else text[:157] + "..."
 
 
+LONG_HEADERS = (
+    tarfile.GNUTYPE_LONGNAME,
+    tarfile.GNUTYPE_LONGLINK,
+    tarfile.XHDTYPE,
+    tarfile.XGLTYPE,
+    tarfile.SOLARIS_XHDTYPE,
+)
+
+
+class _RefusedHeader(Exception):
+    """A tar header that tarfile would act on before the plan sees its member."""
+
+
+class _BoundedTarInfo(tarfile.TarInfo):
+    """tarfile reads a GNU long name's or a pax header's whole declared data into memory, and a sparse
+    file's map, before handing the member over: a 0.5 MB tar.gz that declares a 512 MB long name made it
+    allocate 512 MB (measured). Those headers are refused here, by their declared size, before any read.
+    `_proc_member` is tarfile's documented override point; sparse files are never model files."""
+
+    def _proc_member(self, tarfile_):
+        long_data = (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK, tarfile.XHDTYPE, tarfile.XGLTYPE)
+        if self.type in (*long_data, tarfile.SOLARIS_XHDTYPE) and self.size > MAX_HEADER_DATA:
+            raise _RefusedHeader(
+                f"declares a {_mb(self.size)} long name or pax header (at most {_mb(MAX_HEADER_DATA)})"
+            )
+        if self.type == tarfile.GNUTYPE_SPARSE:
+            raise _RefusedHeader("holds a sparse file")
+        return super()._proc_member(tarfile_)
+
+    def _proc_gnusparse_00(self, *args):
+        raise _RefusedHeader("holds a sparse file")
+
+    _proc_gnusparse_01 = _proc_gnusparse_10 = _proc_gnusparse_00
+
+
+def _refused_header(archive: Path, exc: _RefusedHeader) -> UnsafeArchive:
+    return UnsafeArchive(f"{archive.name}: a tar header {exc}; nothing was installed")
+
+
 def archive_kind(path: Path) -> str:
     """'zip' or 'tar' by content, not by name; ModelError for anything else."""
     if zipfile.is_zipfile(path):
         return "zip"
     try:
-        if tarfile.is_tarfile(path):
+        with tarfile.open(path, "r:*", tarinfo=_BoundedTarInfo):  # tarfile.is_tarfile, bounded
             return "tar"
-    except (OSError, EOFError, *DECOMPRESS_ERRORS):
+    except _RefusedHeader as exc:
+        raise _refused_header(path, exc) from None
+    except (tarfile.TarError, OSError, EOFError, *DECOMPRESS_ERRORS):
         pass
     with open(path, "rb") as f:
         head = f.read(6)
@@ -407,14 +449,17 @@ def _extract_into(archive: Path, root: Path, max_bytes: int, max_files: int, max
             sizes.check_disk(root)
             _write(plan, root, lambda e, zf=zf: zf.open(e.ref))
         return
-    with tarfile.open(archive, "r:*") as tf:
-        for info in tf:  # one header at a time: a huge declared size stops the listing at once
-            sizes.add(plan.add(_tar_entry(plan, info)))
-            _data_filter(plan, info, root)
-        plan.finish()
-        sizes.check_disk(root)
-        _write(plan, root, lambda e, tf=tf: tf.extractfile(e.ref))
-        _read_trailer(tf)
+    try:
+        with tarfile.open(archive, "r:*", tarinfo=_BoundedTarInfo) as tf:
+            for info in tf:  # one header at a time: a huge declared size stops the listing at once
+                sizes.add(plan.add(_tar_entry(plan, info)))
+                _data_filter(plan, info, root)
+            plan.finish()
+            sizes.check_disk(root)
+            _write(plan, root, lambda e, tf=tf: tf.extractfile(e.ref))
+            _read_trailer(tf)
+    except _RefusedHeader as exc:
+        raise _refused_header(archive, exc) from None
 
 
 def _read_trailer(tf: tarfile.TarFile) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import os
 import stat
 import tarfile
+import tracemalloc
 import zipfile
 from pathlib import Path
 
@@ -204,4 +206,48 @@ def test_a_damaged_compressed_tar_is_one_clear_error(tmp_path, mode, damage):
     with pytest.raises(ModelError, match="damaged or unreadable archive") as caught:
         safe_extract(archive, tmp_path / "out")
     assert "\n" not in str(caught.value)
+    _assert_nothing_left(tmp_path, tmp_path / "out", archive)
+
+
+def _gz_tar_with_long_header(path: Path, kind: bytes, declared: int) -> Path:
+    """A header whose data (a long name, a pax record) is `declared` bytes of zeros: they compress 1000:1."""
+    header = tarfile.TarInfo("././@LongLink")
+    header.type, header.size = kind, declared
+    with gzip.open(path, "wb") as out:
+        out.write(header.tobuf(format=tarfile.GNU_FORMAT))
+        for _ in range(declared >> 20):
+            out.write(bytes(1 << 20))
+        out.write(bytes(1024))
+    return path
+
+
+@pytest.mark.parametrize("kind", [tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK, tarfile.XHDTYPE])
+def test_a_huge_long_name_or_pax_header_is_refused_before_it_is_read_into_memory(tmp_path, kind):
+    archive = _gz_tar_with_long_header(tmp_path / "long.tar.gz", kind, 64 << 20)
+    tracemalloc.start()
+    try:
+        with pytest.raises(UnsafeArchive, match="declares a 67 MB long name or pax header"):
+            safe_extract(archive, tmp_path / "out")
+        _now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20, f"{peak / 1e6:.0f} MB allocated while refusing"
+    _assert_nothing_left(tmp_path, tmp_path / "out", archive)
+
+
+@pytest.mark.parametrize("pax", [None, {"GNU.sparse.major": "1", "GNU.sparse.minor": "0", "GNU.sparse.name": "w"}])
+def test_sparse_members_are_refused(tmp_path, pax):
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT if pax else tarfile.GNU_FORMAT) as tf:
+        info = tarfile.TarInfo("model/weights.bin")
+        info.size = 512
+        if pax:
+            info.pax_headers = pax
+        else:
+            info.type = tarfile.GNUTYPE_SPARSE
+        tf.addfile(info, io.BytesIO(bytes(512)))
+    archive = tmp_path / "sparse.tar"
+    archive.write_bytes(buffer.getvalue())
+    with pytest.raises(UnsafeArchive, match="holds a sparse file"):
+        safe_extract(archive, tmp_path / "out")
     _assert_nothing_left(tmp_path, tmp_path / "out", archive)
