@@ -144,6 +144,21 @@ def zip_bytes(files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
+def doctored_zip(files: dict[str, bytes], *, encrypted: bool = False, method: int | None = None) -> bytes:
+    """A zip whose every member claims to be encrypted, or packed with another compression method (in the
+    local and the central headers): zipfile cannot write either, and a hostile or odd archive may hold them."""
+    data = bytearray(zip_bytes(files))
+    for signature, flags_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = data.find(signature)
+        while at >= 0:
+            if encrypted:
+                data[at + flags_at] |= 0x1
+            if method is not None:
+                data[at + flags_at + 2 : at + flags_at + 4] = method.to_bytes(2, "little")
+            at = data.find(signature, at + 4)
+    return bytes(data)
+
+
 def vosk_layout(top: str) -> dict[str, bytes]:
     """The file layout of a Vosk small model (contents are placeholders: layout checks only)."""
     names = ["am/final.mdl", "conf/model.conf", "conf/mfcc.conf", "graph/HCLr.fst", "graph/Gr.fst", "README"]

@@ -22,6 +22,7 @@ from pathlib import Path
 from slm_desktop.cancel import CancelToken
 from slm_desktop.engines.base import LanguagePair, Translation
 from slm_desktop.errors import ModelError
+from slm_desktop.store.extract import ZIP_READ_ERRORS, safe_extract
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ def _argos_pair(archive: Path) -> tuple[str, str] | None:
                 return _pair_from_name(archive.name)
             data = json.loads(bundle.read(names[0]).decode("utf-8"))
             return str(data["from_code"]), str(data["to_code"])
-    except (OSError, zipfile.BadZipFile, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, *ZIP_READ_ERRORS):
         return None
 
 
@@ -117,7 +118,6 @@ def prepare_model_folder(path: Path, unpack_dir: Path) -> Path:
         return path
     if not path.name.endswith(ARGOS_SUFFIX):
         raise ModelError(f"{path.name} is neither a CTranslate2 model folder nor an {ARGOS_SUFFIX} package")
-    from slm_desktop.store.extract import safe_extract
 
     info = path.stat()
     dest = unpack_dir / f"{path.name.removesuffix(ARGOS_SUFFIX)}-{info.st_size}-{int(info.st_mtime)}"

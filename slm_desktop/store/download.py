@@ -18,7 +18,6 @@ import time
 import urllib.error
 import urllib.request
 import zipfile
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import BinaryIO
 from slm_desktop import __version__
 from slm_desktop.cancel import CancelToken
 from slm_desktop.errors import UserError
+from slm_desktop.store.extract import ZIP_READ_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -240,7 +240,7 @@ def _extract_member(archive: Path, member: str, part: Path, token: CancelToken |
                 digest.update(block)
     except KeyError as exc:
         raise BadMirror(f"the zip has no member {member}") from exc
-    except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
+    except ZIP_READ_ERRORS as exc:
         raise BadMirror(f"not a valid zip ({exc})") from exc
     return digest.hexdigest()
 

@@ -52,6 +52,10 @@ MAX_TRAILER = 16 << 20  # bytes read past a tar's last member so gzip/xz reach (
 COMPRESSED_MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00")  # gzip, bzip2, xz
 # what a damaged compressed stream raises besides OSError/EOFError (bzip2's errors are OSErrors)
 DECOMPRESS_ERRORS = (zlib.error, lzma.LZMAError)
+# what reading a zip member can raise besides BadZipFile: a cut stream, a damaged one, an encrypted
+# member (RuntimeError) or an unknown compression method (NotImplementedError)
+ZIP_READ_ERRORS = (zipfile.BadZipFile, EOFError, *DECOMPRESS_ERRORS, NotImplementedError, RuntimeError)
+ZIP_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
 
 
 class UnsafeArchive(ModelError):
@@ -311,6 +315,10 @@ def _zip_entries(plan: _Plan, zf: zipfile.ZipFile) -> Iterator[_Entry]:
         mode = info.external_attr >> 16
         if not info.filename:  # ZipInfo.is_dir() would fail on it
             raise plan.refuse("", "has an empty name")
+        if info.flag_bits & 0x1:
+            raise plan.refuse(info.filename, "is encrypted (model archives never are; no password is asked)")
+        if info.compress_type not in ZIP_METHODS:
+            raise plan.refuse(info.filename, f"uses a compression method ({info.compress_type}) zipfile cannot unpack")
         if stat.S_ISLNK(mode):
             if info.file_size > MAX_NAME:
                 raise plan.refuse(info.filename, "is a link with an oversized target")
@@ -495,7 +503,7 @@ def safe_extract(
         root.rename(target)
     except UnsafeArchive:
         raise
-    except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError, UnicodeDecodeError, *DECOMPRESS_ERRORS) as exc:
+    except (tarfile.TarError, OSError, UnicodeDecodeError, *ZIP_READ_ERRORS) as exc:
         detail = show(f"{exc.__class__.__name__}: {exc}")
         raise ModelError(f"{archive.name}: damaged or unreadable archive ({detail})") from exc
     finally:

@@ -25,6 +25,7 @@ from typing import BinaryIO
 from slm_desktop.cancel import CancelToken
 from slm_desktop.store import download as dl
 from slm_desktop.store.catalog import FileSpec, Source
+from slm_desktop.store.extract import ZIP_READ_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,7 @@ def _copy_part(resolve: Resolve, url: str, out: BinaryIO, digest, token: CancelT
                 _pump(src, out, digest, token)
     except KeyError as exc:
         raise PartError(f"{Path(base).name} has no member {member}") from exc
-    except zipfile.BadZipFile as exc:
+    except ZIP_READ_ERRORS as exc:
         raise PartError(f"{Path(base).name} is not a valid zip ({exc})") from exc
 
 

