@@ -233,6 +233,51 @@ class StallingServer:
         self.httpd.server_close()
 
 
+class FloodingServer:
+    """A broken server that never stops sending: a JSON reply without end (with or without a Content-Length
+    that says so), an event stream whose one line never ends, or a 500 whose error body never ends.
+    `sent` counts the bytes it got out; `hung_up` is set once the client closed the connection."""
+
+    def __init__(self, mode: str):
+        outer = self
+        self.sent = 0
+        self.hung_up = threading.Event()
+
+        class Handler(_Quiet):
+            def do_GET(self):
+                self._flood(b'{"object": "list", "data": [', b'{"id": "m", "object": "model"},')
+
+            def do_POST(self):
+                self._body()
+                if mode == "stream":
+                    self._flood(b'data: {"choices": [{"text": "', b"x" * 1024, "text/event-stream")
+                else:
+                    self._flood(b'{"text": "', b"y" * 1024)
+
+            def _flood(self, start: bytes, repeat: bytes, kind: str = "application/json") -> None:
+                self.send_response(500 if mode == "error" else 200)
+                self.send_header("Content-Type", kind)
+                if mode == "declared":
+                    self.send_header("Content-Length", str(1 << 40))
+                self.end_headers()
+                try:
+                    self.wfile.write(start)
+                    while True:
+                        self.wfile.write(repeat * 64)
+                        outer.sent += len(repeat) * 64
+                except OSError:
+                    outer.hung_up.set()
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
 class TranscriptionServer:
     """`/v1/audio/transcriptions` (OpenAI's multipart form) answered by a real local speech engine, the way a
     Whisper server answers; records each upload's fields."""

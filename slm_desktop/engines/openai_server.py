@@ -18,6 +18,7 @@ import contextlib
 import ipaddress
 import json
 import logging
+import re
 import socket
 import threading
 import time
@@ -35,6 +36,12 @@ from slm_desktop.errors import UserError
 log = logging.getLogger(__name__)
 
 CANCEL_POLL_S = 0.005
+# what a sane server sends is small (a model list, a transcription, one streamed token per event); a broken
+# or hostile one must not fill the memory: more than this is one line, and the connection is closed
+MAX_REPLY_BYTES = 16 << 20
+MAX_EVENT_CHARS = 1 << 20
+MAX_ERROR_BYTES = 64 << 10  # an error reply is read this far for its message
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
 LAN_SUFFIXES = (".local", ".lan", ".home.arpa", ".internal")
 
 
@@ -166,9 +173,8 @@ class ServerClient:
 
     def get_json(self, path: str) -> dict[str, Any]:
         with self._errors(path):
-            response = self._http.get(path, timeout=self._whole_call())
-            self._check(response, path)
-            return self._json(response, path)
+            request = self._http.build_request("GET", path, timeout=self._whole_call())
+            return self._reply(self._http.send(request, stream=True), path)
 
     def post_json(
         self,
@@ -187,9 +193,7 @@ class ServerClient:
             request = self._http.build_request(
                 "POST", path, json=payload or None, timeout=timeout, extensions={"trace": watch.trace}, **kwargs
             )
-            response = self._http.send(request)
-            self._check(response, path)
-            return self._json(response, path)
+            return self._reply(self._http.send(request, stream=True), path)
 
     def stream(self, path: str, payload: dict[str, Any], cancel: CancelToken | None = None) -> Iterator[dict]:
         """POST with stream=true; yields each server-sent event's JSON until [DONE] or the end of the body.
@@ -200,7 +204,7 @@ class ServerClient:
             response = self._http.send(request, stream=True)
             try:
                 self._check(response, path)
-                for line in response.iter_lines():
+                for line in self._lines(response, path):
                     if cancel is not None and cancel.cancelled:
                         raise Cancelled()
                     if not line.startswith("data:"):
@@ -221,22 +225,53 @@ class ServerClient:
         c = self.config
         return httpx.Timeout(c.request_timeout_s if read_s is None else read_s, connect=c.connect_timeout_s)
 
+    def _reply(self, response: httpx.Response, path: str) -> dict[str, Any]:
+        try:
+            self._check(response, path)
+            return self._json(self._body(response, path), path)
+        finally:
+            response.close()
+
+    def _body(self, response: httpx.Response, path: str, limit: int = MAX_REPLY_BYTES) -> bytes:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise self._too_large(path, limit)
+        chunks, size = [], 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise self._too_large(path, limit)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _lines(self, response: httpx.Response, path: str) -> Iterator[str]:
+        """The body's lines, as httpx's iter_lines splits them, but never one longer than MAX_EVENT_CHARS."""
+        pending = ""
+        for text in response.iter_text():
+            *lines, pending = LINE_BREAK.split(pending + text)
+            yield from lines
+            if len(pending) > MAX_EVENT_CHARS:
+                raise self._too_large(path, MAX_EVENT_CHARS, "a streamed line")
+        if pending:
+            yield pending
+
+    def _too_large(self, path: str, limit: int, what: str = "a reply") -> ServerError:
+        return ServerError(f"server {self.host} sent {what} over {limit >> 20} MB from {path}; closed", "reply")
+
     def _check(self, response: httpx.Response, path: str) -> None:
         code = response.status_code
         if code < 400:
             return
-        if response.is_stream_consumed is False:
-            response.read()
-        detail = _error_detail(response)
+        detail = _error_detail(_head(response, MAX_ERROR_BYTES))
         if code in (401, 403):
             raise ServerError(f"server {self.host} refused the API key ({code}{detail})", "auth", code)
         if code in (404, 405, 501):
             raise ServerError(f"server {self.host} has no {path} ({code}{detail})", "missing", code)
         raise ServerError(f"server {self.host} failed on {path} ({code}{detail})", "failed", code)
 
-    def _json(self, response: httpx.Response, path: str) -> dict[str, Any]:
+    def _json(self, body: bytes, path: str) -> dict[str, Any]:
         try:
-            data = response.json()
+            data = json.loads(body)
         except ValueError:
             raise ServerError(f"server {self.host} sent no JSON from {path}", "reply") from None
         if not isinstance(data, dict):
@@ -302,9 +337,21 @@ def _message(error: Any) -> str:
     return str(error)[:120]
 
 
-def _error_detail(response: httpx.Response) -> str:
+def _head(response: httpx.Response, limit: int) -> bytes:
+    """The start of a body, for an error's message; the rest is never read (the connection is closed)."""
+    if response.is_stream_consumed:
+        return response.content[:limit]
+    head = b""
+    for chunk in response.iter_bytes():
+        head += chunk
+        if len(head) >= limit:
+            break
+    return head[:limit]
+
+
+def _error_detail(body: bytes) -> str:
     try:
-        data = response.json()
+        data = json.loads(body)
     except ValueError:
         return ""
     if isinstance(data, dict) and "error" in data:
