@@ -193,7 +193,21 @@ class _Quiet(BaseHTTPRequestHandler):
         return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
 
-class StallingServer:
+class _Loopback:
+    """A ThreadingHTTPServer on a free 127.0.0.1 port, serving in a daemon thread."""
+
+    def _serve(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class StallingServer(_Loopback):
     """Answers /v1/models at once and then sends nothing for any POST until released: a server slower than
     every timeout. `requests` counts POSTs received; `hung_up` is set when a client closed a stalled request."""
 
@@ -222,18 +236,14 @@ class StallingServer:
                         outer.hung_up.set()
                         return
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self._serve(Handler)
 
     def close(self) -> None:
         self.release.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().close()
 
 
-class FloodingServer:
+class FloodingServer(_Loopback):
     """A broken server that never stops sending: a JSON reply without end (with or without a Content-Length
     that says so), an event stream whose one line never ends, or a 500 whose error body never ends.
     `sent` counts the bytes it got out; `hung_up` is set once the client closed the connection."""
@@ -268,17 +278,10 @@ class FloodingServer:
                 except OSError:
                     outer.hung_up.set()
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self._serve(Handler)
 
 
-class TranscriptionServer:
+class TranscriptionServer(_Loopback):
     """`/v1/audio/transcriptions` (OpenAI's multipart form) answered by a real local speech engine, the way a
     Whisper server answers; records each upload's fields."""
 
@@ -298,14 +301,7 @@ class TranscriptionServer:
                 outer.uploads.append(fields)
                 self._send_json({"text": transcribe(fields["file"])})
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self._serve(Handler)
 
 
 def _multipart(content_type: str, body: bytes) -> dict:
