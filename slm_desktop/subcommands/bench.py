@@ -6,6 +6,7 @@ import importlib
 
 from slm_desktop.cli import add_json_flag, print_json
 from slm_desktop.errors import UserError
+from slm_desktop.subcommands.arg_types import whole
 
 # suite name -> "module:function"; each function takes (args) and returns a JSON-able dict
 # with a "table" entry: a list of rows (dicts) printed as the text report.
@@ -24,22 +25,25 @@ SUITES: dict[str, str] = {
 def register(sub) -> None:
     parser = sub.add_parser("bench", help="benchmarks: raw engine vs the app's path, p50/p95")
     parser.add_argument("suite", help="one of: " + ", ".join([*SUITES, "all"]) if SUITES else "suite")
-    parser.add_argument("--repeat", type=int, default=0, help="override the suite's sample count")
+    parser.add_argument("--repeat", type=whole(0), default=0, help="override the suite's sample count")
     from slm_desktop.subcommands.server_args import add_server_flags
 
     add_server_flags(parser)  # bench complete --server URL: the app's path to a server beside a raw client
     parser.add_argument("--model", default="", help="complete/suggest: a GGUF file name or path")
     parser.add_argument(
-        "--busy", type=int, default=0, help="complete: N other processes each hold a core; fixed 2 threads vs adaptive"
+        "--busy",
+        type=whole(0),
+        default=0,
+        help="complete: N other processes each hold a core; fixed 2 threads vs adaptive",
     )
     suggest = parser.add_argument_group("suggest: a simulated typist on a plain-text file")
     suggest.add_argument("--text", help="the text to type (default: the shipped evaluation text)")
-    suggest.add_argument("--limit", type=int, help="word positions to type (default 250; 0: all)")
+    suggest.add_argument("--limit", type=whole(0), help="word positions to type (default 250; 0: all)")
     suggest.add_argument("--personal-train", metavar="FILE", help="learn the personal model from FILE first")
     suggest.add_argument("--split", type=float, default=0.0, help="learn from this share of --text, type the rest")
     suggest.add_argument("--no-word-list", action="store_true", help="chips without the word list")
-    suggest.add_argument("--look", type=int, default=3, help="letters of a word after which the typist looks")
-    suggest.add_argument("--threads", type=int, default=0, help="fixed llama.cpp threads (0: adaptive)")
+    suggest.add_argument("--look", type=whole(0), default=3, help="letters of a word after which the typist looks")
+    suggest.add_argument("--threads", type=whole(0), default=0, help="fixed llama.cpp threads (0: adaptive)")
     add_json_flag(parser)
     parser.set_defaults(func=run)
 

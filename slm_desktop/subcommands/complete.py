@@ -5,6 +5,7 @@ from __future__ import annotations
 from slm_desktop.cli import add_json_flag, print_json
 from slm_desktop.completion import resolve_model
 from slm_desktop.errors import UserError
+from slm_desktop.subcommands.arg_types import whole
 from slm_desktop.subcommands.server_args import add_server_flags, server_config
 
 
@@ -15,7 +16,7 @@ def register(sub) -> None:
     parser.add_argument("--words", action="store_true", help="print the three next-word chips instead")
     parser.add_argument("--model", default="", help="a GGUF file or a model name on the search path")
     parser.add_argument("--max-tokens", type=int, default=12, help="suggestion length limit (default 12)")
-    parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: automatic)")
+    parser.add_argument("--threads", type=whole(0), default=0, help="CPU threads (0: automatic)")
     add_server_flags(parser)
     add_json_flag(parser)
     parser.set_defaults(func=run)

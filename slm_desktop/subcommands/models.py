@@ -10,6 +10,7 @@ from slm_desktop.cli import add_json_flag, print_json
 from slm_desktop.diagnostics import format_table
 from slm_desktop.errors import UserError
 from slm_desktop.store.download import Progress
+from slm_desktop.subcommands.arg_types import seconds
 
 
 def register(sub) -> None:
@@ -38,7 +39,7 @@ def register(sub) -> None:
     verify.add_argument("id", nargs="?")
     rec = verbs.add_parser("recommend", help="measure this machine and recommend catalog models")
     rec.add_argument("--languages", default="en", help="comma-separated language codes (default: en)")
-    rec.add_argument("--seconds", type=float, default=3.0, help="how long to measure generation speed")
+    rec.add_argument("--seconds", type=seconds, default=3.0, help="how long to measure generation speed")
     rec.add_argument("--no-measure", action="store_true", help="skip the tokens/s measurement")
     default = verbs.add_parser("default", help="show or set the default model per kind")
     default.add_argument("kind", nargs="?", choices=["completion", "stt", "translation", "intent"])

@@ -7,6 +7,7 @@ import os
 
 from slm_desktop.engines.openai_server import ServerConfig
 from slm_desktop.errors import UserError
+from slm_desktop.subcommands.arg_types import seconds
 
 
 def add_server_flags(parser, *, model_help: str = "the server's model (default: its first)") -> None:
@@ -14,8 +15,8 @@ def add_server_flags(parser, *, model_help: str = "the server's model (default: 
     group.add_argument("--server", metavar="URL", help="use this server instead of the local engine")
     group.add_argument("--api-key-env", metavar="VAR", help="read the server's API key from this variable")
     group.add_argument("--server-model", default="", metavar="NAME", help=model_help)
-    group.add_argument("--connect-timeout", type=float, default=2.0, metavar="S", help="seconds (default 2)")
-    group.add_argument("--first-token-timeout", type=float, default=3.0, metavar="S", help="seconds (default 3)")
+    group.add_argument("--connect-timeout", type=seconds, default=2.0, metavar="S", help="seconds (default 2)")
+    group.add_argument("--first-token-timeout", type=seconds, default=3.0, metavar="S", help="seconds (default 3)")
 
 
 def server_config(args, *, default_model: str = "") -> ServerConfig | None:

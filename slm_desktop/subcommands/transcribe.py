@@ -13,6 +13,7 @@ from slm_desktop.cli import add_json_flag, print_json
 from slm_desktop.config import load_settings
 from slm_desktop.engines.base import Transcript
 from slm_desktop.engines.speech_select import ENGINES, choose_speech_engine
+from slm_desktop.subcommands.arg_types import seconds
 from slm_desktop.subcommands.server_args import add_server_flags, server_config
 
 
@@ -34,7 +35,7 @@ def register(sub) -> None:
     subtitles.add_argument("--vtt", action="store_true", help="print WebVTT subtitles with timestamps")
     parser.set_defaults(func=run_transcribe)
     listen = sub.add_parser("listen", help="record from the microphone for N seconds and print the transcript")
-    listen.add_argument("--seconds", type=float, default=5.0)
+    listen.add_argument("--seconds", type=seconds, default=5.0)
     listen.add_argument("--device", help="input device name or index (default: settings, then the system's)")
     _add_engine_flags(listen)
     listen.set_defaults(func=run_listen)

@@ -6,6 +6,7 @@ import sys
 
 from slm_desktop.cli import add_json_flag, print_json
 from slm_desktop.errors import UserError
+from slm_desktop.subcommands.arg_types import whole
 from slm_desktop.subcommands.server_args import add_server_flags, server_config
 
 ENGINES = ("auto", "ct2", "apertium", "llm")
@@ -20,7 +21,7 @@ def register(sub) -> None:
     parser.add_argument("--to", dest="target", default="es", help="target language code (default: es)")
     parser.add_argument("--engine", choices=ENGINES, default="auto", help="translation engine (default: auto)")
     parser.add_argument("--beam", type=int, default=1, choices=range(1, 5), metavar="1-4", help="CTranslate2 beam")
-    parser.add_argument("--threads", type=int, default=0, help="CTranslate2 threads (0: all cores)")
+    parser.add_argument("--threads", type=whole(0), default=0, help="CTranslate2 threads (0: all cores)")
     parser.add_argument("--list", action="store_true", help="list installed language pairs per engine")
     add_server_flags(parser, model_help="the server's chat model (default: its first)")
     add_json_flag(parser)

@@ -65,3 +65,32 @@ def test_a_file_argument_means_the_window_with_that_file(argv, expected):
     from slm_desktop.cli import gui_by_default
 
     assert gui_by_default(argv) == expected
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["bench", "suggest", "--limit", "-5"], "argument --limit: must be 0 or more (got -5)"),
+        (["bench", "intent", "--repeat", "-3"], "argument --repeat: must be 0 or more (got -3)"),
+        (["bench", "suggest", "--look", "two"], "argument --look: 'two' is not a whole number"),
+        (["complete", "--threads", "-2", "hi"], "argument --threads: must be 0 or more (got -2)"),
+        (["translate", "--threads", "-1", "hi"], "argument --threads: must be 0 or more (got -1)"),
+        (["listen", "--seconds", "nan"], "argument --seconds: must be a number of seconds above 0 (got nan)"),
+        (["models", "recommend", "--seconds", "-1"], "argument --seconds: must be a number of seconds above 0"),
+        (["complete", "--server", "http://x", "--connect-timeout", "inf", "hi"], "argument --connect-timeout: must"),
+        (["complete", "--first-token-timeout", "soon", "hi"], "'soon' is not a number of seconds"),
+    ],
+)
+def test_a_negative_or_endless_count_or_duration_is_one_line_from_the_parser(capsys, args, message):
+    from slm_desktop.cli import build_parser
+
+    with pytest.raises(SystemExit) as caught:
+        build_parser().parse_args(args)
+    err = capsys.readouterr().err
+    assert caught.value.code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_nan_connect_timeout_is_one_line_not_a_traceback(isolated_env):
+    result = run_cli("complete", "--server", "http://127.0.0.1:9", "--connect-timeout", "nan", "hi", env=isolated_env)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
