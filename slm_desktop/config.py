@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -102,6 +103,24 @@ class Settings:
         return dataclasses.replace(self, **{section: updated})
 
 
+# Numbers a setting may take; the Settings dialog offers these, and a hand-edited file outside them is
+# brought back inside (an autosave of 0 s or a NaN timeout would otherwise reach a timer or a socket).
+RANGES: dict[tuple[str, str], tuple[float, float]] = {
+    ("completion", "debounce_ms"): (0, 2000),
+    ("completion", "max_tokens"): (1, 64),
+    ("completion", "threads"): (0, 64),
+    ("completion", "context_tokens"): (64, 8192),
+    ("speech", "max_utterance_seconds"): (5, 600),
+    ("translation", "beam_size"): (1, 4),
+    ("translation", "threads"): (0, 64),
+    ("ui", "font_size"): (6, 48),
+    ("ui", "autosave_seconds"): (1, 600),
+    ("ui", "confirm_seconds"): (1, 600),
+    ("server", "connect_timeout_s"): (0.2, 120.0),
+    ("server", "first_token_timeout_s"): (0.2, 120.0),
+}
+
+
 @dataclass(frozen=True)
 class LoadResult:
     settings: Settings
@@ -116,7 +135,7 @@ def _coerce(default: Any, value: Any) -> Any:
     if expected is int:
         return value if isinstance(value, int) and not isinstance(value, bool) else None
     if expected is float:
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
         return float(value) if ok else None
     return value if isinstance(value, expected) else None
 
@@ -135,8 +154,18 @@ def _section_from(cls: type, raw: Any, name: str, problems: list[str]) -> Any:
         if coerced is None:
             problems.append(f"settings: {name}.{f.name} has the wrong type; using the default")
         else:
-            values[f.name] = coerced
+            values[f.name] = _within(name, f.name, coerced, problems)
     return dataclasses.replace(default, **values)
+
+
+def _within(section: str, key: str, value: Any, problems: list[str]) -> Any:
+    if (section, key) not in RANGES:
+        return value
+    low, high = RANGES[(section, key)]
+    inside = type(value)(min(max(value, low), high))
+    if inside != value:
+        problems.append(f"settings: {section}.{key} = {value} is outside {low:g}–{high:g}; using {inside:g}")
+    return inside
 
 
 def settings_from_dict(raw: dict[str, Any]) -> LoadResult:

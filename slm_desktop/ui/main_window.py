@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from slm_desktop import __version__
 from slm_desktop.commands.intents import command_vocabulary
+from slm_desktop.config import RANGES
 from slm_desktop.document import (
     Document,
 )
@@ -32,7 +33,7 @@ from slm_desktop.ui.voice import DictationWriter, PushToTalkController, PushToTa
 
 log = logging.getLogger(__name__)
 
-MIN_FONT, MAX_FONT = 6, 48
+MIN_FONT, MAX_FONT = (int(n) for n in RANGES[("ui", "font_size")])
 
 
 class WindowPushToTalkKey(PushToTalkKey):

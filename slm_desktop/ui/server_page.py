@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from slm_desktop.config import ServerSettings
+from slm_desktop.config import RANGES, ServerSettings
 from slm_desktop.engines.openai_server import ServerClient, needs_confirmation
 from slm_desktop.server_key import keyring_name, load_key, store_key, where_stored
 from slm_desktop.server_select import server_config
@@ -84,9 +84,11 @@ class ServerPage(QWidget):
         form.addRow("Speech model", self.speech_model)
         self.languages = self._line(settings.languages, "Server: translation languages")
         form.addRow("Translation languages", self.languages)
-        self.connect_timeout = self._seconds(settings.connect_timeout_s, "Server: connect timeout")
+        self.connect_timeout = self._seconds(settings.connect_timeout_s, "Server: connect timeout", "connect_timeout_s")
         form.addRow("Connect timeout", self.connect_timeout)
-        self.first_token_timeout = self._seconds(settings.first_token_timeout_s, "Server: first token timeout")
+        self.first_token_timeout = self._seconds(
+            settings.first_token_timeout_s, "Server: first token timeout", "first_token_timeout_s"
+        )
         form.addRow("First token timeout", self.first_token_timeout)
         row = QHBoxLayout()
         self.test_button = QPushButton("Test")
@@ -110,9 +112,9 @@ class ServerPage(QWidget):
         return line
 
     @staticmethod
-    def _seconds(value: float, name: str) -> QDoubleSpinBox:
+    def _seconds(value: float, name: str, key: str) -> QDoubleSpinBox:
         spin = QDoubleSpinBox()
-        spin.setRange(0.2, 120.0)
+        spin.setRange(*RANGES[("server", key)])
         spin.setDecimals(1)
         spin.setSuffix(" s")
         spin.setValue(value)

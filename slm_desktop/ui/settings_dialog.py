@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from slm_desktop.config import Settings
+from slm_desktop.config import RANGES, Settings
 
 HIDDEN = {("ui", "geometry"), ("ui", "window_state"), ("ui", "last_directory")}
 CHOICES = {
@@ -31,17 +31,6 @@ CHOICES = {
     ("speech", "mode"): ["dictation", "command"],
     ("translation", "engine"): ["auto", "ct2", "apertium"],
     ("ui", "low_power"): ["auto", "on", "off"],
-}
-RANGES = {
-    ("completion", "debounce_ms"): (0, 2000),
-    ("completion", "max_tokens"): (1, 64),
-    ("completion", "threads"): (0, 64),
-    ("completion", "context_tokens"): (64, 8192),
-    ("translation", "beam_size"): (1, 4),
-    ("translation", "threads"): (0, 64),
-    ("ui", "font_size"): (6, 48),
-    ("ui", "autosave_seconds"): (1, 600),
-    ("speech", "max_utterance_seconds"): (5, 600),
 }
 PLACEHOLDERS = {
     ("speech", "whisper_model"): "the default Whisper model installed (e.g. whisper-base)",

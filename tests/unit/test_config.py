@@ -3,7 +3,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from slm_desktop.config import Settings, load_settings, save_settings, settings_from_dict
+from slm_desktop.config import RANGES, Settings, load_settings, save_settings, settings_from_dict
 
 
 def test_missing_file_gives_defaults(tmp_path):
@@ -72,3 +72,27 @@ def test_a_settings_file_holding_a_server_key_is_readable_by_the_user_only(tmp_p
     fresh = tmp_path / "new" / "settings.toml"
     save_settings(Settings(), fresh)
     assert stat.S_IMODE(fresh.stat().st_mode) == 0o600
+
+
+def test_numbers_outside_their_range_are_brought_inside_with_one_line_each(tmp_path):
+    path = tmp_path / "settings.toml"
+    path.write_text(
+        "[ui]\nautosave_seconds = 0\nfont_size = 500\n"
+        "[server]\nconnect_timeout_s = nan\nfirst_token_timeout_s = -1.0\n"
+        "[completion]\nmax_tokens = -3\ndebounce_ms = 150\n"
+    )
+    result = load_settings(path)
+    s = result.settings
+    assert (s.ui.autosave_seconds, s.ui.font_size) == (1, 48)
+    assert s.server.connect_timeout_s == Settings().server.connect_timeout_s  # NaN: no number at all
+    assert s.server.first_token_timeout_s == 0.2
+    assert s.completion.max_tokens == 1 and s.completion.debounce_ms == 150
+    assert "settings: ui.autosave_seconds = 0 is outside 1–600; using 1" in result.problems
+    assert "settings: server.connect_timeout_s has the wrong type; using the default" in result.problems
+    assert len(result.problems) == 5 and all("\n" not in p for p in result.problems)
+
+
+def test_every_default_is_inside_its_range():
+    defaults = Settings()
+    for (section, key), (low, high) in RANGES.items():
+        assert low <= getattr(getattr(defaults, section), key) <= high, (section, key)
