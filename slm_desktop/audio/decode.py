@@ -1,8 +1,8 @@
 """Any common audio file -> 16 kHz mono int16 chunks, streamed so a long file is never held whole.
 
-WAV goes through the project's own reader (no FFmpeg needed, every odd WAV variant); MP3, FLAC,
-OGG/Opus/Vorbis, M4A/AAC and the rest through PyAV (FFmpeg's decoders; it comes with
-faster-whisper). A file neither can read is one line naming it.
+PCM and float WAV go through the project's own reader (no FFmpeg needed, every odd WAV variant); MP3,
+FLAC, OGG/Opus/Vorbis, M4A/AAC, WAVs of other codecs (A-law, mu-law, MS ADPCM) and the rest through PyAV
+(FFmpeg's decoders; it comes with faster-whisper). A file neither can read is one line naming it.
 """
 
 from __future__ import annotations
@@ -29,6 +29,24 @@ def _is_wav(path: Path) -> bool:
     return head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WAVE"
 
 
+def _foreign_wav(path: Path) -> UserError | None:
+    """For a WAV of a codec the project's reader does not take (A-law, ADPCM...): the reader's own message,
+    said if FFmpeg cannot decode it either. None for every other file."""
+    if not _is_wav(path):
+        return None
+    from slm_desktop.audio.wav import UnsupportedEncoding, read_info
+
+    try:
+        read_info(path)
+    except UnsupportedEncoding as exc:
+        return exc
+    return None
+
+
+def _own_wav(path: Path) -> bool:
+    return _is_wav(path) and _foreign_wav(path) is None
+
+
 def _check_readable(path: Path) -> None:
     if not path.exists():
         raise UserError(f"{path}: no such file")
@@ -42,11 +60,17 @@ def probe(path: Path) -> AudioInfo:
     """What the file is and how long, before any engine loads (a bad file fails here, in one line)."""
     path = Path(path)
     _check_readable(path)
-    if _is_wav(path):
+    if _own_wav(path):
         from slm_desktop.audio.wav import read_info
 
         return AudioInfo(path, read_info(path).seconds, "wav")
-    container = _open(path)
+    try:
+        container = _open(path)
+    except UserError:
+        foreign = _foreign_wav(path)
+        if foreign is None:
+            raise
+        raise foreign from None
     try:
         stream = _audio_stream(container, path)
         seconds = float(container.duration) / 1_000_000 if container.duration else 0.0
@@ -81,12 +105,20 @@ def iter_audio16k(path: Path, *, chunk_seconds: float = 0.2, rate: int = TARGET_
     """16 kHz mono int16 little-endian chunks of about chunk_seconds each, from any readable file."""
     path = Path(path)
     _check_readable(path)
-    if _is_wav(path):
+    if _own_wav(path):
         from slm_desktop.audio.wav import iter_pcm16k
 
         yield from iter_pcm16k(path, chunk_seconds=chunk_seconds, rate=rate)
         return
-    yield from _iter_av(path, chunk_seconds, rate)
+    foreign, started = _foreign_wav(path), False
+    try:
+        for chunk in _iter_av(path, chunk_seconds, rate):
+            started = True
+            yield chunk
+    except UserError:
+        if foreign is None or started:
+            raise
+        raise foreign from None
 
 
 def _iter_av(path: Path, chunk_seconds: float, rate: int) -> Iterator[bytes]:

@@ -45,6 +45,10 @@ class WavInfo:
         return self.frames / self.sample_rate
 
 
+class UnsupportedEncoding(UserError):
+    """A WAV of another codec (A-law, mu-law, ADPCM, GSM): not this reader's, but FFmpeg's (audio.decode)."""
+
+
 def _fail(path: Path, why: str) -> UserError:
     return UserError(f"{path.name}: {why}")
 
@@ -56,7 +60,7 @@ def _parse_fmt(path: Path, body: bytes) -> tuple[int, int, int, int]:
     if encoding == EXTENSIBLE and len(body) >= 26:
         encoding = struct.unpack("<H", body[24:26])[0]
     if encoding not in (PCM, IEEE_FLOAT):
-        raise _fail(path, f"unsupported WAV encoding 0x{encoding:04x} (use PCM or float WAV)")
+        raise UnsupportedEncoding(f"{path.name}: unsupported WAV encoding 0x{encoding:04x} (use PCM or float WAV)")
     valid = {PCM: (8, 16, 24, 32), IEEE_FLOAT: (32, 64)}[encoding]
     if bits not in valid or channels < 1 or rate < 1:
         raise _fail(path, f"unsupported WAV format: {bits}-bit, {channels} channels, {rate} Hz")
