@@ -113,11 +113,9 @@ class _BoundedTarInfo(tarfile.TarInfo):
     `_proc_member` is tarfile's documented override point; sparse files are never model files."""
 
     def _proc_member(self, tarfile_):
-        long_data = (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK, tarfile.XHDTYPE, tarfile.XGLTYPE)
-        if self.type in (*long_data, tarfile.SOLARIS_XHDTYPE) and self.size > MAX_HEADER_DATA:
-            raise _RefusedHeader(
-                f"declares a {_mb(self.size)} long name or pax header (at most {_mb(MAX_HEADER_DATA)})"
-            )
+        if self.type in LONG_HEADERS and self.size > MAX_HEADER_DATA:
+            limit = _mb(MAX_HEADER_DATA)
+            raise _RefusedHeader(f"declares a {_mb(self.size)} long name or pax header (at most {limit})")
         if self.type == tarfile.GNUTYPE_SPARSE:
             raise _RefusedHeader("holds a sparse file")
         return super()._proc_member(tarfile_)
