@@ -101,3 +101,12 @@ def atomic_write_bytes(path: Path, data: bytes, *, new_file_mode: int | None = N
     remove_stale_temp_files(target)
     _fsync_folder(folder)
     return target
+
+
+def move_aside(path: Path) -> Path:
+    """Rename an unreadable file to `NAME.corrupt-<time>` beside it, so the next save cannot overwrite what
+    might still be recovered by hand (settings, the personal model); returns the new name."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    path.replace(target)
+    return target

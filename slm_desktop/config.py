@@ -12,13 +12,12 @@ import math
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import tomli_w
 
-from slm_desktop.atomic import atomic_write_bytes
+from slm_desktop.atomic import atomic_write_bytes, move_aside
 
 log = logging.getLogger(__name__)
 
@@ -177,13 +176,6 @@ def settings_from_dict(raw: dict[str, Any]) -> LoadResult:
     return LoadResult(Settings(**sections), tuple(problems))
 
 
-def _move_aside(path: Path) -> Path:
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    target = path.with_name(f"{path.name}.corrupt-{stamp}")
-    path.replace(target)
-    return target
-
-
 def load_settings(path: Path) -> LoadResult:
     if not path.exists():
         return LoadResult(Settings())
@@ -191,7 +183,7 @@ def load_settings(path: Path) -> LoadResult:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         try:
-            kept = _move_aside(path)
+            kept = move_aside(path)
             where = f"moved to {kept.name}"
         except OSError:
             where = "left in place"

@@ -18,8 +18,11 @@ import logging
 import os
 import re
 import threading
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
+
+from slm_desktop.atomic import PRIVATE_MODE, atomic_write_bytes, move_aside
 
 log = logging.getLogger(__name__)
 
@@ -173,32 +176,38 @@ class PersonalModel:
             self._seen.clear()
 
     def save(self, path: Path) -> None:
-        """Atomic: a temporary file in the same folder, then rename."""
+        """Atomic, and readable by the user only: the model is made of the user's own sentences."""
         with self._lock:
             data = {"version": FORMAT_VERSION, "next": self._next, "seen": sorted(self._seen)}
             payload = gzip.compress(json.dumps(data, ensure_ascii=False).encode("utf-8"), mtime=0)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(path.name + ".tmp")
-        temporary.write_bytes(payload)
-        os.replace(temporary, path)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        written = atomic_write_bytes(path, payload, new_file_mode=PRIVATE_MODE)
+        os.chmod(written, PRIVATE_MODE)  # a file saved by an earlier version was 0644
 
     @classmethod
     def load(cls, path: Path) -> PersonalModel:
-        """An empty model when the file is missing; an unreadable one is logged and ignored (kept on disk)."""
-        model = cls()
-        if not path.is_file():
-            return model
+        """An empty model when the file is missing; an unreadable one is logged and moved aside
+        (`words.json.gz.corrupt-<time>`), so the next save starts afresh without overwriting it."""
         try:
-            data = json.loads(gzip.decompress(path.read_bytes()))
-            if data.get("version") != FORMAT_VERSION:
-                raise ValueError(f"version {data.get('version')}")
-            for key, followers in data["next"].items():
-                model._next[key] = {str(w): int(c) for w, c in followers.items()}
-                model._totals[key] = (sum(model._next[key].values()), len(model._next[key]))
-            model._seen = {str(s) for s in data["seen"]}
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            log.warning("personal model %s not loaded: %s", path.name, exc)
+            return cls._read(path) if path.is_file() else cls()
+        except (OSError, EOFError, zlib.error, ValueError, KeyError, TypeError, AttributeError) as exc:
+            try:
+                where = f"moved to {move_aside(path).name}"
+            except OSError:
+                where = "left in place"
+            log.warning("personal model %s not loaded (%s: %s); %s", path.name, exc.__class__.__name__, exc, where)
             return cls()
+
+    @classmethod
+    def _read(cls, path: Path) -> PersonalModel:
+        model = cls()
+        data = json.loads(gzip.decompress(path.read_bytes()))
+        if data.get("version") != FORMAT_VERSION:
+            raise ValueError(f"version {data.get('version')}")
+        for key, followers in data["next"].items():
+            model._next[key] = {str(w): int(c) for w, c in followers.items()}
+            model._totals[key] = (sum(model._next[key].values()), len(model._next[key]))
+        model._seen = {str(s) for s in data["seen"]}
         return model
 
 
@@ -215,6 +224,13 @@ def _lines(text: str) -> list[str]:
             out.append(line[:_MAX_LINE_CHARS])
             line = line[_MAX_LINE_CHARS:]
     return out
+
+
+def forget_files(path: Path) -> None:
+    """Delete the store and any unreadable copy of it moved aside: "forget everything" means all of it."""
+    path.unlink(missing_ok=True)
+    for kept in path.parent.glob(f"{path.name}.corrupt-*"):
+        kept.unlink(missing_ok=True)
 
 
 def stored_size(path: Path) -> int:

@@ -14,7 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal, Slot
 
 from slm_desktop.paths import AppPaths
-from slm_desktop.personal import PersonalModel, stored_size
+from slm_desktop.personal import PersonalModel, forget_files, stored_size
 from slm_desktop.worker import JobContext, Worker
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ class PersonalWords(QObject):
 
     def _delete(self, _ctx: JobContext) -> None:
         self.model.forget()
-        self.path.unlink(missing_ok=True)
+        forget_files(self.path)
 
     @Slot(int, str, object)
     def _on_done(self, job_id: int, _kind: str, _result: object) -> None:

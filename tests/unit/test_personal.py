@@ -1,8 +1,11 @@
 """The personal model: the user's own words, counted on this machine."""
 
 import gzip
+import stat
 
-from slm_desktop.personal import PersonalModel, context_of, stored_size
+import pytest
+
+from slm_desktop.personal import PersonalModel, context_of, forget_files, stored_size
 
 LETTERS = "Hi Tomasz,\nThanks for the Larkspur order.\nBest wishes,\nNadia\n"
 
@@ -52,11 +55,50 @@ def test_save_load_round_trip_and_forget(tmp_path):
     assert loaded.words == 0 and loaded.conditional("Best wishes,\n") == {}
 
 
-def test_a_corrupt_store_loads_as_empty_and_is_kept(tmp_path):
+def _saved(path):
+    model = PersonalModel()
+    model.learn(LETTERS)
+    model.save(path)
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda good: gzip.compress(b"{not json"),
+        lambda good: good[: len(good) // 2],  # a cut write: gzip's EOFError
+        lambda good: good[:12] + bytes(b ^ 0xFF for b in good[12:30]) + good[30:],  # zlib.error
+        lambda good: gzip.compress(b'{"version": 99}'),
+    ],
+    ids=["not-json", "truncated", "flipped", "other-version"],
+)
+def test_a_corrupt_store_loads_as_empty_and_is_moved_aside_not_overwritten(tmp_path, caplog, damage):
     path = tmp_path / "words.json.gz"
-    path.write_bytes(gzip.compress(b"{not json"))
+    bad = damage(_saved(path))
+    path.write_bytes(bad)
     assert PersonalModel.load(path).words == 0
-    assert path.exists()
+    kept = list(tmp_path.glob("words.json.gz.corrupt-*"))
+    assert len(kept) == 1 and kept[0].read_bytes() == bad and not path.exists()
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "moved to words.json.gz.corrupt-" in warnings[0]
+
+
+def test_the_store_is_readable_by_the_user_only(tmp_path):
+    path = tmp_path / "personal" / "words.json.gz"
+    _saved(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    path.chmod(0o644)  # as an earlier version saved it
+    _saved(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) & 0o077 == 0
+
+
+def test_forgetting_deletes_the_store_and_any_copy_moved_aside(tmp_path):
+    path = tmp_path / "words.json.gz"
+    _saved(path)
+    (tmp_path / "words.json.gz.corrupt-20261207-050000").write_bytes(b"old words")
+    forget_files(path)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_an_accepted_chip_counts_once_more():
