@@ -44,10 +44,16 @@ def main(out_dir: str) -> int:
     window.editor.setFocus()
 
     def shoot() -> None:
-        window.grab().save(str(out / f"main-window{'-' + scheme if scheme else ''}.png"))
+        if not qapp.property("shot"):
+            qapp.setProperty("shot", True)
+            window.grab().save(str(out / f"main-window{'-' + scheme if scheme else ''}.png"))
         qapp.quit()
 
-    QTimer.singleShot(int(os.environ.get("SLM_SCREENSHOT_DELAY_MS", "1500")), shoot)
+    # once the chips are filled (the model's first load is probed in a separate process, a few seconds on a
+    # fresh profile), or after SLM_SCREENSHOT_DELAY_MS when suggestions are off
+    if window.suggestions is not None:
+        window.suggestions.wordsShown.connect(lambda words: words and QTimer.singleShot(300, shoot))
+    QTimer.singleShot(int(os.environ.get("SLM_SCREENSHOT_DELAY_MS", "30000")), shoot)
     qapp.exec()
     window.services.worker.shutdown()
     print(out / f"main-window{'-' + scheme if scheme else ''}.png")

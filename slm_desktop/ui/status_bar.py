@@ -13,6 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QLabel, QMainWindow
 
+from slm_desktop.ui.suggest import LEXICON_KEY
 from slm_desktop.ui.voice import MIC_KEY_PREFIX
 from slm_desktop.worker import Worker
 
@@ -35,7 +36,7 @@ class StatusBar(QObject):
     def __init__(self, window: QMainWindow, worker: Worker, *, on_busy: Callable[[bool], None]):
         super().__init__(window)
         self.window, self.worker, self._on_busy = window, worker, on_busy
-        self.loaded: dict[str, str] = {}  # lane -> model name shown
+        self.loaded: dict[str, dict[str, str]] = {}  # lane -> {engine key: model name}, in load order
         self.engine_keys: set[str] = set()  # what some lane holds now
         self._figures: dict[str, str] = {}
         bar = window.statusBar()
@@ -71,20 +72,24 @@ class StatusBar(QObject):
         if key.startswith(MIC_KEY_PREFIX):
             return  # an input stream, not a model
         self.engine_keys.add(key)
-        self.loaded[lane] = Path(key).name or key
+        if key == LEXICON_KEY:
+            return  # the word list beside the completion model: data, not a model
+        self.loaded.setdefault(lane, {})[key] = Path(key).name or key
         self._show_loaded_models()
 
     @Slot(str, str)
     def _on_engine_closed(self, lane: str, key: str) -> None:
         """Closed to save memory (least recently used, idle in low-power mode) or dropped: no longer loaded."""
         self.engine_keys.discard(key)
-        if self.loaded.get(lane) == (Path(key).name or key):
-            del self.loaded[lane]
+        if self.loaded.get(lane, {}).pop(key, None) is not None:
             self._show_loaded_models()
 
     def _show_loaded_models(self) -> None:
-        self.models_label.setText("models: " + " · ".join(short_model_name(v) for _, v in sorted(self.loaded.items())))
-        self.models_label.setToolTip("\n".join(f"{lane}: {name}" for lane, name in sorted(self.loaded.items())))
+        """Every model some lane holds (a lane may hold two: a pivot's steps, the live lane's chain)."""
+        shown = [(lane, name) for lane, models in sorted(self.loaded.items()) for name in models.values()]
+        names = " · ".join(short_model_name(name) for _, name in shown)
+        self.models_label.setText(f"models: {names or 'none loaded'}")
+        self.models_label.setToolTip("\n".join(f"{lane}: {name}" for lane, name in shown))
 
     def show_figure(self, key: str, text: str) -> None:
         """Live figures engines report (tokens/s, RTF, words/s) share one status-bar label."""

@@ -172,6 +172,21 @@ def test_loaded_models_are_short_in_the_status_bar_and_whole_in_the_tooltip(wind
     assert "completion: SmolLM2-135M-Instruct.Q4_1.gguf" in window.status.models_label.toolTip()
 
 
+def test_every_model_a_lane_holds_is_shown_and_the_word_list_is_not_a_model(window):
+    status = window.status
+    status._on_engine_loaded("completion", "/models/SmolLM2-135M-Instruct.Q4_1.gguf")
+    status._on_engine_loaded("completion", "lexicon")  # the word list loads after the model, on its lane
+    status._on_engine_loaded("translation", "/models/ct2-en-es")  # a pivot: two steps on one lane
+    status._on_engine_loaded("translation", "/models/ct2-es-ca")
+    assert status.models_label.text() == "models: SmolLM2-135M-Instruct.Q4_1 · ct2-en-es · ct2-es-ca"
+    status._on_engine_closed("translation", "/models/ct2-en-es")
+    status._on_engine_closed("completion", "lexicon")
+    assert status.models_label.text() == "models: SmolLM2-135M-Instruct.Q4_1 · ct2-es-ca"
+    status._on_engine_closed("completion", "/models/SmolLM2-135M-Instruct.Q4_1.gguf")
+    status._on_engine_closed("translation", "/models/ct2-es-ca")
+    assert status.models_label.text() == "models: none loaded"
+
+
 def test_dictation_capitalises_sentence_starts_and_is_one_undo_step(qtbot, window):
     window.editor.setPlainText("Dear team,")
     window.editor.moveCursor(QTextCursor.MoveOperation.End)
