@@ -76,9 +76,93 @@ def check_gguf(path: Path, *, full: bool = False) -> ModelInfo:
     return ModelInfo("completion", "gguf", "llama.cpp", (), f"{path.stem} ({arch or '?'}, {tensors} tensors)")
 
 
+# GGUF value types -> bytes per value (8 string and 9 array have their own layout)
+_GGUF_FIXED = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
+_GGUF_ARRAY = 9
+_GGUF_MAX_DIMS = 4  # GGML_MAX_DIMS
+
+
+class _GGUFLayout:
+    """Walks a GGUF header's lengths and counts against the file's size before the `gguf` package parses it:
+    that package builds Python lists element by element, so a 150-byte file declaring an array of 2**61
+    bytes made it allocate until the kernel killed the process (measured 2026-12-07). Here every declared
+    length must fit in what is left of the file; nothing is allocated by a declared size."""
+
+    def __init__(self, view: memoryview, name: str):
+        self.view, self.name, self.at = view, name, 24
+
+    def check(self) -> None:
+        tensors, kvs = struct.unpack_from("<QQ", self.view, 8)
+        self._fits(kvs * 13, f"{kvs} metadata entries")  # the smallest entry: key length, 1-byte key, type
+        for _ in range(kvs):
+            self._string("a metadata key")
+            self._value(self._u32(), depth=0)
+        self._fits(tensors * 25, f"{tensors} tensors")  # name length, 1-byte name, dims, type, offset
+        for _ in range(tensors):
+            self._string("a tensor name")
+            dims = self._u32()
+            if dims > _GGUF_MAX_DIMS:
+                raise self._damaged(f"a tensor with {dims} dimensions")
+            self._skip(8 * dims + 12, "a tensor's shape")
+
+    def _value(self, kind: int, depth: int) -> None:
+        if kind in _GGUF_FIXED:
+            self._skip(_GGUF_FIXED[kind], "a value")
+        elif kind == GGUF_STRING:
+            self._string("a string value")
+        elif kind == _GGUF_ARRAY and depth < 2:
+            element = self._u32()
+            (count,) = self._unpack("<Q")
+            if element in _GGUF_FIXED:
+                self._skip(count * _GGUF_FIXED[element], f"an array of {count} values")
+                return
+            self._fits(count * 8, f"an array of {count} values")  # each string or array: at least a length
+            for _ in range(count):
+                self._value(element, depth + 1)
+        else:
+            raise self._damaged(f"a metadata value of unknown type {kind}")
+
+    def _string(self, what: str) -> None:
+        (length,) = self._unpack("<Q")
+        self._skip(length, what)
+
+    def _u32(self) -> int:
+        return self._unpack("<I")[0]
+
+    def _unpack(self, fmt: str) -> tuple:
+        size = struct.calcsize(fmt)
+        self._fits(size, "a header field")
+        values = struct.unpack_from(fmt, self.view, self.at)
+        self.at += size
+        return values
+
+    def _skip(self, size: int, what: str) -> None:
+        self._fits(size, what)
+        self.at += size
+
+    def _fits(self, size: int, what: str) -> None:
+        if size > len(self.view) - self.at:
+            raise self._damaged(f"{what} declared larger than the file")
+
+    def _damaged(self, why: str) -> ModelError:
+        return ModelError(f"{self.name}: GGUF header is damaged or truncated ({why})")
+
+
+def _check_layout(path: Path) -> None:
+    import mmap
+
+    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        view = memoryview(mapped)
+        try:
+            _GGUFLayout(view, path.name).check()
+        finally:
+            view.release()
+
+
 def _parse_gguf(path: Path) -> ModelInfo:
     from gguf import GGUFReader
 
+    _check_layout(path)
     try:
         reader = GGUFReader(path, "r")
     except (ValueError, KeyError, IndexError, OSError, EOFError) as exc:
