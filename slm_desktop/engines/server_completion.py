@@ -183,8 +183,14 @@ def _top_tokens(reply: dict) -> list[tuple[str, float]]:
         return []
     if not isinstance(top, dict):
         return []
-    ranked = sorted(top.items(), key=lambda item: -float(item[1]))
-    return [(str(token), math.exp(float(logprob))) for token, logprob in ranked]
+    scored = [(str(token), logprob) for token, logprob in top.items() if _is_logprob(logprob)]
+    ranked = sorted(scored, key=lambda item: -item[1])
+    return [(token, math.exp(min(logprob, 0.0))) for token, logprob in ranked]
+
+
+def _is_logprob(value: object) -> bool:
+    """A finite number (a server's odd entries are skipped, not raised; rounding above 0 counts as 0)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _ms(start: float) -> float:

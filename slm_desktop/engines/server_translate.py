@@ -62,10 +62,16 @@ class ServerTranslationEngine:
         } | ({"model": self.model} if self.model else {})
         pieces = []
         for event in self.client.stream("/v1/chat/completions", payload, cancel):
-            choices = event.get("choices") or [{}]
-            delta = choices[0].get("delta") or {}
-            pieces.append(str(delta.get("content") or ""))
+            pieces.append(_delta_text(event))
         return "".join(pieces).strip()
 
     def close(self) -> None:
         self.client.close()
+
+
+def _delta_text(event: dict) -> str:
+    """A chat chunk's text (choices[0].delta.content); anything shaped otherwise adds nothing."""
+    choices = event.get("choices")
+    first = choices[0] if isinstance(choices, list) and choices else None
+    delta = first.get("delta") if isinstance(first, dict) else None
+    return str(delta.get("content") or "") if isinstance(delta, dict) else ""
