@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import functools
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -140,16 +141,29 @@ def _decode(raw: bytes, fallback: str | None) -> tuple[str, str]:
         return _decode_as(raw, fallback), fallback
 
 
-def read_document(path: Path, *, fallback_encoding: str | None = None) -> Document:
-    """Raise NotText or UnknownEncoding instead of guessing silently."""
+def read_file_bytes(path: Path, limit: int = MAX_DOCUMENT_BYTES) -> bytes:
+    """A regular file's bytes, at most `limit`. A device or a pipe says its size is 0, so a size check alone
+    lets them through: /dev/zero would be read without end, and opening a pipe blocks until someone writes."""
     try:
-        if path.stat().st_size > MAX_DOCUMENT_BYTES:
-            raise UserError(f"{path.name} is larger than {MAX_DOCUMENT_BYTES // 2**20} MB; not opened")
-        raw = path.read_bytes()
-    except IsADirectoryError:
-        raise UserError(f"{path} is a folder, not a file") from None
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise UserError(f"{path} is a folder, not a file")
+        if not stat.S_ISREG(info.st_mode):
+            raise UserError(f"{path} is not a regular file (a device, pipe or socket); not opened")
+        if info.st_size > limit:
+            raise UserError(f"{path.name} is larger than {limit // 2**20} MB; not opened")
+        with open(path, "rb") as handle:
+            raw = handle.read(limit + 1)
     except OSError as exc:
         raise UserError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(raw) > limit:  # it grew since
+        raise UserError(f"{path.name} is larger than {limit // 2**20} MB; not opened")
+    return raw
+
+
+def read_document(path: Path, *, fallback_encoding: str | None = None) -> Document:
+    """Raise NotText or UnknownEncoding instead of guessing silently."""
+    raw = read_file_bytes(path)
     try:
         text, encoding = _decode(raw, fallback_encoding)
     except UserError as exc:

@@ -21,6 +21,7 @@ from pathlib import Path
 from slm_desktop.bench import peak_rss_mb, summary
 from slm_desktop.bench.typist import MODES, WORD, Suggestion, walk, word_spans
 from slm_desktop.config import CompletionSettings
+from slm_desktop.document import read_file_bytes
 from slm_desktop.engines.textops import leading_word
 from slm_desktop.errors import UserError
 from slm_desktop.paths import resources_dir
@@ -37,12 +38,9 @@ def default_text() -> Path:
 
 def read_text(path: Path) -> str:
     """The file as text, or one line saying why not (missing, binary, empty)."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise UserError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if not path.exists():
+        raise UserError(f"{path}: no such file")
+    data = read_file_bytes(path)
     if b"\x00" in data[:65536]:
         raise UserError(f"{path} is a binary file, not plain text")
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from slm_desktop.cli import add_json_flag, print_json
+from slm_desktop.document import read_file_bytes
 from slm_desktop.errors import UserError
 
 
@@ -43,7 +44,7 @@ def _commands(args) -> list[str]:
         raise UserError("give either TEXT or --file, not both")
     if args.file is not None:
         try:
-            lines = args.file.read_text(encoding="utf-8").splitlines()
+            lines = read_file_bytes(args.file).decode("utf-8").splitlines()
         except UnicodeDecodeError as exc:
             raise UserError(f"{args.file} is not UTF-8 text") from exc
         return [line for line in lines if line.strip()]

@@ -1,8 +1,11 @@
 """Documents keep their encoding and line endings, refuse binaries, and save atomically."""
 
 import codecs
+import contextlib
 import os
+import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -146,3 +149,32 @@ def test_next_save_removes_what_a_killed_save_left_behind(tmp_path):
     atomic_write_bytes(target, b"new")
     assert target.read_bytes() == b"new"
     assert not killed.exists() and in_progress.exists() and other.exists()
+
+
+@pytest.mark.parametrize("kind", ["device", "pipe"])
+def test_a_device_or_a_pipe_is_refused_before_it_is_opened(tmp_path, kind):
+    """Both say their size is 0: /dev/zero was read without end, and opening a pipe blocked the window."""
+    if kind == "pipe":
+        path = tmp_path / "pipe"
+        os.mkfifo(path)
+    else:
+        path = Path("/dev/null")  # like /dev/zero, which the old reader read without end, minus the danger
+    # a watchdog: a reader stuck opening the pipe is released after 10 s (the test then fails, not hangs)
+    watchdog = threading.Timer(10.0, _release_a_reader, args=(path,))
+    watchdog.start()
+    try:
+        with pytest.raises(UserError, match="is not a regular file") as caught:
+            read_document(path)
+    finally:
+        watchdog.cancel()
+    assert "\n" not in str(caught.value)
+
+
+def _release_a_reader(path: Path) -> None:
+    with contextlib.suppress(OSError):  # no reader waiting: nothing to release
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+
+
+def test_a_folder_is_refused_by_name(tmp_path):
+    with pytest.raises(UserError, match="is a folder, not a file"):
+        read_document(tmp_path)
