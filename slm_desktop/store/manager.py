@@ -367,6 +367,8 @@ class ModelManager:
         source = source.expanduser()
         if not source.exists():
             raise UserError(f"models: {source} does not exist")
+        if not (source.is_dir() or source.is_file()):  # opening a pipe would wait for a writer
+            raise UserError(f"models: {source} is not a regular file or folder (a device, pipe or socket)")
         name = _import_name(source)
         dest = self.install_dir / name
         with file_lock(self._lock_path(name), what=f"importing {name}"):

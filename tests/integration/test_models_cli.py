@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -66,12 +67,20 @@ def test_progress_bar_on_a_plain_install(server, env, tmp_path):
         (("install", "vosk-small-de"), "--trust-unverified"),
         (("remove", "nothing"), "'nothing' is not installed"),
         (("import", "/nonexistent/x.gguf"), "does not exist"),
+        (("import", "/dev/null"), "is not a regular file or folder"),
     ],
 )
 def test_expected_failures_are_one_line_and_exit_2(env, args, message):
     result = _cli(env, *args)
     assert result.returncode == 2 and message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_importing_a_pipe_is_refused_instead_of_waiting_for_a_writer(env, tmp_path):
+    pipe = tmp_path / "model.gguf"
+    os.mkfifo(pipe)
+    result = _cli(env, "import", str(pipe))
+    assert result.returncode == 2 and "is not a regular file or folder" in result.stderr
 
 
 def test_importing_a_fake_gguf_fails_cleanly(env, tmp_path):
