@@ -9,7 +9,6 @@ folder name's last two codes (opus-mt-en-es).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -22,6 +21,7 @@ from pathlib import Path
 from slm_desktop.cancel import CancelToken
 from slm_desktop.engines.base import LanguagePair, Translation
 from slm_desktop.errors import ModelError
+from slm_desktop.jsonfile import MAX_JSON_BYTES, parse_json, read_json
 from slm_desktop.store.extract import ZIP_READ_ERRORS, safe_extract
 
 log = logging.getLogger(__name__)
@@ -56,10 +56,7 @@ class ModelLayout:
 def _needs_eos(model_dir: Path) -> bool:
     """OPUS-MT converted from Transformers (ct2-transformers-converter) leaves add_source_eos off,
     and Hugging Face's Marian tokenizer appends "</s>"; the Marian/OPUS-MT converter sets it on."""
-    try:
-        config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
+    config = read_json(model_dir / "config.json")
     return isinstance(config, dict) and not config.get("add_source_eos", False)
 
 
@@ -67,10 +64,10 @@ def _pair_from_metadata(folder: Path) -> tuple[str, str] | None:
     metadata = folder / "metadata.json"
     if not metadata.is_file():
         return None
+    data = read_json(metadata)
     try:
-        data = json.loads(metadata.read_text(encoding="utf-8"))
         return str(data["from_code"]), str(data["to_code"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (KeyError, TypeError):
         return None
 
 
@@ -86,7 +83,9 @@ def _argos_pair(archive: Path) -> tuple[str, str] | None:
             names = [n for n in bundle.namelist() if n.count("/") <= 1 and n.endswith("metadata.json")]
             if not names:
                 return _pair_from_name(archive.name)
-            data = json.loads(bundle.read(names[0]).decode("utf-8"))
+            if bundle.getinfo(names[0]).file_size > MAX_JSON_BYTES:  # read whole otherwise: a bomb's size
+                return None
+            data = parse_json(bundle.read(names[0]))
             return str(data["from_code"]), str(data["to_code"])
     except (OSError, ValueError, KeyError, TypeError, *ZIP_READ_ERRORS):
         return None

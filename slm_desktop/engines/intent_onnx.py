@@ -96,7 +96,7 @@ def _read_meta(path: Path) -> dict:
         if not meta["labels"] or OUT_OF_SCOPE not in meta["labels"]:
             raise ValueError("no out_of_scope label")
         float(meta["threshold"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:  # deep nesting: RecursionError
         raise ModelError(f"intent labels file {path} is unreadable: {exc}") from exc
     return meta
 

@@ -8,13 +8,13 @@ CTranslate2 / Argos: model.bin, a vocabulary, and a SentencePiece model.
 
 from __future__ import annotations
 
-import json
 import logging
 import struct
 from dataclasses import dataclass
 from pathlib import Path
 
 from slm_desktop.errors import ModelError
+from slm_desktop.jsonfile import read_json
 
 log = logging.getLogger(__name__)
 
@@ -228,10 +228,7 @@ def is_whisper_folder(folder: Path) -> bool:
         return False
     if not any((folder / f"vocabulary.{ext}").is_file() for ext in ("txt", "json")):
         return False
-    try:
-        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return False
+    config = read_json(folder / "config.json")
     return isinstance(config, dict) and "lang_ids" in config and "suppress_ids" in config
 
 
@@ -240,10 +237,7 @@ def _whisper_vocab_size(folder: Path) -> int:
     if text.is_file():
         with open(text, "rb") as handle:
             return sum(1 for _ in handle)
-    try:
-        data = json.loads((folder / "vocabulary.json").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return 0
+    data = read_json(folder / "vocabulary.json")
     return len(data) if isinstance(data, list) else 0
 
 
@@ -298,10 +292,7 @@ def _argos_languages(folder: Path) -> tuple[str, ...]:
     meta = folder / "metadata.json"
     if not meta.is_file():
         return ()
-    try:
-        data = json.loads(meta.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return ()
+    data = read_json(meta)
     if not isinstance(data, dict):
         return ()
     codes = (data.get("from_code"), data.get("to_code"))
