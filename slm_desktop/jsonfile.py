@@ -8,6 +8,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from slm_desktop.document import read_file_bytes
+from slm_desktop.errors import UserError
+
 MAX_JSON_BYTES = 32 << 20  # Whisper's vocabulary.json is about 1 MB, configs and metadata a few kB
 
 
@@ -19,11 +22,9 @@ def parse_json(data: bytes | str) -> Any | None:
 
 
 def read_json(path: Path, limit: int = MAX_JSON_BYTES) -> Any | None:
-    """The parsed file, or None when it is missing, unreadable, larger than `limit` or not JSON."""
+    """The parsed file, or None when it is missing, not a regular file, larger than `limit` or not JSON."""
     try:
-        if path.stat().st_size > limit or not path.is_file():
-            return None
-        data = path.read_bytes()
-    except OSError:
+        data = read_file_bytes(path, limit)
+    except UserError:
         return None
     return parse_json(data)

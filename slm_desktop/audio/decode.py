@@ -29,22 +29,19 @@ def _is_wav(path: Path) -> bool:
     return head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WAVE"
 
 
-def _foreign_wav(path: Path) -> UserError | None:
-    """For a WAV of a codec the project's reader does not take (A-law, ADPCM...): the reader's own message,
-    said if FFmpeg cannot decode it either. None for every other file."""
+def _reader_for(path: Path) -> tuple[bool, UserError | None]:
+    """(True, None) for a WAV the project's reader takes (PCM or float). (False, its message) for a WAV of
+    another codec (A-law, ADPCM...): FFmpeg decodes it, and the message is said if FFmpeg cannot either.
+    (False, None) for every other file."""
     if not _is_wav(path):
-        return None
+        return False, None
     from slm_desktop.audio.wav import UnsupportedEncoding, read_info
 
     try:
         read_info(path)
     except UnsupportedEncoding as exc:
-        return exc
-    return None
-
-
-def _own_wav(path: Path) -> bool:
-    return _is_wav(path) and _foreign_wav(path) is None
+        return False, exc
+    return True, None
 
 
 def _check_readable(path: Path) -> None:
@@ -60,14 +57,14 @@ def probe(path: Path) -> AudioInfo:
     """What the file is and how long, before any engine loads (a bad file fails here, in one line)."""
     path = Path(path)
     _check_readable(path)
-    if _own_wav(path):
+    own, foreign = _reader_for(path)
+    if own:
         from slm_desktop.audio.wav import read_info
 
         return AudioInfo(path, read_info(path).seconds, "wav")
     try:
         container = _open(path)
     except UserError:
-        foreign = _foreign_wav(path)
         if foreign is None:
             raise
         raise foreign from None
@@ -105,12 +102,13 @@ def iter_audio16k(path: Path, *, chunk_seconds: float = 0.2, rate: int = TARGET_
     """16 kHz mono int16 little-endian chunks of about chunk_seconds each, from any readable file."""
     path = Path(path)
     _check_readable(path)
-    if _own_wav(path):
+    own, foreign = _reader_for(path)
+    if own:
         from slm_desktop.audio.wav import iter_pcm16k
 
         yield from iter_pcm16k(path, chunk_seconds=chunk_seconds, rate=rate)
         return
-    foreign, started = _foreign_wav(path), False
+    started = False
     try:
         for chunk in _iter_av(path, chunk_seconds, rate):
             started = True

@@ -337,8 +337,8 @@ def run(args) -> dict:
     first_ms = [t.first_ms for t in timings]
     ghost_ms = [t.ghost_ms for t in timings]
     chips_ms = [t.chips_ms for t in timings]
-    raw_per_token = sum(starts["raw_ms"]) / max(1, starts["raw_tokens"])
-    app_per_token = starts["app_ms"] / max(1, starts["app_tokens"])  # the same word starts as the raw engine
+    raw_per_token = _per_token(sum(starts["raw_ms"]), starts["raw_tokens"])
+    app_per_token = _per_token(starts["app_ms"], starts["app_tokens"])  # the same word starts as the raw engine
     return {
         "text": path.name,
         "model": model.name,
