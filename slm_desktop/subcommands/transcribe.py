@@ -123,8 +123,17 @@ def _report(args, engine, transcript: Transcript) -> int:
     elif args.json:
         print_json(transcript_json(transcript, grammar=_grammar_status(engine, args.grammar)))
     else:
-        print(transcript.text)
+        _print_text(transcript, getattr(args, "file", None))
     return 0
+
+
+def _print_text(transcript: Transcript, source: Path | None) -> None:
+    """An empty line alone looks like a failure; say that the recording held no speech (on stderr, so a
+    script reading stdout still gets the empty transcript)."""
+    print(transcript.text)
+    if not transcript.text.strip():
+        where = f" in {source}" if source is not None else ""
+        print(f"slm-desktop: no speech heard{where}", file=sys.stderr)
 
 
 def transcribe_file(engine, path: Path, *, grammar=None, on_audio=None) -> Transcript:
@@ -175,7 +184,7 @@ def _transcribe_on_server(args, config) -> int:
     if args.json:
         print_json(transcript_json(transcript, grammar="none"))
     else:
-        print(transcript.text)
+        _print_text(transcript, args.file)
     return 0
 
 

@@ -89,6 +89,20 @@ def test_a_bad_audio_file_is_one_line_exit_2_and_no_traceback(isolated_env, tmp_
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
 
 
+def test_a_recording_without_speech_says_so_on_stderr_and_prints_no_made_up_text(isolated_env, tmp_path):
+    """Ten seconds of room hiss: Whisper alone likes to hear "Thank you." in it; the VAD keeps it out, and the
+    user is told why the transcript is empty instead of getting a bare blank line."""
+    hiss = tmp_path / "hiss.wav"
+    rng = np.random.default_rng(7)
+    with wave.open(str(hiss), "wb") as out:
+        out.setnchannels(1), out.setsampwidth(2), out.setframerate(16000)
+        out.writeframes((rng.standard_normal(16000 * 10) * 60).astype("<i2").tobytes())
+    done = cli(isolated_env, "transcribe", str(hiss), "--model", "whisper-tiny-en")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "", done.stdout
+    assert done.stderr.strip().splitlines()[-1] == f"slm-desktop: no speech heard in {hiss}", done.stderr
+
+
 def _long_wav(path: Path, clip: Path, seconds: int) -> Path:
     """`seconds` of audio written in 1-minute blocks (the test never holds it): the clip at the start and
     near the end, low room hiss elsewhere."""
