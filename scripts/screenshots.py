@@ -47,7 +47,16 @@ def main(out_dir: str) -> int:
         if not qapp.property("shot"):
             qapp.setProperty("shot", True)
             window.grab().save(str(out / f"main-window{'-' + scheme if scheme else ''}.png"))
+            if not scheme:
+                shoot_find_bar()
         qapp.quit()
+
+    def shoot_find_bar() -> None:
+        window.find_bar.open_replace()
+        window.find_bar.find_edit.setText("the")
+        window.find_bar.replace_edit.setText("our")
+        window.find_bar.find_next()
+        window.grab().save(str(out / "find-replace.png"))
 
     # once the chips are filled (the model's first load is probed in a separate process, a few seconds on a
     # fresh profile), or after SLM_SCREENSHOT_DELAY_MS when suggestions are off

@@ -28,6 +28,7 @@ from slm_desktop.document import (
 from slm_desktop.errors import UserError
 from slm_desktop.recovery import RecoveryStore
 from slm_desktop.ui.documents import DocumentsMixin
+from slm_desktop.ui.find_bar import FindBar
 from slm_desktop.ui.services import AppServices
 from slm_desktop.ui.voice import DictationWriter, PushToTalkController, PushToTalkKey
 
@@ -85,6 +86,8 @@ class MainWindow(DocumentsMixin, QMainWindow):
         self.editor.document().modificationChanged.connect(self._on_modified)
         self.editor.textChanged.connect(self._schedule_autosave)
         layout.addWidget(self.editor)
+        self.find_bar = FindBar(self.editor, central)
+        layout.addWidget(self.find_bar)
         self.setCentralWidget(central)
 
     def create_editor(self, parent: QWidget) -> QPlainTextEdit:
@@ -348,6 +351,13 @@ class MainWindow(DocumentsMixin, QMainWindow):
         self._action(edit, "copy", "&Copy", self.editor.copy, QKeySequence.StandardKey.Copy)
         self._action(edit, "paste", "&Paste", self.editor.paste, QKeySequence.StandardKey.Paste)
         self._action(edit, "select_all", "Select &All", self.editor.selectAll, QKeySequence.StandardKey.SelectAll)
+        edit.addSeparator()
+        self._action(edit, "find", "&Find…", self.find_bar.open_find, QKeySequence.StandardKey.Find)
+        self._action(edit, "find_next", "Find &Next", self.find_bar.find_next, QKeySequence.StandardKey.FindNext)
+        self._action(
+            edit, "find_previous", "Find Pre&vious", self.find_bar.find_previous, QKeySequence.StandardKey.FindPrevious
+        )
+        self._action(edit, "replace", "&Replace…", self.find_bar.open_replace, "Ctrl+H")
         edit.addSeparator()
         self._action(edit, "insert_date", "Insert &Date", self.insert_date, "Ctrl+Shift+D")
         self._action(edit, "insert_time", "Insert &Time", self.insert_time, "Ctrl+Shift+T")
