@@ -69,6 +69,7 @@ class UiSettings:
     confirm_seconds: int = 15  # how long a destructive command waits for its yes/no
     geometry: str = ""  # hex of QMainWindow.saveGeometry()
     window_state: str = ""  # hex of QMainWindow.saveState()
+    recent_files: tuple[str, ...] = ()  # File -> Open Recent, newest first (ui/recent_files.py)
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,9 @@ class LoadResult:
 def _coerce(default: Any, value: Any) -> Any:
     """Accept a value only of the default's type (ints allowed where floats are)."""
     expected = type(default)
+    if expected is tuple:  # TOML arrays arrive as lists; only lists of strings are kept
+        ok = isinstance(value, list | tuple) and all(isinstance(item, str) for item in value)
+        return tuple(value) if ok else None
     if expected is bool:
         return value if isinstance(value, bool) else None
     if expected is int:
@@ -195,9 +199,10 @@ def load_settings(path: Path) -> LoadResult:
 
 def save_settings(settings: Settings, path: Path) -> None:
     """Atomic: a crash mid-write leaves the old file, never half a file. A new file is readable by the user
-    only (0600), and so is any file holding a server's API key (kept there when the system has no keyring)."""
+    only (0600), and so is any file holding a server's API key (kept there when the system has no keyring)
+    or the recent files list."""
     path.parent.mkdir(parents=True, exist_ok=True)
     data = tomli_w.dumps(dataclasses.asdict(settings)).encode("utf-8")
     written = atomic_write_bytes(path, data, new_file_mode=0o600)
-    if settings.server.api_key:  # an older file may be readable by others: not once it holds a key
-        os.chmod(written, 0o600)
+    if settings.server.api_key or settings.ui.recent_files:  # an older file may be readable by others: not
+        os.chmod(written, 0o600)  # once it holds a key or the paths of the user's documents

@@ -1,4 +1,4 @@
-"""The main window's document and recovery controller: open, save, autosave, the recovery prompt."""
+"""The main window's document and recovery controller: open, save, open recent, autosave, the recovery prompt."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from slm_desktop.document import (
     write_document,
 )
 from slm_desktop.errors import UserError
+from slm_desktop.ui.recent_files import RecentFilesMenu, forget, remember
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,7 @@ class DocumentsMixin:
         self.set_document(doc)
         self._learn_words()
         self.services.update_settings("ui", "last_directory", str(path.parent))
+        self._remember_recent(path)
         undefined = cp1252_undefined_count(doc)
         kept = f"; {undefined} bytes with no Windows-1252 character kept as control characters" if undefined else ""
         self.show_message(f"Opened {path.name} ({doc.encoding}, {self._newline_name(doc.newline)}{kept})")
@@ -133,8 +135,38 @@ class DocumentsMixin:
         self._on_modified(False)
         self.recovery.discard()
         self._learn_words()
+        self._remember_recent(path)
         self.show_message(f"Saved {path.name}")
         return True
+
+    def _build_recent_files(self, file_menu) -> None:
+        self.recent_files = RecentFilesMenu(file_menu, lambda: self.services.settings.ui.recent_files, self)
+        self.recent_files.chosen.connect(self.open_recent)
+        self.recent_files.cleared.connect(self.clear_recent)
+
+    def _set_recent(self, recent: tuple[str, ...]) -> None:
+        """Written at once: the list should survive a crash as well as the text does."""
+        if recent != self.services.settings.ui.recent_files:
+            self.services.update_settings("ui", "recent_files", recent)
+            self.services.save()
+        self.recent_files.rebuild()
+
+    def _remember_recent(self, path: Path) -> None:
+        self._set_recent(remember(self.services.settings.ui.recent_files, path))
+
+    @Slot(object)
+    def open_recent(self, path: Path) -> None:
+        if not self.maybe_keep_changes():
+            return
+        if not path.is_file():
+            self._set_recent(forget(self.services.settings.ui.recent_files, path))
+            self.show_message(f"{path} is gone (moved or deleted); removed from Open Recent")
+            return
+        self.open_path(path)
+
+    @Slot()
+    def clear_recent(self) -> None:
+        self._set_recent(())
 
     def _build_autosave(self) -> None:
         """Idle autosave (restarted by each keystroke) plus a deadline, so non-stop typing is saved too."""

@@ -30,6 +30,7 @@ from slm_desktop.recovery import RecoveryStore
 from slm_desktop.ui.documents import DocumentsMixin
 from slm_desktop.ui.find_bar import FindBar
 from slm_desktop.ui.services import AppServices
+from slm_desktop.ui.text_stats import TextStats
 from slm_desktop.ui.voice import DictationWriter, PushToTalkController, PushToTalkKey
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,8 @@ class MainWindow(DocumentsMixin, QMainWindow):
         self.chips_row = QHBoxLayout()
         layout.addLayout(self.chips_row)
         self.editor = self.create_editor(central)
+        self.text_stats = TextStats(self.editor, central)
+        self.chips_row.addWidget(self.text_stats)
         self.editor.setObjectName("editor")
         self.editor.setAccessibleName("Document editor")
         self.editor.setPlaceholderText("Start writing. Suggestions appear in grey: Tab accepts, Esc dismisses.")
@@ -339,6 +342,7 @@ class MainWindow(DocumentsMixin, QMainWindow):
         file = bar.addMenu("&File")
         self._action(file, "new", "&New", self.new_document, QKeySequence.StandardKey.New)
         self._action(file, "open", "&Open…", self.open_document, QKeySequence.StandardKey.Open)
+        self._build_recent_files(file)
         self._action(file, "save", "&Save", self.save_document, QKeySequence.StandardKey.Save)
         self._action(file, "save_as", "Save &As…", self.save_document_as, "Ctrl+Shift+S")
         file.addSeparator()
