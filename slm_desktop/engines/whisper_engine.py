@@ -22,9 +22,10 @@ import logging
 import math
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -45,6 +46,9 @@ _FRAME = 320  # 20 ms at 16 kHz: the frame of the level checks
 # tail again, audio the segment already covered; with a prompt that tail decode ran to the 224-token
 # limit on nothing (1.2 s of tiny.en on a 1.5 s preview, its text then dropped)
 _TOKENS_PER_S, _TOKENS_MARGIN, _CAP_BELOW_S = 12, 10, 15.0
+# in a window whose text is repetitive, a segment counts as surely speech below this share of the no-speech
+# threshold (0.3 of 0.6: a passage read again scored 0.08, a loop on white noise 0.66)
+SURE_SPEECH_SHARE = 0.5
 PROMPT_CHARS = 400  # Whisper's prompt holds ~224 tokens; the end of the context matters most
 # a command vocabulary is all signal: up to ~180 tokens of plain English words (faster-whisper keeps
 # the last 223 prompt tokens); the app's 60-odd words take ~540 characters
@@ -431,7 +435,7 @@ class WhisperEngine:
         options = {"language": language, "beam_size": beam_size or self.config.beam_size, "word_times": word_times}
         self._readings.wanted = min(hypotheses, options["beam_size"])
         segments, info = self._segments(cut, speech, prompt=prompt, **options)
-        if prompt and any(self._repetitive(s) for s in segments):
+        if prompt and any(self._repetitive(s, before) for s, before in _with_previous_text(segments)):
             # a prompt can pull Whisper into repeating the utterance until the token cap ("open a previous
             # note open a previous note ..."), which is then dropped whole: the speech was there, so the same
             # audio is decoded once more without the prompt (1 % of spoken training commands under the vocabulary)
@@ -439,7 +443,8 @@ class WhisperEngine:
             log.debug("whisper: a loop under the prompt; decoding again without it")
             segments, info = self._segments(cut, speech, prompt=None, **options)
         spell = _segment_words if word_times else _spread_words
-        words = [w for segment in segments if self._keep(segment) for w in spell(segment, offset)]
+        kept = [segment for segment, before in _with_previous_text(segments) if self._keep(segment, before)]
+        words = [w for segment in kept for w in spell(segment, offset)]
         readings = self._readings.texts(self._model.hf_tokenizer) if words and len(segments) == 1 else ()
         if self._unsure(readings, info.language or language):
             beam = options["beam_size"]
@@ -487,16 +492,31 @@ class WhisperEngine:
             segments = restore_speech_timestamps(segments, speech, self.sample_rate)
         return list(segments), info
 
-    def _repetitive(self, segment) -> bool:
-        return segment.compression_ratio > self.config.compression_ratio_threshold
+    def _repetitive(self, segment, before: str) -> bool:
+        """faster-whisper gives every segment of a 30 s window the window's compression ratio, so a recording
+        that really says the same thing twice (a refrain, a sentence read again) looked like a loop, and every
+        segment of the window was dropped (61 s of a 15 s passage read four times came out as 2.3 readings).
+        The window's ratio only raises the question. A loop on noise comes with doubt that it is speech at all
+        ("1.5g of sugar" three times over white noise: no-speech probability 0.66, against 0.08 for the
+        passage); so a segment of such a window is kept only where Whisper is sure it heard speech and the
+        segment neither repeats itself nor copies the one before it."""
+        cfg = self.config
+        if segment.compression_ratio <= cfg.compression_ratio_threshold:
+            return False
+        if segment.no_speech_prob > cfg.no_speech_threshold * SURE_SPEECH_SHARE:
+            return True
+        from faster_whisper.transcribe import get_compression_ratio
 
-    def _keep(self, segment) -> bool:
+        text = segment.text.strip()
+        return get_compression_ratio(text) > cfg.compression_ratio_threshold or (bool(text) and text == before)
+
+    def _keep(self, segment, before: str = "") -> bool:
         cfg = self.config
         silent = segment.no_speech_prob > cfg.no_speech_threshold and segment.avg_logprob < cfg.log_prob_threshold
         if silent or segment.avg_logprob < cfg.min_avg_logprob:
             log.debug("whisper: dropped a low-confidence segment %r", segment.text)
             return False
-        if self._repetitive(segment):
+        if self._repetitive(segment, before):
             log.debug("whisper: dropped a repetitive segment %r", segment.text)
             return False
         return True
@@ -683,6 +703,14 @@ def _frame_dbfs(audio: np.ndarray, frame: int = _FRAME) -> np.ndarray:
 def _loudest_dbfs(audio: np.ndarray) -> float:
     levels = _frame_dbfs(audio)
     return float(levels.max()) if levels.size else -120.0
+
+
+def _with_previous_text(segments: list) -> Iterator[tuple[Any, str]]:
+    """Each segment with the text of the one before it ("" for the first)."""
+    before = ""
+    for segment in segments:
+        yield segment, before
+        before = segment.text.strip()
 
 
 def _quiet_cut(audio: np.ndarray, rate: int) -> int:

@@ -337,9 +337,9 @@ def test_open_a_previous_note_under_the_command_prompt_is_heard_once(tmp_path):
 
 
 def test_a_loop_under_the_command_prompt_is_decoded_again_without_the_prompt(tmp_path):
-    """The prompted decode is made to report a loop (a compression ratio over the threshold, as faster-
-    whisper reports one); the same audio is then decoded by base again without the prompt, and that
-    reading is the command."""
+    """The prompted decode is made to loop as Whisper does (the utterance repeated until the token cap, and
+    the window's compression ratio over the threshold, as faster-whisper reports it); the same audio is then
+    decoded by base again without the prompt, and that reading is the command."""
     from slm_desktop.commands.intents import command_vocabulary
 
     engine = _engine(BASE, language="en", partials=False)
@@ -349,7 +349,7 @@ def test_a_loop_under_the_command_prompt_is_decoded_again_without_the_prompt(tmp
         prompts.append(prompt)
         segments, info = real_segments(cut, speech, prompt=prompt, **options)
         if prompt:
-            segments = [dataclasses.replace(s, compression_ratio=10.0) for s in segments]
+            segments = [dataclasses.replace(s, text=s.text * 8, compression_ratio=10.0) for s in segments]
         return segments, info
 
     engine._segments = looping_under_a_prompt
