@@ -93,7 +93,12 @@ def main(argv: Sequence[str] | None = None, *, paths: AppPaths | None = None) ->
 
 def open_argument(window, path: Path) -> bool:
     """`slm-desktop FILE`, the desktop entry's "Open With": a refusal is one line, the window stays. Text just
-    restored from the recovery prompt is unsaved: the user saves, drops or keeps it before FILE replaces it."""
+    restored from the recovery prompt is unsaved: the user saves, drops or keeps it before FILE replaces it.
+    A recording is transcribed into the document instead (nothing is replaced, so nothing to ask)."""
+    from slm_desktop.transcription import is_audio_name
+
+    if is_audio_name(path) and path.is_file():
+        return window.transcribe_path(path)
     if not window.maybe_keep_changes():
         return False
     return window.open_path(path, refused=_say_refused)

@@ -197,6 +197,16 @@ def load_settings(path: Path) -> LoadResult:
     return settings_from_dict(raw)
 
 
+def storable(text: str) -> bool:
+    """TOML holds Unicode only: a file name that is not UTF-8 (Python keeps its bytes as surrogates) cannot be
+    written to settings.toml, and trying raised out of the save."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def save_settings(settings: Settings, path: Path) -> None:
     """Atomic: a crash mid-write leaves the old file, never half a file. A new file is readable by the user
     only (0600), and so is any file holding a server's API key (kept there when the system has no keyring)

@@ -96,7 +96,7 @@ def commands_accuracy(args, whisper_models: list[Path]) -> list[dict]:
 
 def _understood(choice, wavs: list[Path], spoken: list[tuple[str, str]], intents) -> dict:
     from slm_desktop.commands.intents import command_vocabulary, parse_heard
-    from slm_desktop.subcommands.transcribe import transcribe_file
+    from slm_desktop.transcription import transcribe_file
 
     engine = choice.create()
     grammar = command_vocabulary()  # Whisper: a prompt of its words; PocketSphinx: the grammar

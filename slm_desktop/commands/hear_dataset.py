@@ -42,7 +42,7 @@ def heard_rows(rows: list[dict], model: Path, out: Path) -> int:
     from slm_desktop.bench.speech_extra import render_speech
     from slm_desktop.commands.intents import command_vocabulary
     from slm_desktop.engines.speech_select import SpeechChoice
-    from slm_desktop.subcommands.transcribe import transcribe_file
+    from slm_desktop.transcription import transcribe_file
 
     done = {json.loads(line)["spoken"] for line in out.read_text().splitlines()} if out.exists() else set()
     todo = [r for r in rows if r["text"] not in done]

@@ -124,6 +124,15 @@ class SpeechEngine(Protocol):
     def close(self) -> None: ...
 
 
+def streams_recordings(engine: SpeechEngine) -> bool:
+    """Whether the engine takes a long recording as a stream of chunks (`transcribe_chunks`: Whisper's
+    windows) rather than as one utterance. A child-process proxy says so for the engine it runs."""
+    declared = getattr(engine, "streams_recordings", None)
+    if isinstance(declared, bool):
+        return declared
+    return callable(getattr(engine, "transcribe_chunks", None))
+
+
 # ---------------------------------------------------------------- intent
 
 

@@ -12,10 +12,11 @@ import contextlib
 import importlib
 import logging
 import multiprocessing
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from slm_desktop.engines.base import Transcript
+from slm_desktop.cancel import Cancelled
+from slm_desktop.engines.base import Transcript, streams_recordings
 from slm_desktop.errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -38,12 +39,14 @@ def _serve_engine(engine_path: str, config: Any, conn) -> None:
     except Exception as exc:  # reported to the parent as one line
         conn.send(("error", str(exc)))
         return
-    conn.send(("ready", engine.name, engine.model, engine.sample_rate))
+    conn.send(("ready", engine.name, engine.model, engine.sample_rate, streams_recordings(engine)))
     utterance = None
     while True:
         op, *args = conn.recv()
         try:
-            if op == "start":
+            if op == "recording":
+                _transcribe_recording(engine, conn)
+            elif op == "start":
                 utterance = engine.start(grammar=args[0], context=args[1])
                 conn.send(("ok",))
             elif op == "accept":
@@ -57,6 +60,31 @@ def _serve_engine(engine_path: str, config: Any, conn) -> None:
                 return
         except Exception as exc:
             conn.send(("error", f"{exc.__class__.__name__}: {exc}"))
+
+
+class _Aborted(Exception):
+    pass
+
+
+def _chunks_from(conn) -> Iterator[bytes]:
+    """The parent's chunks as they arrive, until it says the recording ended (or was cancelled)."""
+    while True:
+        op, *args = conn.recv()
+        if op == "chunk":
+            yield args[0]
+        elif op == "end":
+            return
+        else:
+            raise _Aborted
+
+
+def _transcribe_recording(engine, conn) -> None:
+    try:
+        transcript = engine.transcribe_chunks(_chunks_from(conn), on_audio=lambda s: conn.send(("audio", s)))
+    except _Aborted:
+        conn.send(("aborted",))
+        return
+    conn.send(("final", transcript))
 
 
 class RemoteUtterance:
@@ -79,11 +107,15 @@ class ProcessSpeechEngine:
         self._process = context.Process(target=_serve, args=(engine_path, config, child), daemon=True)
         self._process.start()
         child.close()
-        _, self.name, self.model, self.sample_rate = self._receive(START_TIMEOUT_S)
+        _, self.name, self.model, self.sample_rate, self.streams_recordings = self._receive(START_TIMEOUT_S)
 
-    def _receive(self, timeout: float) -> tuple:
+    def _receive(self, timeout: float | None) -> tuple:
+        """timeout None: as long as the child lives (a recording's last window may take a while)."""
         try:
-            if not self._conn.poll(timeout):
+            while timeout is None and not self._conn.poll(1.0):
+                if not self._process.is_alive():
+                    raise EOFError
+            if timeout is not None and not self._conn.poll(timeout):
                 raise ModelError("the speech engine process did not answer in time")
             reply = self._conn.recv()
         except (EOFError, OSError):
@@ -92,12 +124,43 @@ class ProcessSpeechEngine:
             raise ModelError(reply[1])
         return reply
 
-    def call(self, *message) -> tuple:
+    def call(self, *message, expect_reply: bool = True) -> tuple:
+        self._send(*message)
+        return self._receive(CALL_TIMEOUT_S) if expect_reply else ()
+
+    def _send(self, *message) -> None:
         try:
             self._conn.send(message)
         except (BrokenPipeError, OSError):
             raise ModelError(f"the speech engine process stopped (exit code {self._process.exitcode})") from None
-        return self._receive(CALL_TIMEOUT_S)
+
+    def transcribe_chunks(
+        self, chunks: Iterable[bytes], *, on_audio: Callable[[float], None] | None = None
+    ) -> Transcript:
+        """A long recording streamed to the child (only where `streams_recordings`): chunks go out as the
+        child takes them, its progress comes back in between. A Cancelled raised by `chunks` tells the child
+        to drop the recording, and the engine stays usable."""
+        self.call("recording", expect_reply=False)
+        try:
+            for pcm in chunks:
+                self._send("chunk", pcm)
+                self._drain(on_audio, wait=False)
+        except Cancelled:
+            self._send("abort")
+            self._drain(on_audio, wait=True)
+            raise
+        self._send("end")
+        return self._drain(on_audio, wait=True)[1]
+
+    def _drain(self, on_audio: Callable[[float], None] | None, *, wait: bool) -> tuple:
+        """Progress replies until the last one ("final" or "aborted"); without `wait`, only what has come."""
+        while wait or self._conn.poll(0):
+            reply = self._receive(None)
+            if reply[0] != "audio":
+                return reply
+            if on_audio is not None:
+                on_audio(reply[1])
+        return ()
 
     def start(self, *, grammar: Sequence[str] | None = None, context: str = "") -> RemoteUtterance:
         self.call("start", list(grammar) if grammar else None, context)

@@ -26,7 +26,8 @@ def register(sub) -> None:
 def run(args) -> int:
     from slm_desktop.audio.decode import probe
     from slm_desktop.commands.intents import command_vocabulary, make_engine, parse_heard
-    from slm_desktop.subcommands.transcribe import _engine, transcribe_file, transcript_json
+    from slm_desktop.subcommands.transcribe import _engine, transcript_json
+    from slm_desktop.transcription import transcribe_file
 
     probe(args.file)
     _, speech = _engine(args, partials=False, word_times=False, commands=True)

@@ -15,6 +15,7 @@ from slm_desktop.engines.base import Transcript
 from slm_desktop.engines.speech_select import ENGINES, choose_speech_engine
 from slm_desktop.subcommands.arg_types import seconds
 from slm_desktop.subcommands.server_args import add_server_flags, server_config
+from slm_desktop.transcription import clock, transcribe_file
 
 
 def _add_engine_flags(parser) -> None:
@@ -79,17 +80,13 @@ class ProgressBar:
             return
         self._shown = step
         bar = "#" * (percent // 5)
-        line = f"transcribing [{bar:<20}] {percent:3d}% {_clock(done_seconds)} / {_clock(self.total)}"
+        where = f"{clock(done_seconds, hours=True)} / {clock(self.total, hours=True)}"
+        line = f"transcribing [{bar:<20}] {percent:3d}% {where}"
         print(f"\r{line}" if self.tty else line, end="" if self.tty else "\n", file=self.stream, flush=True)
 
     def close(self) -> None:
         if self.enabled and self.tty and self._shown >= 0:
             print(file=self.stream)
-
-
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds), 60)
-    return f"{minutes // 60:d}:{minutes % 60:02d}:{secs:02d}"
 
 
 def transcript_json(transcript: Transcript, **extra) -> dict:
@@ -134,24 +131,6 @@ def _print_text(transcript: Transcript, source: Path | None) -> None:
     if not transcript.text.strip():
         where = f" in {source}" if source is not None else ""
         print(f"slm-desktop: no speech heard{where}", file=sys.stderr)
-
-
-def transcribe_file(engine, path: Path, *, grammar=None, on_audio=None) -> Transcript:
-    """Whisper streams the file in windows; the other engines take it as one long utterance, and so
-    does Whisper given a command vocabulary (a spoken command is short; the vocabulary is its prompt)."""
-    from slm_desktop.audio.decode import iter_audio16k
-
-    chunks = iter_audio16k(path, rate=engine.sample_rate)
-    if hasattr(engine, "transcribe_chunks") and not grammar:
-        return engine.transcribe_chunks(chunks, on_audio=on_audio)
-    utterance = engine.start(grammar=grammar)
-    done = 0
-    for pcm in chunks:
-        utterance.accept(pcm)
-        done += len(pcm) // 2
-        if on_audio is not None:
-            on_audio(done / engine.sample_rate)
-    return utterance.finish()
 
 
 def run_transcribe(args) -> int:

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
 )
 
+from slm_desktop.config import storable
 from slm_desktop.document import (
     WINDOWS_1252,
     Document,
@@ -95,7 +96,8 @@ class DocumentsMixin:
             return False
         self.set_document(doc)
         self._learn_words()
-        self.services.update_settings("ui", "last_directory", str(path.parent))
+        if storable(str(path.parent)):
+            self.services.update_settings("ui", "last_directory", str(path.parent))
         self._remember_recent(path)
         undefined = cp1252_undefined_count(doc)
         kept = f"; {undefined} bytes with no Windows-1252 character kept as control characters" if undefined else ""

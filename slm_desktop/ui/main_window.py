@@ -11,6 +11,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QFont, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
+    QFileDialog,
     QHBoxLayout,
     QMainWindow,
     QMessageBox,
@@ -63,6 +64,7 @@ class MainWindow(DocumentsMixin, QMainWindow):
         self._build_translation_dock()
         self._build_voice_dock()
         self._build_status_bar()
+        self._build_file_input()
         self._build_suggestions()
         self._build_menus()
         self._build_live()  # live translate (feat-live)
@@ -303,6 +305,55 @@ class MainWindow(DocumentsMixin, QMainWindow):
             self.show_message(choice.message, 15000)
         return choice.key
 
+    def _build_file_input(self) -> None:
+        """Recordings to text (File → Transcribe Audio File, or dropped on the editor) and text files dropped."""
+        from slm_desktop.ui.file_drops import FileDrops
+        from slm_desktop.ui.file_transcription import FileTranscriber, TranscriptionProgress
+
+        progress = TranscriptionProgress(self)
+        self.statusBar().insertPermanentWidget(0, progress)
+        self.file_transcriber = FileTranscriber(
+            self.services.worker, self.editor, self._file_speech_engine, progress, parent=self
+        )
+        self.file_transcriber.message.connect(self.show_message)
+        self.file_drops = FileDrops(self)
+        self.editor.viewport().installEventFilter(self.file_drops)
+        self.file_drops.dropped.connect(self._on_files_dropped)
+
+    def _file_speech_engine(self):
+        """The engine the settings choose, set up for a file: every word timed (paragraphs at pauses), no
+        partial decodes nobody watches, no second opinion (that is for short commands)."""
+        choice = dataclasses.replace(self._speech_choice(), partials=False, word_times=True, second_opinion=None)
+        return choice.key, choice.create
+
+    @Slot()
+    def transcribe_audio_file(self) -> None:
+        from slm_desktop.ui.file_transcription import AUDIO_FILTER
+
+        start = self.services.settings.ui.last_directory or str(Path.home())
+        name, _ = QFileDialog.getOpenFileName(self, "Transcribe Audio File", start, AUDIO_FILTER)
+        if name:
+            self.transcribe_path(Path(name))
+
+    def transcribe_path(self, path: Path) -> bool:
+        try:
+            return self.file_transcriber.transcribe(path)
+        except UserError as exc:  # no speech engine can be chosen
+            self.show_message(str(exc))
+            return False
+
+    @Slot(list)
+    def _on_files_dropped(self, paths: list[Path]) -> None:
+        from slm_desktop.transcription import is_audio_name
+
+        recordings = [p for p in paths if is_audio_name(p)]
+        if recordings:
+            self.transcribe_path(recordings[0])
+            if len(paths) > 1:
+                self.show_message(f"One file at a time: transcribing {recordings[0].name}")
+        elif self.maybe_keep_changes():
+            self.open_path(paths[0])
+
     def _create_speech_engine(self):
         """Runs inside the speech lane; a missing model becomes the lane's one-line error."""
         return self.server_mode.speech_engine(self._speech_choice().create())
@@ -343,6 +394,7 @@ class MainWindow(DocumentsMixin, QMainWindow):
         self._action(file, "new", "&New", self.new_document, QKeySequence.StandardKey.New)
         self._action(file, "open", "&Open…", self.open_document, QKeySequence.StandardKey.Open)
         self._build_recent_files(file)
+        self._action(file, "transcribe_file", "&Transcribe Audio File…", self.transcribe_audio_file, "Ctrl+Shift+O")
         self._action(file, "save", "&Save", self.save_document, QKeySequence.StandardKey.Save)
         self._action(file, "save_as", "Save &As…", self.save_document_as, "Ctrl+Shift+S")
         file.addSeparator()

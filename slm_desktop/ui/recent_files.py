@@ -13,12 +13,17 @@ from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QWidget
 
+from slm_desktop.config import storable
+
 MAX_RECENT = 10
 
 
 def remember(recent: tuple[str, ...], path: Path, limit: int = MAX_RECENT) -> tuple[str, ...]:
-    """`path` first, without its older entry; absolute, so the list means the same from any folder."""
+    """`path` first, without its older entry; absolute, so the list means the same from any folder. A name
+    that is not UTF-8 cannot be kept in settings.toml: such a file is left out of the list."""
     newest = str(Path(path).expanduser().absolute())
+    if not storable(newest):
+        return recent
     return (newest, *(p for p in recent if p != newest))[:limit]
 
 

@@ -13,14 +13,15 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QLabel, QMainWindow
 
+from slm_desktop.ui.file_transcription import TRANSCRIBE_KIND, TRANSCRIBE_LANE
 from slm_desktop.ui.suggest import LEXICON_KEY
 from slm_desktop.ui.voice import MIC_KEY_PREFIX
 from slm_desktop.worker import Worker
 
 log = logging.getLogger(__name__)
 
-BUSY_KINDS = {"push-to-talk", "translate"}  # jobs that pause suggestions in low-power mode
-BUSY_LANES = ("speech", "translation")
+BUSY_KINDS = {"push-to-talk", "translate", TRANSCRIBE_KIND}  # jobs that pause suggestions in low-power mode
+BUSY_LANES = ("speech", "translation", TRANSCRIBE_LANE)
 
 
 def short_model_name(name: str, limit: int = 28) -> str:

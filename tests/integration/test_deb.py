@@ -163,12 +163,13 @@ def test_deb_is_within_its_size_budget_and_declares_what_it_needs(deb: Path):
     assert "libportaudio.so" not in contents  # the system's PortAudio (Depends), matching its ALSA plugins
 
 
-def test_installed_desktop_entry_validates_and_offers_open_with_for_text(installed: Installed):
+def test_installed_desktop_entry_validates_and_offers_open_with_for_text_and_recordings(installed: Installed):
     need_program("desktop-file-validate", "desktop-file-utils")
     assert str(ENTRY) in installed.files
     _run(["desktop-file-validate", str(ENTRY)], check=True)
     lines = ENTRY.read_text(encoding="utf-8").splitlines()
-    assert "MimeType=text/plain;" in lines and "Exec=slm-desktop %f" in lines
+    mime = next(line for line in lines if line.startswith("MimeType="))
+    assert mime.startswith("MimeType=text/plain;") and "audio/mpeg;" in mime and "Exec=slm-desktop %f" in lines
     assert APP in Path("/usr/share/applications/mimeinfo.cache").read_text(encoding="utf-8")  # postinst/trigger
     assert Path(shutil.which(APP) or "").resolve() == Path("/opt/slm-desktop/slm-desktop")
 

@@ -55,3 +55,9 @@ def test_an_older_world_readable_settings_file_is_tightened_once_it_lists_docume
     assert path.stat().st_mode & 0o777 == 0o644  # nothing private in it: left as the user set it
     save_settings(Settings().with_value("ui", "recent_files", ("/home/me/diary.txt",)), path)
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_file_name_that_is_not_utf8_is_left_out_instead_of_breaking_the_settings_file(tmp_path):
+    odd = Path(b"/tmp/caf\xe9.txt".decode("utf-8", "surrogateescape"))
+    assert remember(("/a.txt",), odd) == ("/a.txt",)
+    save_settings(Settings().with_value("ui", "recent_files", remember((), odd)), tmp_path / "settings.toml")

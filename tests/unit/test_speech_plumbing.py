@@ -388,7 +388,7 @@ class _FileWhisper:
 
 def test_a_command_file_reaches_whisper_with_its_vocabulary_and_plain_files_stream(tmp_path):
     from slm_desktop.bench.live import write_wav
-    from slm_desktop.subcommands.transcribe import transcribe_file
+    from slm_desktop.transcription import transcribe_file
 
     wav = tmp_path / "a.wav"
     write_wav(bytes(3200), wav)
