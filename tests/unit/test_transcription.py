@@ -25,7 +25,7 @@ def test_a_pause_inside_a_sentence_or_a_short_one_after_it_keeps_the_paragraph()
 
 def test_a_question_or_a_quoted_sentence_end_counts_as_an_end():
     said = _transcript(("Ready?", 0.0, 0.5), ("Yes.", 3.0, 3.3), ('"Go."', 3.5, 3.8), ("Now", 6.5, 6.8))
-    assert as_paragraphs(said) == "Ready?\n\nYes. \"Go.\"\n\nNow"
+    assert as_paragraphs(said) == 'Ready?\n\nYes. "Go."\n\nNow'
 
 
 def test_without_word_times_the_text_stays_as_the_engine_gave_it():
