@@ -38,3 +38,23 @@ def test_a_selection_is_counted_against_the_whole(qtbot, window):
     window.editor.setTextCursor(cursor)
     assert window.text_stats.text().startswith("3 of 5 words")
     assert window.text_stats.toolTip() == "23 characters, 14 selected"
+
+
+def test_a_long_document_is_counted_in_steps_between_events_and_edits_restart_the_count(qtbot, window):
+    paragraph = "The garden needs water and the fence needs paint.\n"  # 9 words
+    window.editor.setPlainText(paragraph * 6000)  # 306,000 characters: several steps
+    window.text_stats.recount()
+    assert window.text_stats.counting()  # only the first step ran
+    qtbot.waitUntil(lambda: not window.text_stats.counting())
+    assert window.text_stats.text().startswith("54,000 words")
+    window.editor.moveCursor(QTextCursor.MoveOperation.End)
+    window.editor.insertPlainText("Two more")
+    qtbot.waitUntil(lambda: window.text_stats.text().startswith("54,002 words"))
+
+
+def test_a_selection_too_long_to_count_on_every_change_gives_its_size_instead(qtbot, window):
+    window.editor.setPlainText("word " * 20_000)  # 100,000 characters
+    window.text_stats.recount()
+    qtbot.waitUntil(lambda: not window.text_stats.counting())
+    window.editor.selectAll()
+    assert window.text_stats.text().startswith("100,000 characters selected of 20,000 words")
