@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QKeyEvent, QKeySequence, QPainter, QPalette, QShortcut, QTextCursor
+from PySide6.QtGui import QKeyEvent, QKeySequence, QPainter, QPalette, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QWidget
 
 from slm_desktop.config import CompletionSettings
@@ -25,6 +25,7 @@ from slm_desktop.lexicon import Lexicon
 from slm_desktop.personal import PersonalModel
 from slm_desktop.suggestions import chips as mixed_chips
 from slm_desktop.threads import ThreadPolicy
+from slm_desktop.ui.plain_text import text_between
 from slm_desktop.worker import Job, JobContext, Worker
 
 log = logging.getLogger(__name__)
@@ -36,8 +37,6 @@ LEXICON_KEY = "lexicon"
 OTHER_INFERENCE_LANES = ("speech", "translation", "live", "intent")  # compete with llama.cpp for cores
 # the text around the cursor a request carries: more than any engine's prompt reads (8192 tokens x 6 characters)
 CONTEXT_BEFORE, CONTEXT_AFTER, CONTEXT_ALIGN = 65_536, 4_096, 4_096
-# as QTextDocument.toPlainText: paragraph and line separators become line breaks, no-break spaces spaces
-_PLAIN = str.maketrans({"\u2029": "\n", "\u2028": "\n", "\xa0": " "})
 
 
 def wrap_words(text: str, first_width: int, width: int, advance: Callable[[str], int]) -> list[str]:
@@ -84,17 +83,8 @@ class GhostEditor(QPlainTextEdit):
         position = self.textCursor().position()
         start = max(0, position - CONTEXT_BEFORE)
         start -= start % CONTEXT_ALIGN
-        end = min(self.document().characterCount() - 1, position + CONTEXT_AFTER)
-        return self._plain_text(start, position), self._plain_text(position, end)
-
-    def _plain_text(self, start: int, end: int) -> str:
-        """What toPlainText()[start:end] holds, without copying the rest (Qt counts UTF-16 units, so an emoji
-        before the cursor is two positions: slicing the Python string by them cut the text one character off)."""
-        cursor = QTextCursor(self.document())
-        cursor.setPosition(start)
-        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
-        text = cursor.selectedText().translate(_PLAIN)
-        return text[1:] if text[:1] and "\udc00" <= text[0] <= "\udfff" else text  # half of a split pair
+        document = self.document()
+        return text_between(document, start, position), text_between(document, position, position + CONTEXT_AFTER)
 
     def set_ghost(self, text: str) -> None:
         if self.textCursor().hasSelection():

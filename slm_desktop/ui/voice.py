@@ -22,6 +22,7 @@ from slm_desktop.audio.ptt import AudioSource, PushToTalkSession, SessionResult
 from slm_desktop.commands.dictation import SCRATCH, UNDO, plan_dictation
 from slm_desktop.errors import AudioError
 from slm_desktop.languages import language_name
+from slm_desktop.ui.plain_text import plain, span, text_between
 from slm_desktop.worker import JobContext, Worker
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ LANE = "speech"
 MIC_OPEN, MIC_CLOSE = "microphone-open", "microphone-close"
 MIC_KEY_PREFIX = "microphone:"  # lane engine keys of input streams (not models: the status bar skips them)
 MIC_IDLE_CLOSE_MS = 10_000  # the stream closes this long after the last utterance
+BEFORE_CURSOR_CHARS = 4_096  # more than dictation's rules and Whisper's prompt (200 characters) look at
 
 
 @dataclass
@@ -471,7 +473,9 @@ class DictationWriter(QObject):
         self._history: list[_Dictated] = []
 
     def before_cursor(self) -> str:
-        return self.editor.toPlainText()[: self.editor.textCursor().selectionStart()]
+        """The end of the text before the cursor: what punctuation and the recogniser's prompt look at."""
+        position = self.editor.textCursor().selectionStart()
+        return text_between(self.editor.document(), position - BEFORE_CURSOR_CHARS, position)
 
     def apply(self, heard: str) -> str:
         self.editor.clear_ghost()
@@ -492,7 +496,7 @@ class DictationWriter(QObject):
     def _insert(self, text: str, remove_before: int) -> None:
         selected = self.editor.textCursor()
         cursor = self._span(selected.selectionStart() - remove_before, selected.selectionEnd())
-        replaced = _plain(cursor.selectedText())
+        replaced = plain(cursor.selectedText())
         self.editor.setTextCursor(cursor)
         self.editor.insert_as_one_step(text)  # replaces the selection, in one edit block
         after = self.editor.textCursor().position()
@@ -503,7 +507,7 @@ class DictationWriter(QObject):
     def _scratch(self) -> str:
         while self._history:
             last = self._history.pop()
-            if last.text and _plain(last.cursor.selectedText()) == last.text:
+            if last.text and plain(last.cursor.selectedText()) == last.text:
                 self.editor.clear_ghost()
                 # a new cursor: the record keeps its position on insert, and an editor cursor copied from it
                 # did too, so the next utterance came out selected and the one after replaced it (text lost)
@@ -513,12 +517,4 @@ class DictationWriter(QObject):
         return self.tr("Nothing dictated to scratch")
 
     def _span(self, start: int, end: int) -> QTextCursor:
-        cursor = QTextCursor(self.editor.document())
-        cursor.setPosition(start)
-        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
-        return cursor
-
-
-def _plain(selected: str) -> str:
-    """QTextCursor.selectedText() writes line breaks as U+2029."""
-    return selected.replace("\u2029", "\n")
+        return span(self.editor.document(), start, end)

@@ -54,3 +54,12 @@ def test_the_context_covers_what_every_engine_reads_and_keeps_their_trimming_blo
     assert most_tokens * 6 <= CONTEXT_BEFORE  # llama's _recent(before, budget * 6)
     assert CONTEXT_BEFORE >= server_completion.CONTEXT_CHARS
     assert CONTEXT_ALIGN % llama._TRIM_CHARS_BLOCK == 0
+
+
+def test_dictation_reads_the_text_before_the_cursor_the_same_way(qtbot, window):
+    window.editor.setPlainText("Pizza 🍕 tonight. see you")
+    cursor = window.editor.textCursor()
+    cursor.movePosition(QTextCursor.MoveOperation.End)
+    cursor.movePosition(QTextCursor.MoveOperation.Left, n=len("see you"))
+    window.editor.setTextCursor(cursor)
+    assert window.dictation.before_cursor() == "Pizza 🍕 tonight. "
