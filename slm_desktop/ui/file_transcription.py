@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QPushButton, QWidget
 
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 TRANSCRIBE_LANE = "transcribe-file"
 TRANSCRIBE_KIND = "transcribe-file"
 UNKNOWN_LENGTH = -1.0  # progress when the container does not say how long it is
+NAME_WIDTH_PX = 220
 AUDIO_FILTER = (
     "Audio and video (*.wav *.mp3 *.flac *.ogg *.oga *.opus *.m4a *.aac *.wma *.amr *.aiff *.aif *.au "
     "*.webm *.mp4 *.mkv *.mov);;All files (*)"
@@ -91,7 +92,10 @@ class TranscriptionProgress(QWidget):
         self.hide()
 
     def show_file(self, name: str) -> None:
-        self.label.setText(f"Transcribing {name}")
+        """A long file name is cut in the middle (the bar shares its width with messages); whole in the tooltip."""
+        shown = self.label.fontMetrics().elidedText(name, Qt.TextElideMode.ElideMiddle, NAME_WIDTH_PX)
+        self.label.setText(f"Transcribing {shown}")
+        self.label.setToolTip(name)
         self.bar.setRange(0, 100)
         self.bar.setValue(0)
         self.show()

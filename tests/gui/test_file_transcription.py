@@ -193,3 +193,12 @@ def test_open_with_on_a_recording_transcribes_it_into_the_unsaved_text_without_a
         assert app_module.open_argument(window, CLIP)
     assert window.editor.toPlainText().startswith("Unsaved words. ") and "amiable" in window.editor.toPlainText()
     assert not asked
+
+
+def test_a_long_file_name_is_cut_in_the_middle_in_the_status_bar(window):
+    progress = window.file_transcriber.progress
+    name = "2026-12-07 weekly planning meeting with the whole team (recording).m4a"
+    progress.show_file(name)
+    shown = progress.label.text().removeprefix("Transcribing ")
+    assert "…" in shown and shown.startswith("2026-12-") and shown.endswith(".m4a") and len(shown) < len(name)
+    assert progress.label.toolTip() == name
