@@ -593,6 +593,8 @@ class MainWindow(DocumentsMixin, QMainWindow):
             "Dismiss suggestion: Esc",
             "Word chips: Alt+1 / Alt+2 / Alt+3",
             "Push to talk: hold F9",
+            "In the find bar: Enter next, Shift+Enter previous, Esc back to the text",
+            "Transcribe a recording: drop it on the editor",
         ]
 
     def _all_actions(self) -> list[QAction]:
