@@ -413,7 +413,7 @@ class MainWindow(DocumentsMixin, QMainWindow):
         self._action(
             edit, "find_previous", "Find Pre&vious", self.find_bar.find_previous, QKeySequence.StandardKey.FindPrevious
         )
-        self._action(edit, "replace", "&Replace…", self.find_bar.open_replace, "Ctrl+H")
+        self._action(edit, "replace", "R&eplace…", self.find_bar.open_replace, "Ctrl+H")
         edit.addSeparator()
         self._action(edit, "insert_date", "Insert &Date", self.insert_date, "Ctrl+Shift+D")
         self._action(edit, "insert_time", "Insert &Time", self.insert_time, "Ctrl+Shift+T")
