@@ -15,7 +15,7 @@ from slm_desktop.engines.base import Transcript
 from slm_desktop.engines.speech_select import ENGINES, choose_speech_engine
 from slm_desktop.subcommands.arg_types import seconds
 from slm_desktop.subcommands.server_args import add_server_flags, server_config
-from slm_desktop.transcription import clock, transcribe_file
+from slm_desktop.transcription import as_paragraphs, clock, transcribe_file
 
 
 def _add_engine_flags(parser) -> None:
@@ -125,9 +125,10 @@ def _report(args, engine, transcript: Transcript) -> int:
 
 
 def _print_text(transcript: Transcript, source: Path | None) -> None:
-    """An empty line alone looks like a failure; say that the recording held no speech (on stderr, so a
-    script reading stdout still gets the empty transcript)."""
-    print(transcript.text)
+    """Paragraphs where the speaker paused after a sentence, as the window writes them. An empty line alone
+    looks like a failure; say that the recording held no speech (on stderr, so a script reading stdout still
+    gets the empty transcript)."""
+    print(as_paragraphs(transcript))
     if not transcript.text.strip():
         where = f" in {source}" if source is not None else ""
         print(f"slm-desktop: no speech heard{where}", file=sys.stderr)

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from speech_support import LIBRIVOX, librivox_references, need_program, synthesize
 
+from slm_desktop.audio.wav import read_pcm16k
 from slm_desktop.bench.wer import word_error_rate
 
 CLIP = LIBRIVOX / "sense_and_sensibility_01_austen_64kb-0930.wav"  # "he might even have been made amiable himself"
@@ -122,6 +123,21 @@ def test_a_passage_read_four_times_is_transcribed_four_times(isolated_env, tmp_p
     text = done.stdout.lower()
     assert text.count("dashwood") == 4 and text.count("young man") == 4, text
     assert text.count("selfish") == 4, text
+
+
+def test_plain_text_output_starts_a_paragraph_where_the_speaker_paused_after_a_sentence(isolated_env, tmp_path):
+    first = read_pcm16k(synthesize("The committee meets again on Thursday.", tmp_path / "a.wav"))
+    second = read_pcm16k(synthesize("Please water the plants while I am away.", tmp_path / "b.wav"))
+    pause = bytes(16000 * 2 * 4)  # four seconds of silence between the two
+    both = tmp_path / "memo.wav"
+    with wave.open(str(both), "wb") as out:
+        out.setnchannels(1), out.setsampwidth(2), out.setframerate(16000)
+        out.writeframes(first + pause + second)
+    done = cli(isolated_env, "transcribe", str(both), "--model", "whisper-tiny-en")
+    assert done.returncode == 0, done.stderr
+    paragraphs = done.stdout.strip().split("\n\n")
+    assert len(paragraphs) == 2, done.stdout
+    assert "thursday" in paragraphs[0].lower() and "away" in paragraphs[1].lower(), paragraphs
 
 
 def _long_wav(path: Path, clip: Path, seconds: int) -> Path:
