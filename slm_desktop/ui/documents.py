@@ -160,7 +160,7 @@ class DocumentsMixin:
     def open_recent(self, path: Path) -> None:
         if not self.maybe_keep_changes():
             return
-        if not path.is_file():
+        if not path.exists():
             self._set_recent(forget(self.services.settings.ui.recent_files, path))
             self.show_message(f"{path} is gone (moved or deleted); removed from Open Recent")
             return

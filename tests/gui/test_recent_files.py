@@ -73,3 +73,18 @@ def test_the_list_is_there_in_the_next_session_even_without_a_clean_exit(qtbot, 
         assert _entries(later) == [str(note)]
     finally:
         dispose(later)
+
+
+def test_an_entry_that_is_now_a_pipe_is_refused_in_one_line_and_stays_listed(window, tmp_path, monkeypatch):
+    import os
+
+    note = tmp_path / "note.txt"
+    note.write_text("x")
+    assert window.open_path(note)
+    note.unlink()
+    os.mkfifo(note)  # opening a pipe would block until someone writes to it
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
+    window.recent_files.actions()[0].trigger()
+    assert warnings == [f"{note} is not a regular file (a device, pipe or socket); not opened"]
+    assert _entries(window) == [str(note)] and window.editor.toPlainText() == "x"
