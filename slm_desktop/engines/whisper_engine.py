@@ -49,6 +49,9 @@ _TOKENS_PER_S, _TOKENS_MARGIN, _CAP_BELOW_S = 12, 10, 15.0
 # in a window whose text is repetitive, a segment counts as surely speech below this share of the no-speech
 # threshold (0.3 of 0.6: a passage read again scored 0.08, a loop on white noise 0.66)
 SURE_SPEECH_SHARE = 0.5
+# a prompted decode whose words cover less than this share of the speech Silero found skipped some of it;
+# judged only on this much speech or more (a short command's segment may be tighter than Silero's padding)
+HEARD_SHARE, MIN_JUDGED_SPEECH_S, MAX_WORD_S = 0.5, 4.0, 2.0
 PROMPT_CHARS = 400  # Whisper's prompt holds ~224 tokens; the end of the context matters most
 # a command vocabulary is all signal: up to ~180 tokens of plain English words (faster-whisper keeps
 # the last 223 prompt tokens); the app's 60-odd words take ~540 characters
@@ -354,6 +357,7 @@ class WhisperEngine:
         self._model.model = self._readings
         self.multilingual = bool(self._readings.is_multilingual)
         self.loop_redecodes = 0  # decodes repeated without their prompt (see decode)
+        self.skip_redecodes = 0  # ... because the prompted decode left most of the speech out
         self.second_opinions = 0  # command decodes the second model heard too
         self._second = self._load_second(config)
         if self.language not in ("auto", "en") and not self.multilingual:
@@ -442,6 +446,15 @@ class WhisperEngine:
             self.loop_redecodes += 1
             log.debug("whisper: a loop under the prompt; decoding again without it")
             segments, info = self._segments(cut, speech, prompt=None, **options)
+        elif prompt and _heard_share(segments, speech, self.sample_rate) < HEARD_SHARE:
+            # a prompt that already holds what is said can make Whisper skip it: a passage read again came out
+            # as its last sentence only (base, 25 s of speech under the previous window's words); the audio is
+            # decoded once more without the prompt, and the reading that covers more of the speech is kept
+            self.skip_redecodes += 1
+            log.debug("whisper: the prompted decode skipped speech; decoding again without the prompt")
+            again, info_again = self._segments(cut, speech, prompt=None, **options)
+            if _heard_share(again, speech, self.sample_rate) > _heard_share(segments, speech, self.sample_rate):
+                segments, info = again, info_again
         spell = _segment_words if word_times else _spread_words
         kept = [segment for segment, before in _with_previous_text(segments) if self._keep(segment, before)]
         words = [w for segment in kept for w in spell(segment, offset)]
@@ -703,6 +716,17 @@ def _frame_dbfs(audio: np.ndarray, frame: int = _FRAME) -> np.ndarray:
 def _loudest_dbfs(audio: np.ndarray) -> float:
     levels = _frame_dbfs(audio)
     return float(levels.max()) if levels.size else -120.0
+
+
+def _heard_share(segments: list, speech: list[dict], rate: int) -> float:
+    """How much of the speech Silero found the aligned words cover, each word at most MAX_WORD_S (a decode that
+    skipped speech stretches its few words over it: "might" aligned to 17 s). 1.0 when it cannot be judged:
+    too little speech, or no word times (partials and dictation decode without them)."""
+    spoken = sum(c["end"] - c["start"] for c in speech) / rate
+    words = [w for segment in segments for w in (segment.words or ())]
+    if spoken < MIN_JUDGED_SPEECH_S or not words:
+        return 1.0
+    return sum(min(w.end - w.start, MAX_WORD_S) for w in words) / spoken
 
 
 def _with_previous_text(segments: list) -> Iterator[tuple[Any, str]]:

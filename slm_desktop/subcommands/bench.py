@@ -19,6 +19,7 @@ SUITES: dict[str, str] = {
     "reliability": "slm_desktop.bench.reliability:run",
     "live": "slm_desktop.bench.live:run",
     "suggest": "slm_desktop.bench.suggest:run",
+    "file": "slm_desktop.bench.file:run",
 }
 
 

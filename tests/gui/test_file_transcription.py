@@ -14,6 +14,7 @@ from qt_support import WorkerEvents, dispose
 from speech_support import LIBRIVOX, librivox_references
 
 from slm_desktop import app as app_module
+from slm_desktop.bench.file import read_aloud
 from slm_desktop.ui.file_transcription import TRANSCRIBE_KIND, TRANSCRIBE_LANE
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
@@ -41,14 +42,7 @@ def window(qtbot, app_paths):
 
 def _passage_read_twice(path: Path) -> Path:
     """About 31 s: over one 28 s window, so progress has a step between 0 and 1."""
-    frames = b""
-    for number in PASSAGE:
-        with wave.open(str(LIBRIVOX / f"sense_and_sensibility_01_austen_64kb-{number}.wav")) as clip:
-            frames += clip.readframes(clip.getnframes())
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1), out.setsampwidth(2), out.setframerate(16000)
-        out.writeframes(frames * 2)
-    return path
+    return read_aloud([LIBRIVOX / f"sense_and_sensibility_01_austen_64kb-{n}.wav" for n in PASSAGE], path, times=2)
 
 
 def _transcribe(qtbot, window, path: Path, events: WorkerEvents) -> list:
@@ -94,12 +88,7 @@ def test_text_typed_above_while_it_runs_does_not_move_where_the_transcript_lands
 
 
 def test_cancel_stops_it_and_leaves_the_text_alone(qtbot, window, tmp_path):
-    recording = tmp_path / "long.wav"
-    with wave.open(str(CLIP)) as clip:
-        frames = clip.readframes(clip.getnframes())
-    with wave.open(str(recording), "wb") as out:
-        out.setnchannels(1), out.setsampwidth(2), out.setframerate(16000)
-        out.writeframes(frames * 60)  # 3 min 17 s
+    recording = read_aloud([CLIP], tmp_path / "long.wav", times=60)  # 3 min 17 s
     window.editor.setPlainText("keep me")
     events = WorkerEvents(qtbot, window.services.worker)
     assert window.transcribe_path(recording)

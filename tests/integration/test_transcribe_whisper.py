@@ -16,6 +16,7 @@ import pytest
 from speech_support import LIBRIVOX, librivox_references, need_program, synthesize
 
 from slm_desktop.audio.wav import read_pcm16k
+from slm_desktop.bench.file import read_aloud
 from slm_desktop.bench.wer import word_error_rate
 
 CLIP = LIBRIVOX / "sense_and_sensibility_01_austen_64kb-0930.wav"  # "he might even have been made amiable himself"
@@ -110,19 +111,24 @@ def test_a_passage_read_four_times_is_transcribed_four_times(isolated_env, tmp_p
     loop, and 61 s of three clips read four times came out as 2.3 readings."""
     librivox_references()
     clips = [LIBRIVOX / f"sense_and_sensibility_01_austen_64kb-{n}.wav" for n in ("0870", "0880", "0890")]
-    passage = b""
-    for clip in clips:
-        with wave.open(str(clip)) as source:
-            passage += source.readframes(source.getnframes())
-    four = tmp_path / "four.wav"
-    with wave.open(str(four), "wb") as out:
-        out.setnchannels(1), out.setsampwidth(2), out.setframerate(16000)
-        out.writeframes(passage * 4)
+    four = read_aloud(clips, tmp_path / "four.wav", times=4)
     done = cli(isolated_env, "transcribe", str(four), "--model", "whisper-tiny-en")
     assert done.returncode == 0, done.stderr
     text = done.stdout.lower()
     assert text.count("dashwood") == 4 and text.count("young man") == 4, text
     assert text.count("selfish") == 4, text
+
+
+def test_a_passage_read_again_is_not_skipped_under_the_previous_windows_words(isolated_env, tmp_path):
+    """Each 28 s window is decoded with the previous window's words as its prompt; when the new window says
+    those same words again, base skipped them (25 s of speech came out as its last sentence). Such a decode
+    is made again without the prompt."""
+    refs = librivox_references()
+    twice = read_aloud(sorted(refs), tmp_path / "twice.wav", times=2)
+    done = cli(isolated_env, "transcribe", str(twice), "--model", "whisper-base")
+    assert done.returncode == 0, done.stderr
+    text = done.stdout.lower()
+    assert text.count("dashwood") == 2 and text.count("respectable") == 2, text
 
 
 def test_plain_text_output_starts_a_paragraph_where_the_speaker_paused_after_a_sentence(isolated_env, tmp_path):
