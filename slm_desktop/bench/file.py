@@ -13,12 +13,12 @@ import dataclasses
 import statistics
 import tempfile
 import time
-import wave
 from collections.abc import Sequence
 from pathlib import Path
 
+from slm_desktop.audio.wav import read_info, read_pcm16k
 from slm_desktop.bench.live import write_wav
-from slm_desktop.bench.speech import LIBRIVOX, librivox
+from slm_desktop.bench.speech import LIBRIVOX, _RawWhisper, librivox
 from slm_desktop.bench.wer import word_error_rate
 from slm_desktop.config import SpeechSettings
 from slm_desktop.errors import UserError
@@ -31,12 +31,8 @@ MODELS = ("whisper-tiny-en", "whisper-base")
 
 
 def read_aloud(clips: Sequence[Path], path: Path, *, times: int = 1) -> Path:
-    """The clips one after another, `times` over, as one WAV (the librivox clips are 16 kHz mono int16)."""
-    frames = b""
-    for clip in clips:
-        with wave.open(str(clip)) as source:
-            frames += source.readframes(source.getnframes())
-    return write_wav(frames * times, path)
+    """The clips one after another, `times` over, as one 16 kHz WAV."""
+    return write_wav(b"".join(read_pcm16k(clip) for clip in clips) * times, path)
 
 
 def _recording(folder: Path) -> tuple[Path, str]:
@@ -47,20 +43,12 @@ def _recording(folder: Path) -> tuple[Path, str]:
     return path, " ".join([" ".join(refs[c] for c in clips)] * READINGS)
 
 
-class _Raw:
-    """faster-whisper alone, loaded once, decoding the whole file its own way."""
-
-    def __init__(self, model: Path, beam_size: int, threads: int):
-        from faster_whisper import WhisperModel
-
-        self.beam_size = beam_size
-        self.model = WhisperModel(str(model), device="cpu", compute_type="int8", cpu_threads=threads)
-
-    def transcribe(self, path: Path) -> str:
-        segments, _info = self.model.transcribe(
-            str(path), language="en", beam_size=self.beam_size, vad_filter=True, word_timestamps=True
-        )
-        return " ".join(s.text.strip() for s in segments)
+def _raw_transcribe(model, path: Path, beam_size: int) -> str:
+    """faster-whisper alone, decoding the whole file its own way."""
+    segments, _info = model.transcribe(
+        str(path), language="en", beam_size=beam_size, vad_filter=True, word_timestamps=True
+    )
+    return " ".join(s.text.strip() for s in segments)
 
 
 def _timed(call) -> tuple[float, str]:
@@ -75,19 +63,19 @@ def _bench_model(name: str, paths: AppPaths, recording: Path, reference: str, re
 
     choice = choose_speech_engine(SpeechSettings(engine="whisper", language="en"), paths, model=name)
     choice = dataclasses.replace(choice, partials=False, word_times=True, second_opinion=None)
-    config = choice.whisper_config()
-    raw = _Raw(choice.model, config.beam_size, config.threads)
+    beam_size = choice.whisper_config().beam_size
+    raw = _RawWhisper(choice.model).model  # loaded as bench speech loads it: int8, 2 threads
     app = choice.create()  # the window's: a child process
     try:
         raw_ms, app_ms, raw_text, app_text = [], [], "", ""
         for _ in range(repeat):
             ms, app_text = _timed(lambda: transcribe_file(app, recording).text)
             app_ms.append(ms)
-            ms, raw_text = _timed(lambda: raw.transcribe(recording))
+            ms, raw_text = _timed(lambda: _raw_transcribe(raw, recording, beam_size))
             raw_ms.append(ms)
     finally:
         app.close()
-    audio_s = _seconds(recording)
+    audio_s = read_info(recording).seconds
     return {
         "model": name,
         "audio s": audio_s,
@@ -98,11 +86,6 @@ def _bench_model(name: str, paths: AppPaths, recording: Path, reference: str, re
         "raw WER": word_error_rate(reference, raw_text),
         "app WER": word_error_rate(reference, app_text),
     }
-
-
-def _seconds(path: Path) -> float:
-    with wave.open(str(path)) as source:
-        return source.getnframes() / source.getframerate()
 
 
 def run(args) -> dict:

@@ -446,14 +446,14 @@ class WhisperEngine:
             self.loop_redecodes += 1
             log.debug("whisper: a loop under the prompt; decoding again without it")
             segments, info = self._segments(cut, speech, prompt=None, **options)
-        elif prompt and _heard_share(segments, speech, self.sample_rate) < HEARD_SHARE:
+        elif prompt and (heard := _heard_share(segments, speech, self.sample_rate)) < HEARD_SHARE:
             # a prompt that already holds what is said can make Whisper skip it: a passage read again came out
             # as its last sentence only (base, 25 s of speech under the previous window's words); the audio is
             # decoded once more without the prompt, and the reading that covers more of the speech is kept
             self.skip_redecodes += 1
             log.debug("whisper: the prompted decode skipped speech; decoding again without the prompt")
             again, info_again = self._segments(cut, speech, prompt=None, **options)
-            if _heard_share(again, speech, self.sample_rate) > _heard_share(segments, speech, self.sample_rate):
+            if _heard_share(again, speech, self.sample_rate) > heard:
                 segments, info = again, info_again
         spell = _segment_words if word_times else _spread_words
         kept = [segment for segment, before in _with_previous_text(segments) if self._keep(segment, before)]

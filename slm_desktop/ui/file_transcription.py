@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QPushButton, QWidget
 
-from slm_desktop.transcription import clock
+from slm_desktop.transcription import AUDIO_SUFFIXES, clock
 from slm_desktop.worker import Job, JobContext, Worker
 
 log = logging.getLogger(__name__)
@@ -28,10 +28,7 @@ TRANSCRIBE_LANE = "transcribe-file"
 TRANSCRIBE_KIND = "transcribe-file"
 UNKNOWN_LENGTH = -1.0  # progress when the container does not say how long it is
 NAME_WIDTH_PX = 220
-AUDIO_FILTER = (
-    "Audio and video (*.wav *.mp3 *.flac *.ogg *.oga *.opus *.m4a *.aac *.wma *.amr *.aiff *.aif *.au "
-    "*.webm *.mp4 *.mkv *.mov);;All files (*)"
-)
+AUDIO_FILTER = f"Audio and video ({' '.join(f'*{s}' for s in sorted(AUDIO_SUFFIXES))});;All files (*)"
 
 
 @dataclass(frozen=True)
@@ -70,7 +67,7 @@ def transcription_job(path: Path, engine_key: str, factory: Callable[[], Any]) -
 def joined_to(cursor: QTextCursor, text: str) -> str:
     """A space before the transcript when it lands right after a word."""
     before = cursor.document().characterAt(cursor.position() - 1) if cursor.position() > 0 else ""
-    return text if not before or before.isspace() or before == "\u2029" else " " + text
+    return text if not before or before.isspace() else " " + text  # isspace() covers Qt's U+2029
 
 
 class TranscriptionProgress(QWidget):

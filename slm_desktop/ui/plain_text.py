@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from PySide6.QtGui import QTextCursor, QTextDocument
 
-# as QTextDocument.toPlainText: paragraph and line separators become line breaks, no-break spaces spaces
-_PLAIN = str.maketrans({"\u2029": "\n", "\u2028": "\n", "\xa0": " "})
+# QTextCursor.selectedText() writes line breaks as paragraph / line separators
+_SEPARATORS = str.maketrans({"\u2029": "\n", "\u2028": "\n"})
 
 
 def plain(selected: str) -> str:
-    """QTextCursor.selectedText() as toPlainText() would give it."""
-    return selected.translate(_PLAIN)
+    """QTextCursor.selectedText() with its line breaks as "\n" (no-break spaces kept, as the editor holds them)."""
+    return selected.translate(_SEPARATORS)
 
 
 def span(document: QTextDocument, start: int, end: int) -> QTextCursor:
@@ -26,6 +26,7 @@ def span(document: QTextDocument, start: int, end: int) -> QTextCursor:
 
 
 def text_between(document: QTextDocument, start: int, end: int) -> str:
-    """toPlainText() from position `start` to `end` (Qt positions); a start inside a surrogate pair drops the half."""
-    text = plain(span(document, start, end).selectedText())
+    """toPlainText() from position `start` to `end` (Qt positions): it also gives no-break spaces as spaces. A
+    start inside a surrogate pair drops the half."""
+    text = plain(span(document, start, end).selectedText()).replace("\xa0", " ")
     return text[1:] if text[:1] and "\udc00" <= text[0] <= "\udfff" else text

@@ -86,17 +86,16 @@ class TextStats(QLabel):
     @Slot()
     def refresh(self) -> None:
         cursor = self.editor.textCursor()
-        where = f"Ln {cursor.blockNumber() + 1:,}, Col {cursor.positionInBlock() + 1:,}"
-        self.setText(f"{self._words_text(cursor)}  ·  {where}")
-        characters = self.editor.document().characterCount() - 1  # without the document's final separator
         chosen = cursor.selectionEnd() - cursor.selectionStart()
+        where = f"Ln {cursor.blockNumber() + 1:,}, Col {cursor.positionInBlock() + 1:,}"
+        self.setText(f"{self._words_text(cursor, chosen)}  ·  {where}")
+        characters = self.editor.document().characterCount() - 1  # without the document's final separator
         self.setToolTip(_plural(characters, "character") + (f", {chosen:,} selected" if chosen else ""))
 
-    def _words_text(self, cursor) -> str:
+    def _words_text(self, cursor, chosen: int) -> str:
         """The selection's words are counted here, on every change of it, so only while that stays quick;
         a bigger one (Select All on a long document) says its size in characters instead."""
         total = _plural(self._words, "word")
-        chosen = cursor.selectionEnd() - cursor.selectionStart()
         if not chosen:
             return total
         if chosen > STEP_CHARACTERS:
