@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from slm_desktop.engines.base import Word
+from slm_desktop.engines.textops import ends_sentence
 
 MAX_CUE_S = 6.0
 MAX_CUE_CHARS = 84  # two lines of 42, the usual subtitle width
 GAP_S = 1.0  # a pause this long starts a new cue
-ABBREVIATIONS = {"mr.", "mrs.", "ms.", "dr.", "st.", "sr.", "jr.", "prof.", "e.g.", "i.e.", "etc."}
 
 
 @dataclass(frozen=True)
@@ -28,17 +28,13 @@ def cues(words: Sequence[Word]) -> list[Cue]:
         if current:
             text = " ".join(w.word for w in (*current, word))
             too_long = word.end - current[0].start > MAX_CUE_S or len(text) > MAX_CUE_CHARS
-            if too_long or word.start - current[-1].end > GAP_S or _sentence_end(current[-1].word):
+            if too_long or word.start - current[-1].end > GAP_S or ends_sentence(current[-1].word):
                 out.append(_cue(current))
                 current = []
         current.append(word)
     if current:
         out.append(_cue(current))
     return out
-
-
-def _sentence_end(word: str) -> bool:
-    return word.endswith((".", "?", "!")) and word.lower() not in ABBREVIATIONS
 
 
 def _cue(words: list[Word]) -> Cue:

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from slm_desktop.cancel import CancelToken
 from slm_desktop.engines.base import Transcript, Word, streams_recordings
+from slm_desktop.engines.textops import ends_sentence
 
 PARAGRAPH_PAUSE_S = 2.0  # a silence this long after a sentence ends starts a new paragraph
-SENTENCE_ENDS = (".", "!", "?", "…", "。", "？", "！")
 
 # what File -> Transcribe and a drop onto the editor treat as audio (FFmpeg reads the audio track of videos)
 AUDIO_SUFFIXES = frozenset(
@@ -78,7 +78,7 @@ def as_paragraphs(transcript: Transcript, *, pause_s: float = PARAGRAPH_PAUSE_S)
     paragraphs: list[list[str]] = [[]]
     for before, word in zip((None, *words), words, strict=False):
         pause = before is not None and word.start - before.end >= pause_s
-        if pause and before.word.rstrip("\"')”’").endswith(SENTENCE_ENDS):
+        if pause and ends_sentence(before.word):
             paragraphs.append([])
         paragraphs[-1].append(word.word.strip())
     return "\n\n".join(" ".join(w for w in p if w) for p in paragraphs if p)

@@ -10,10 +10,24 @@ _LEADING_WORD = re.compile(r"^\s*([\w'’-]*\w)")
 _WORD_TAIL_WITH_SPACE = re.compile(r"[ \t]*\w*\Z")
 _NEXT_CHUNK = re.compile(r"^\s*\S+")
 SENTENCE_END = (".", "!", "?", "…")
+_FULL_STOPS = (*SENTENCE_END, "。", "？", "！")
+_CLOSERS = "\"')]»”’"
+# a period that does not end a sentence before a name ("Mr. Smith"), or inside one ("e.g. this"); "etc." and
+# "a.m." end sentences as often as not, so they count as ends
+ABBREVIATIONS = frozenset({"mr.", "mrs.", "ms.", "dr.", "st.", "sr.", "jr.", "prof.", "vs.", "e.g.", "i.e."})
 
 
 def is_word_char(ch: str) -> bool:
     return bool(ch) and (ch.isalnum() or ch == "_")
+
+
+def ends_sentence(word: str) -> bool:
+    """Whether a transcript's word closes its sentence ("done.", 'ready?"', "終わり。"), so that a pause after it
+    may start a paragraph or a cue; a title ("Dr.") or an initial ("John F.") does not."""
+    core = word.rstrip(_CLOSERS)
+    if not core.endswith(_FULL_STOPS) or core.lower() in ABBREVIATIONS:
+        return False
+    return not (len(core) == 2 and core[0].isupper() and core[1] == ".")
 
 
 def partial_word(before: str) -> str:

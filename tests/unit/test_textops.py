@@ -130,3 +130,15 @@ def test_spoken_sentence(phrase, sentence):
 )
 def test_number_expected_only_where_a_number_is_typed_counted_or_listed(before, expected):
     assert textops.number_expected(before) is expected
+
+
+@pytest.mark.parametrize(
+    "word", ["done.", "Ready?", "Stop!", "so…", '"Go."', "(really.)", "終わり。", "本当？", "etc."]
+)
+def test_a_word_with_a_full_stop_ends_its_sentence(word):
+    assert textops.ends_sentence(word)
+
+
+@pytest.mark.parametrize("word", ["Mr.", "dr.", "e.g.", "F.", "word", "well,", "3.5", ""])
+def test_titles_initials_and_words_without_a_full_stop_do_not_end_a_sentence(word):
+    assert not textops.ends_sentence(word)

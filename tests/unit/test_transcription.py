@@ -40,3 +40,14 @@ def test_clock_shows_hours_only_when_there_are_some_unless_asked():
 def test_recordings_are_known_by_their_suffix_in_any_case():
     assert is_audio_name(Path("Memo.M4A")) and is_audio_name(Path("talk.opus")) and is_audio_name(Path("a.mp4"))
     assert not is_audio_name(Path("notes.txt")) and not is_audio_name(Path("wav"))
+
+
+def test_a_pause_after_a_title_or_an_initial_keeps_the_paragraph():
+    said = _transcript(("Ask", 0.0, 0.2), ("Dr.", 0.3, 0.6), ("Chen", 3.0, 3.3), ("and", 3.4, 3.5), ("J.", 3.6, 3.8))
+    said = Transcript(said.text, (*said.words, Word("Smith.", 6.0, 6.4, 0.9), Word("Done", 9.0, 9.3, 0.9)))
+    assert as_paragraphs(said) == "Ask Dr. Chen and J. Smith.\n\nDone"
+
+
+def test_a_sentence_end_in_chinese_or_japanese_counts_as_an_end():
+    said = _transcript(("会議は終わりました。", 0.0, 1.0), ("次に", 4.0, 4.5))
+    assert as_paragraphs(said) == "会議は終わりました。\n\n次に"

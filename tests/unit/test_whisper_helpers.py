@@ -67,6 +67,17 @@ def test_cues_break_at_sentence_ends_and_pauses_but_not_after_mr():
     assert to_vtt(words).startswith("WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nMr. Smith came.\n")
 
 
+def test_a_cue_ends_after_a_quoted_sentence_but_not_at_an_initial():
+    words = [
+        _w("John", 0.0, 0.2),
+        _w("F.", 0.2, 0.4),
+        _w("Kennedy", 0.4, 0.8),
+        _w('said "no."', 0.8, 1.2),
+        _w("Then", 1.3, 1.5),
+    ]
+    assert [c.text for c in cues(words)] == ['John F. Kennedy said "no."', "Then"]
+
+
 def _padded(audible_frames: int, frames: int = 3000) -> np.ndarray:
     features = np.zeros((1, 80, frames), dtype=np.float32)
     features[..., :audible_frames] = -0.5  # log-mel of quiet audio: never exactly zero
