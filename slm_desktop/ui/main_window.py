@@ -416,7 +416,7 @@ class MainWindow(DocumentsMixin, QMainWindow):
         self._action(edit, "replace", "R&eplace…", self.find_bar.open_replace, "Ctrl+H")
         edit.addSeparator()
         self._action(edit, "insert_date", "Insert &Date", self.insert_date, "Ctrl+Shift+D")
-        self._action(edit, "insert_time", "Insert &Time", self.insert_time, "Ctrl+Shift+T")
+        self._action(edit, "insert_time", "Insert T&ime", self.insert_time, "Ctrl+Shift+T")
         view = bar.addMenu("&View")
         self._action(view, "zoom_in", "Zoom &In", self.zoom_in, QKeySequence.StandardKey.ZoomIn)
         self._action(view, "zoom_out", "Zoom &Out", self.zoom_out, QKeySequence.StandardKey.ZoomOut)
@@ -431,12 +431,12 @@ class MainWindow(DocumentsMixin, QMainWindow):
         self.tools_menu = bar.addMenu("&Tools")
         self._action(self.tools_menu, "command", "&Command…", self.focus_command_box, "Ctrl+K")
         suggestions = self._action(
-            self.tools_menu, "suggestions", "&Suggestions", self.toggle_suggestions, "Ctrl+Shift+Space", True
+            self.tools_menu, "suggestions", "Su&ggestions", self.toggle_suggestions, "Ctrl+Shift+Space", True
         )
         suggestions.setChecked(self.services.settings.completion.enabled)
         self._action(self.tools_menu, "translate_selection", "&Translate Selection", self.translate_selection, "Ctrl+T")
         self._action(self.tools_menu, "voice_dictation", "Voice: &Dictation Mode", self.dictation_mode, "Ctrl+Shift+1")
-        self._action(self.tools_menu, "voice_command", "Voice: Co&mmand Mode", self.command_mode, "Ctrl+Shift+2")
+        self._action(self.tools_menu, "voice_command", "Voice: Comma&nd Mode", self.command_mode, "Ctrl+Shift+2")
         self._action(self.tools_menu, "models", "&Models…", self.open_models, "Ctrl+Shift+M")
         self.tools_menu.addSeparator()
         self._action(

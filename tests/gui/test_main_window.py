@@ -296,3 +296,32 @@ def test_a_file_from_the_command_line_never_silently_replaces_restored_text(qtbo
     assert snapshot.file.exists()
     assert app_module.open_argument(window, other)  # the user chose Discard this time
     assert window.editor.toPlainText() == "the file from Open With"
+
+
+def _mnemonic(text: str) -> str:
+    """The letter after a single '&' ('' when the entry has none; '&&' is a literal ampersand)."""
+    cleaned = text.replace("&&", "")
+    at = cleaned.find("&")
+    return cleaned[at + 1].lower() if 0 <= at < len(cleaned) - 1 else ""
+
+
+def _clashes(menu) -> list[str]:
+    seen: dict[str, str] = {}
+    clashes = []
+    for action in menu.actions():
+        letter = _mnemonic(action.text())
+        if letter and letter in seen:
+            clashes.append(f"{menu.title()}: {seen[letter]!r} and {action.text()!r}")
+        seen.setdefault(letter, action.text())
+        if action.menu() is not None:
+            clashes += _clashes(action.menu())
+    return clashes
+
+
+def test_no_two_entries_of_a_menu_share_an_alt_key(window):
+    menus = [action.menu() for action in window.menuBar().actions()]
+    assert len(menus) >= 5
+    assert _mnemonic("Cu&t") == "t" and _mnemonic("Tom && Jerry") == ""
+    assert [clash for menu in menus for clash in _clashes(menu)] == []
+    bar_letters = [_mnemonic(action.text()) for action in window.menuBar().actions()]
+    assert len(set(bar_letters)) == len(bar_letters)
