@@ -496,11 +496,11 @@ class DictationWriter(QObject):
     def _insert(self, text: str, remove_before: int) -> None:
         selected = self.editor.textCursor()
         cursor = self._span(selected.selectionStart() - remove_before, selected.selectionEnd())
-        replaced = plain(cursor.selectedText())
+        replaced, start = plain(cursor.selectedText()), cursor.selectionStart()
         self.editor.setTextCursor(cursor)
         self.editor.insert_as_one_step(text)  # replaces the selection, in one edit block
-        after = self.editor.textCursor().position()
-        record = self._span(after - len(text), after)
+        # from where the insertion began: Qt counts UTF-16 units, so len(text) is short by one per emoji
+        record = self._span(start, self.editor.textCursor().position())
         record.setKeepPositionOnInsert(True)  # typing right after it is not part of it
         self._history.append(_Dictated(record, text, replaced))
 

@@ -169,3 +169,13 @@ def test_spoken_full_stop_and_scratch_that_through_pocketsphinx(qtbot, window, t
     heard = speak_into_window(qtbot, window, synthesize("scratch that", tmp_path / "scratch.wav", voice="en-us+m1"))
     assert heard == "scratch that"
     assert window.editor.toPlainText() == "It works"  # the dictated full stop went, the typed words stayed
+
+
+def test_scratch_that_removes_a_dictated_utterance_holding_an_emoji_whole(qtbot, window):
+    """Qt counts an emoji as two positions: the record of the utterance must still span all of it."""
+    qtbot.keyClicks(window.editor, "Kept.")
+    dictate(window, "Party at eight 🎉 bring snacks.")
+    assert window.editor.toPlainText() == "Kept. Party at eight 🎉 bring snacks."
+    dictate(window, "Scratch that.")
+    assert window.editor.toPlainText() == "Kept."
+    assert window.statusBar().currentMessage() == "Scratched: Party at eight 🎉 bring snacks."
