@@ -18,7 +18,7 @@ from pathlib import Path
 
 from slm_desktop.audio.wav import read_info, read_pcm16k
 from slm_desktop.bench.live import write_wav
-from slm_desktop.bench.speech import LIBRIVOX, _RawWhisper, librivox
+from slm_desktop.bench.speech import LIBRIVOX, RawWhisper, librivox
 from slm_desktop.bench.wer import word_error_rate
 from slm_desktop.config import SpeechSettings
 from slm_desktop.errors import UserError
@@ -64,7 +64,7 @@ def _bench_model(name: str, paths: AppPaths, recording: Path, reference: str, re
     choice = choose_speech_engine(SpeechSettings(engine="whisper", language="en"), paths, model=name)
     choice = dataclasses.replace(choice, partials=False, word_times=True, second_opinion=None)
     beam_size = choice.whisper_config().beam_size
-    raw = _RawWhisper(choice.model).model  # loaded as bench speech loads it: int8, 2 threads
+    raw = RawWhisper(choice.model).model  # loaded as bench speech loads it: int8, 2 threads
     app = choice.create()  # the window's: a child process
     try:
         raw_ms, app_ms, raw_text, app_text = [], [], "", ""

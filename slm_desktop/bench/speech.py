@@ -91,7 +91,7 @@ def _app_pass(engine, wav: Path, *, quiet_after_s: float = 0.0, context: str = "
     return results[0]
 
 
-class _RawWhisper:
+class RawWhisper:
     """faster-whisper alone (what the app's final decode does, minus the app), loaded once.
     trimmed: through the same trimmed encoder as the app (the like-for-like raw)."""
 
@@ -116,7 +116,7 @@ class _RawWhisper:
         return (time.perf_counter() - start) * 1000
 
 
-def _app_beside_raw(engine, raw: _RawWhisper | None, clips: list[Path]) -> tuple[list, list[float]]:
+def _app_beside_raw(engine, raw: RawWhisper | None, clips: list[Path]) -> tuple[list, list[float]]:
     """Each clip through the app's path and then, right after it, through the raw engine: a pair close
     in time sees the same host load, so their ratio holds still when the shared machine's speed drifts
     (in two blocks a block of slow minutes on either side moved app/raw from 0.86 to 1.30)."""
@@ -140,7 +140,7 @@ def _bench_engine(label: str, factory, whisper_model: Path | None, refs: dict[Pa
             raw = [(t, 0.0) for t in whisper_transcripts(whisper_model, refs)]
         else:
             raw = [_raw_pass(engine, wav) for wav in refs]
-        trimmed = _RawWhisper(whisper_model, trimmed=True) if whisper_model is not None else None
+        trimmed = RawWhisper(whisper_model, trimmed=True) if whisper_model is not None else None
         app, paired_raw_ms = _app_beside_raw(engine, trimmed, clips)
         paused = [_app_pass(engine, wav, quiet_after_s=PAUSE_BEFORE_RELEASE_S) for wav in clips]
         prompted = [_app_pass(engine, wav, context=DOCUMENT_CONTEXT) for wav in clips]
@@ -148,7 +148,7 @@ def _bench_engine(label: str, factory, whisper_model: Path | None, refs: dict[Pa
         engine.close()
     # the raw engine for Whisper is faster-whisper itself, on the same clips: as shipped (30 s encoder
     # window) and with the app's trimmed encoder (what app/raw compares against)
-    plain = _RawWhisper(whisper_model) if whisper_model is not None else None
+    plain = RawWhisper(whisper_model) if whisper_model is not None else None
     plain_ms = [plain.ms(wav) for wav in clips] if plain is not None else []
     released = [r.release_to_final_ms for r in app]
     pairs = [a / r for a, r in zip(released, paired_raw_ms, strict=True)] if paired_raw_ms else []
