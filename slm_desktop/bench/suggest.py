@@ -317,7 +317,9 @@ def run(args) -> dict:
     first = next((m.end() for m in WORD.finditer(text, begin)), begin)  # nothing is suggested in an empty document
     spans = word_spans(text, first if not text[:begin].strip() else begin, limit)
     if not spans:
-        raise UserError(f"{path}: no words left to type after the personal model's part")
+        if begin:
+            raise UserError(f"{path}: no words left to type after the personal model's part")
+        raise UserError(f"{path}: a single word; the typist types the first word itself and needs more to measure")
     settings = CompletionSettings(word_list=not getattr(args, "no_word_list", False))
     _qt_app()
     threads = ThreadPolicy(configured=getattr(args, "threads", 0) or 0)

@@ -13,7 +13,12 @@ CLI = [sys.executable, "-m", "slm_desktop", "bench", "suggest"]
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(None, "no such file"), (b"\x00\x01GGUF\x00binary", "binary file"), (b"  \n\n ", "empty")],
+    [
+        (None, "no such file"),
+        (b"\x00\x01GGUF\x00binary", "binary file"),
+        (b"  \n\n ", "empty"),
+        (b"word" * 3000 + b"\n", "a single word"),
+    ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path, content, message):
     path = tmp_path / "input.txt"
