@@ -9,7 +9,8 @@ from slm_desktop.engines.base import Word
 from slm_desktop.engines.textops import ends_sentence
 
 MAX_CUE_S = 6.0
-MAX_CUE_CHARS = 84  # two lines of 42, the usual subtitle width
+LINE_CHARS = 42  # the usual subtitle line
+MAX_CUE_CHARS = 2 * LINE_CHARS
 GAP_S = 1.0  # a pause this long starts a new cue
 
 
@@ -38,7 +39,17 @@ def cues(words: Sequence[Word]) -> list[Cue]:
 
 
 def _cue(words: list[Word]) -> Cue:
-    return Cue(words[0].start, max(words[-1].end, words[0].start + 0.2), " ".join(w.word for w in words))
+    return Cue(words[0].start, max(words[-1].end, words[0].start + 0.2), _two_lines(" ".join(w.word for w in words)))
+
+
+def _two_lines(text: str) -> str:
+    """A cue longer than one line is broken at the space nearest its middle, as subtitle editors balance
+    them; a player would otherwise wrap it wherever the screen ends, or run it off the edge."""
+    spaces = [i for i, ch in enumerate(text) if ch == " "]
+    if len(text) <= LINE_CHARS or not spaces:
+        return text
+    cut = min(spaces, key=lambda i: abs(len(text) - 2 * i))
+    return text[:cut] + "\n" + text[cut + 1 :]
 
 
 def _stamp(seconds: float, sep: str) -> str:

@@ -1,4 +1,5 @@
 """File → Transcribe Audio File (or an audio file dropped on the editor): a recording becomes text at the cursor.
+File → Transcribe to Subtitles: the same run writes an SRT or WebVTT file beside the recording instead.
 
 It runs on a lane of its own with its own copy of the speech engine, dropped when the file is done: push-to-
 talk records inside its lane's job, so an hour of audio on the "speech" lane would leave the user's next
@@ -19,6 +20,8 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QPushButton, QWidget
 
+from slm_desktop.engines.base import Word
+from slm_desktop.errors import UserError
 from slm_desktop.transcription import AUDIO_SUFFIXES, clock
 from slm_desktop.worker import Job, JobContext, Worker
 
@@ -29,6 +32,7 @@ TRANSCRIBE_KIND = "transcribe-file"
 UNKNOWN_LENGTH = -1.0  # progress when the container does not say how long it is
 NAME_WIDTH_PX = 220
 AUDIO_FILTER = f"Audio and video ({' '.join(f'*{s}' for s in sorted(AUDIO_SUFFIXES))});;All files (*)"
+SUBTITLE_FILTERS = {"SubRip subtitles (*.srt)": ".srt", "WebVTT subtitles (*.vtt)": ".vtt"}
 
 
 @dataclass(frozen=True)
@@ -38,9 +42,37 @@ class FileTranscript:
     audio_seconds: float
     seconds: float  # wall-clock, load included
     language: str
+    subtitles: Path | None = None  # the SRT/WebVTT file written instead of text for the editor
+    cues: int = 0
 
 
-def transcription_job(path: Path, engine_key: str, factory: Callable[[], Any]) -> Callable[[JobContext], Any]:
+def subtitle_path(name: str, chosen_filter: str) -> Path:
+    """The file the save dialog chose, with the suffix of its filter when the user typed none."""
+    path = Path(name)
+    if path.suffix.lower() in SUBTITLE_FILTERS.values():
+        return path
+    return path.with_name(path.name + SUBTITLE_FILTERS.get(chosen_filter, ".srt"))
+
+
+def write_subtitles(words: tuple[Word, ...], target: Path) -> int:
+    """SRT, or WebVTT for a .vtt name, written whole or not at all (a cut file would lose the cues after the
+    cut without a word of warning); returns the number of cues."""
+    from slm_desktop.atomic import atomic_write_bytes
+    from slm_desktop.subtitles import cues, to_srt, to_vtt
+
+    if not words:
+        raise UserError("no subtitles: the speech engine gave no word times for this recording")
+    text = (to_vtt if target.suffix.lower() == ".vtt" else to_srt)(words)
+    try:
+        atomic_write_bytes(target, text.encode("utf-8"))
+    except OSError as exc:
+        raise UserError(f"could not save the subtitles to {target}: {exc.strerror or exc}") from None
+    return len(cues(words))
+
+
+def transcription_job(
+    path: Path, engine_key: str, factory: Callable[[], Any], *, subtitles: Path | None = None
+) -> Callable[[JobContext], Any]:
     def job(ctx: JobContext) -> FileTranscript:
         from slm_desktop.audio.decode import probe
         from slm_desktop.transcription import as_paragraphs, transcribe_file
@@ -59,7 +91,16 @@ def transcription_job(path: Path, engine_key: str, factory: Callable[[], Any]) -
         finally:
             ctx.drop_engine(engine_key)  # its memory is held only while a file is transcribed
         text = as_paragraphs(transcript)
-        return FileTranscript(path, text, transcript.audio_seconds, time.perf_counter() - started, transcript.language)
+        written = write_subtitles(transcript.words, subtitles) if subtitles is not None and text else 0
+        return FileTranscript(
+            path,
+            text,
+            transcript.audio_seconds,
+            time.perf_counter() - started,
+            transcript.language,
+            subtitles if written else None,
+            written,
+        )
 
     return job
 
@@ -133,7 +174,8 @@ class FileTranscriber(QObject):
     def busy(self) -> bool:
         return self._job is not None
 
-    def transcribe(self, path: Path) -> bool:
+    def transcribe(self, path: Path, *, subtitles: Path | None = None) -> bool:
+        """Text at the cursor, or with `subtitles` an SRT/WebVTT file there and the editor left alone."""
         if self._job is not None:
             self.message.emit(f"Still transcribing {self._path.name}; cancel it first (the Cancel button below)")
             return False
@@ -142,7 +184,9 @@ class FileTranscriber(QObject):
         self._anchor = QTextCursor(self.editor.document())
         self._anchor.setPosition(self.editor.textCursor().selectionEnd())
         self._job = self.worker.submit(
-            TRANSCRIBE_KIND, transcription_job(self._path, "file:" + key, factory), lane=TRANSCRIBE_LANE
+            TRANSCRIBE_KIND,
+            transcription_job(self._path, "file:" + key, factory, subtitles=subtitles),
+            lane=TRANSCRIBE_LANE,
         )
         self.progress.show_file(self._path.name)
         return True
@@ -171,6 +215,13 @@ class FileTranscriber(QObject):
         self._end()
         if not result.text:
             self.message.emit(f"No speech heard in {result.path.name} ({clock(result.audio_seconds)} of audio)")
+            return
+        if result.subtitles is not None:
+            self.message.emit(
+                f"Saved {result.cues} subtitles for {result.path.name} ({clock(result.audio_seconds)} of audio) "
+                f"to {result.subtitles.name}"
+            )
+            self.done.emit(result)
             return
         cursor = self._anchor
         cursor.beginEditBlock()

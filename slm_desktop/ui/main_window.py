@@ -335,9 +335,25 @@ class MainWindow(DocumentsMixin, QMainWindow):
         if name:
             self.transcribe_path(Path(name))
 
-    def transcribe_path(self, path: Path) -> bool:
+    @Slot()
+    def transcribe_to_subtitles(self) -> None:
+        """A recording to an SRT or WebVTT file beside it (for a video player or an editor of subtitles)."""
+        from slm_desktop.ui.file_transcription import AUDIO_FILTER, SUBTITLE_FILTERS, subtitle_path
+
+        start = self.services.settings.ui.last_directory or str(Path.home())
+        name, _ = QFileDialog.getOpenFileName(self, "Transcribe to Subtitles", start, AUDIO_FILTER)
+        if not name:
+            return
+        recording = Path(name)
+        target, chosen = QFileDialog.getSaveFileName(
+            self, "Save Subtitles", str(recording.with_suffix(".srt")), ";;".join(SUBTITLE_FILTERS)
+        )
+        if target:
+            self.transcribe_path(recording, subtitles=subtitle_path(target, chosen))
+
+    def transcribe_path(self, path: Path, *, subtitles: Path | None = None) -> bool:
         try:
-            return self.file_transcriber.transcribe(path)
+            return self.file_transcriber.transcribe(path, subtitles=subtitles)
         except UserError as exc:  # no speech engine can be chosen
             self.show_message(str(exc))
             return False
@@ -395,6 +411,7 @@ class MainWindow(DocumentsMixin, QMainWindow):
         self._action(file, "open", "&Open…", self.open_document, QKeySequence.StandardKey.Open)
         self._build_recent_files(file)
         self._action(file, "transcribe_file", "&Transcribe Audio File…", self.transcribe_audio_file, "Ctrl+Shift+O")
+        self._action(file, "transcribe_subtitles", "Transcribe to Su&btitles…", self.transcribe_to_subtitles)
         self._action(file, "save", "&Save", self.save_document, QKeySequence.StandardKey.Save)
         self._action(file, "save_as", "Save &As…", self.save_document_as, "Ctrl+Shift+S")
         file.addSeparator()

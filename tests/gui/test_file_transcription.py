@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QTextCursor
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QTextCursor
+from PySide6.QtWidgets import QApplication, QFileDialog
 from qt_support import WorkerEvents, dispose
 from speech_support import LIBRIVOX, librivox_references
 
 from slm_desktop import app as app_module
 from slm_desktop.bench.file import read_aloud
+from slm_desktop.transcription import clock
 from slm_desktop.ui.file_transcription import TRANSCRIBE_KIND, TRANSCRIBE_LANE
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
@@ -191,3 +192,52 @@ def test_a_long_file_name_is_cut_in_the_middle_in_the_status_bar(window):
     shown = progress.label.text().removeprefix("Transcribing ")
     assert "…" in shown and shown.startswith("2026-12-") and shown.endswith(".m4a") and len(shown) < len(name)
     assert progress.label.toolTip() == name
+
+
+def _cue_times(subtitles: str) -> list[float]:
+    """Each cue's start in seconds, from SRT (00:00:01,500) or WebVTT (00:00:01.500) time lines."""
+    starts = []
+    for line in subtitles.splitlines():
+        if "-->" in line:
+            hours, minutes, seconds = line.split("-->")[0].strip().replace(",", ".").split(":")
+            starts.append(int(hours) * 3600 + int(minutes) * 60 + float(seconds))
+    return starts
+
+
+@pytest.mark.parametrize(
+    ("typed", "chosen_filter", "written", "header"),
+    [("memo", "SubRip subtitles (*.srt)", "memo.srt", "1\n00:00:0"), ("memo.vtt", "", "memo.vtt", "WEBVTT\n\n")],
+)
+def test_transcribe_to_subtitles_from_the_menu_writes_timed_cues_and_leaves_the_editor_alone(
+    qtbot, window, tmp_path, monkeypatch, typed, chosen_filter, written, header
+):
+    recording = _passage_read_twice(tmp_path / "reading.wav")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(recording), ""))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / typed), chosen_filter))
+    window.editor.setPlainText("keep me")
+    events = WorkerEvents(qtbot, window.services.worker)
+    with events.waiting("finished", kind=TRANSCRIBE_KIND, timeout=TIMEOUT_MS):
+        window.findChild(QAction, "transcribe_subtitles").trigger()
+    subtitles = (tmp_path / written).read_text(encoding="utf-8")
+    assert subtitles.startswith(header), subtitles[:80]
+    starts = _cue_times(subtitles)
+    assert len(starts) >= 6 and starts == sorted(starts) and 25 < starts[-1] < 32, starts
+    said = " ".join(subtitles.lower().split())  # a long cue is two lines
+    assert said.count("young man") == 2 and said.count("selfish") == 2
+    assert window.editor.toPlainText() == "keep me"
+    with wave.open(str(recording)) as audio:
+        length = clock(audio.getnframes() / audio.getframerate())
+    message = window.statusBar().currentMessage()
+    assert message == f"Saved {len(starts)} subtitles for reading.wav ({length} of audio) to {written}", message
+
+
+def test_subtitles_that_cannot_be_saved_are_one_line_and_nothing_is_inserted(qtbot, window, tmp_path):
+    target = tmp_path / "no-such-folder" / "clip.srt"
+    window.editor.setPlainText("keep me")
+    events = WorkerEvents(qtbot, window.services.worker)
+    with events.waiting("failed", kind=TRANSCRIBE_KIND, timeout=TIMEOUT_MS):
+        assert window.transcribe_path(CLIP, subtitles=target)
+    message = window.statusBar().currentMessage()
+    assert message == f"could not save the subtitles to {target}: No such file or directory", message
+    assert window.editor.toPlainText() == "keep me" and not target.parent.exists()
+    assert not window.file_transcriber.progress.isVisible() and not window.file_transcriber.busy()

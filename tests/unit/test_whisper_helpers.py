@@ -113,3 +113,14 @@ def test_the_apps_command_vocabulary_fits_the_prompt_whole():
     prompt = grammar_prompt(command_vocabulary())
     words = {w for phrase in command_vocabulary() for w in phrase.lower().split()}
     assert set(prompt.removeprefix("Editor commands: ").removesuffix(".").split()) == words
+
+
+def test_a_cue_longer_than_a_line_is_two_balanced_lines():
+    line = "And Mr. John Dashwood had then leisure to consider how much there might be prudently"
+    said = line.split(" ")
+    words = [_w(word, i * 0.3, i * 0.3 + 0.25) for i, word in enumerate(said)]
+    (cue,) = cues(words)
+    first, second = cue.text.split("\n")
+    assert f"{first} {second}" == " ".join(said)
+    assert max(len(first), len(second)) <= 42 and abs(len(first) - len(second)) <= 6
+    assert cues([_w("Short", 0.0, 0.3), _w("cue.", 0.3, 0.6)])[0].text == "Short cue."
