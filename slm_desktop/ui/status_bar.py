@@ -59,12 +59,16 @@ class StatusBar(QObject):
     @Slot(int, str)
     def _on_job_started(self, _job_id: int, kind: str) -> None:
         self.activity_label.setText(f"working: {kind}")
+        if kind == TRANSCRIBE_KIND:  # the file's progress and Cancel need the room, or messages are cut short
+            self.figures_label.hide()
         if kind in BUSY_KINDS:
             self._on_busy(True)
 
     @Slot(str)
     def _on_lane_idle(self, lane: str) -> None:
         self.activity_label.setText("idle")
+        if lane == TRANSCRIBE_LANE:
+            self.figures_label.show()
         if lane in BUSY_LANES and not any(self.worker.busy(name) for name in BUSY_LANES):
             self._on_busy(False)
 

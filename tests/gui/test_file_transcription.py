@@ -47,9 +47,13 @@ def _passage_read_twice(path: Path) -> Path:
 
 
 def _transcribe(qtbot, window, path: Path, events: WorkerEvents) -> list:
+    figures_shown = []  # at each progress report (queued after the job's start): the live figures make room
+    window.services.worker.progress.connect(lambda *_: figures_shown.append(window.status.figures_label.isVisible()))
     with events.waiting("finished", kind=TRANSCRIBE_KIND, timeout=TIMEOUT_MS) as got:
         assert window.transcribe_path(path)
         assert window.file_transcriber.progress.isVisible()
+    assert figures_shown and not any(figures_shown)
+    qtbot.waitUntil(lambda: window.status.figures_label.isVisible())
     return got.args
 
 
