@@ -61,12 +61,18 @@ def _stamp(seconds: float, sep: str) -> str:
 
 
 def to_srt(words: Sequence[Word]) -> str:
-    blocks = [
-        f"{n}\n{_stamp(c.start, ',')} --> {_stamp(c.end, ',')}\n{c.text}\n" for n, c in enumerate(cues(words), start=1)
-    ]
-    return "\n".join(blocks)
+    return srt_text(cues(words))
 
 
 def to_vtt(words: Sequence[Word]) -> str:
-    blocks = [f"{_stamp(c.start, '.')} --> {_stamp(c.end, '.')}\n{c.text}\n" for c in cues(words)]
+    return vtt_text(cues(words))
+
+
+def srt_text(found: Sequence[Cue]) -> str:
+    blocks = [f"{n}\n{_stamp(c.start, ',')} --> {_stamp(c.end, ',')}\n{c.text}\n" for n, c in enumerate(found, start=1)]
+    return "\n".join(blocks)
+
+
+def vtt_text(found: Sequence[Cue]) -> str:
+    blocks = [f"{_stamp(c.start, '.')} --> {_stamp(c.end, '.')}\n{c.text}\n" for c in found]
     return "WEBVTT\n\n" + "\n".join(blocks)

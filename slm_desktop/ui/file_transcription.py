@@ -58,16 +58,17 @@ def write_subtitles(words: tuple[Word, ...], target: Path) -> int:
     """SRT, or WebVTT for a .vtt name, written whole or not at all (a cut file would lose the cues after the
     cut without a word of warning); returns the number of cues."""
     from slm_desktop.atomic import atomic_write_bytes
-    from slm_desktop.subtitles import cues, to_srt, to_vtt
+    from slm_desktop.subtitles import cues, srt_text, vtt_text
 
     if not words:
         raise UserError("no subtitles: the speech engine gave no word times for this recording")
-    text = (to_vtt if target.suffix.lower() == ".vtt" else to_srt)(words)
+    found = cues(words)
+    text = (vtt_text if target.suffix.lower() == ".vtt" else srt_text)(found)
     try:
         atomic_write_bytes(target, text.encode("utf-8"))
     except OSError as exc:
         raise UserError(f"could not save the subtitles to {target}: {exc.strerror or exc}") from None
-    return len(cues(words))
+    return len(found)
 
 
 def transcription_job(
