@@ -65,6 +65,7 @@ class UiSettings:
     show_voice_bar: bool = True
     low_power: str = "auto"  # auto | on | off
     last_directory: str = ""
+    last_audio_directory: str = ""  # recordings often live apart from documents (~/Recordings, a phone's folder)
     autosave_seconds: int = 5
     confirm_seconds: int = 15  # how long a destructive command waits for its yes/no
     geometry: str = ""  # hex of QMainWindow.saveGeometry()

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from slm_desktop import __version__
 from slm_desktop.commands.intents import command_vocabulary
-from slm_desktop.config import RANGES
+from slm_desktop.config import RANGES, storable
 from slm_desktop.document import (
     Document,
 )
@@ -326,25 +326,33 @@ class MainWindow(DocumentsMixin, QMainWindow):
         choice = dataclasses.replace(self._speech_choice(), partials=False, word_times=True, second_opinion=None)
         return choice.key, choice.create
 
-    @Slot()
-    def transcribe_audio_file(self) -> None:
+    def _choose_recording(self, title: str) -> Path | None:
+        """The file dialog opens where the last recording was chosen (else where documents are)."""
         from slm_desktop.ui.file_transcription import AUDIO_FILTER
 
-        start = self.services.settings.ui.last_directory or str(Path.home())
-        name, _ = QFileDialog.getOpenFileName(self, "Transcribe Audio File", start, AUDIO_FILTER)
-        if name:
-            self.transcribe_path(Path(name))
+        ui = self.services.settings.ui
+        start = ui.last_audio_directory or ui.last_directory or str(Path.home())
+        name, _ = QFileDialog.getOpenFileName(self, title, start, AUDIO_FILTER)
+        if not name:
+            return None
+        if storable(str(Path(name).parent)):
+            self.services.update_settings("ui", "last_audio_directory", str(Path(name).parent))
+        return Path(name)
+
+    @Slot()
+    def transcribe_audio_file(self) -> None:
+        recording = self._choose_recording("Transcribe Audio File")
+        if recording is not None:
+            self.transcribe_path(recording)
 
     @Slot()
     def transcribe_to_subtitles(self) -> None:
         """A recording to an SRT or WebVTT file beside it (for a video player or an editor of subtitles)."""
-        from slm_desktop.ui.file_transcription import AUDIO_FILTER, SUBTITLE_FILTERS, subtitle_path
+        from slm_desktop.ui.file_transcription import SUBTITLE_FILTERS, subtitle_path
 
-        start = self.services.settings.ui.last_directory or str(Path.home())
-        name, _ = QFileDialog.getOpenFileName(self, "Transcribe to Subtitles", start, AUDIO_FILTER)
-        if not name:
+        recording = self._choose_recording("Transcribe to Subtitles")
+        if recording is None:
             return
-        recording = Path(name)
         target, chosen = QFileDialog.getSaveFileName(
             self, "Save Subtitles", str(recording.with_suffix(".srt")), ";;".join(SUBTITLE_FILTERS)
         )

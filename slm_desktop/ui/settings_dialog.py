@@ -25,7 +25,13 @@ from PySide6.QtWidgets import (
 
 from slm_desktop.config import RANGES, Settings
 
-HIDDEN = {("ui", "geometry"), ("ui", "window_state"), ("ui", "last_directory"), ("ui", "recent_files")}
+HIDDEN = {
+    ("ui", "geometry"),
+    ("ui", "window_state"),
+    ("ui", "last_directory"),
+    ("ui", "last_audio_directory"),
+    ("ui", "recent_files"),
+}
 CHOICES = {
     ("speech", "engine"): ["auto", "whisper", "pocketsphinx", "vosk"],
     ("speech", "mode"): ["dictation", "command"],

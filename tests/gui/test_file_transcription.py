@@ -245,3 +245,26 @@ def test_subtitles_that_cannot_be_saved_are_one_line_and_nothing_is_inserted(qtb
     assert message == f"could not save the subtitles to {target}: No such file or directory", message
     assert window.editor.toPlainText() == "keep me" and not target.parent.exists()
     assert not window.file_transcriber.progress.isVisible() and not window.file_transcriber.busy()
+
+
+def test_the_recording_dialog_opens_where_the_last_recording_was_chosen(qtbot, window, tmp_path, monkeypatch):
+    folder = tmp_path / "Recordings"
+    folder.mkdir()
+    fake = folder / "memo.mp3"
+    fake.write_bytes(b"ID3\x03\x00garbage" * 20)
+    starts, answers = [], [str(fake), ""]
+
+    def dialog(_parent, _title, start, _filter):
+        starts.append(start)
+        return answers.pop(0), ""
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", dialog)
+    documents_folder = window.services.settings.ui.last_directory
+    events = WorkerEvents(qtbot, window.services.worker)
+    with events.waiting("failed", kind=TRANSCRIBE_KIND, timeout=TIMEOUT_MS):
+        window.findChild(QAction, "transcribe_file").trigger()
+    window.findChild(QAction, "transcribe_subtitles").trigger()  # cancelled in the dialog: nothing runs
+    assert starts[0] == (documents_folder or str(Path.home())) and starts[1] == str(folder)
+    assert window.services.settings.ui.last_audio_directory == str(folder)
+    assert window.services.settings.ui.last_directory == documents_folder
+    assert not window.file_transcriber.busy()
