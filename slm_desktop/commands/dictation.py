@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from slm_desktop.engines.textops import SENTENCE_END
+
 INSERT, SCRATCH, UNDO = "insert", "scratch", "undo"
 
 EDIT_COMMANDS = {"scratch that": SCRATCH, "delete that": SCRATCH, "strike that": SCRATCH, "undo that": UNDO}
@@ -39,7 +41,6 @@ _SPELLINGS = {
     "semi colon": "semicolon",
 }
 BREAKS = ("\n", "\n\n")
-SENTENCE_END = (".", "!", "?", "…")
 _MARK_CHARS = ".,;:!?…"
 _PUNCT = rf"[{_MARK_CHARS}]"
 _WORD = r"[\w'’-]"

@@ -335,8 +335,9 @@ class MainWindow(DocumentsMixin, QMainWindow):
         name, _ = QFileDialog.getOpenFileName(self, title, start, AUDIO_FILTER)
         if not name:
             return None
-        if storable(str(Path(name).parent)):
-            self.services.update_settings("ui", "last_audio_directory", str(Path(name).parent))
+        folder = str(Path(name).parent)
+        if storable(folder):
+            self.services.update_settings("ui", "last_audio_directory", folder)
         return Path(name)
 
     @Slot()
